@@ -1,0 +1,68 @@
+// Per-process readers: /proc/PID/{status,smaps_rollup,cmdline,exe,cwd} and pid lists.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lib/kept_file.h"
+#include "lib/result.h"
+#include "lib/sys_roots.h"
+
+namespace wslgo {
+
+// Memory lines of /proc/PID/status, in bytes. Kernel threads and zombies have no Vm* lines:
+// those read as unset rather than 0.
+struct ProcessStatus {
+  std::string name;
+  pid_t pid = 0;
+  pid_t ppid = 0;
+  uid_t uid = 0;
+  std::optional<uint64_t> vmRss;
+  std::optional<uint64_t> vmSwap;
+  std::optional<uint64_t> rssAnon;
+  std::optional<uint64_t> rssFile;
+  std::optional<uint64_t> rssShmem;
+};
+
+// /proc/PID/smaps_rollup (Linux 4.14+), in bytes.
+struct SmapsRollup {
+  uint64_t rss = 0;
+  uint64_t pss = 0;
+  uint64_t swap = 0;
+  uint64_t anonymous = 0;
+};
+
+Result<ProcessStatus> parseProcessStatus(std::string_view text);
+Result<SmapsRollup> parseSmapsRollup(std::string_view text);
+// NUL-separated argv. An empty file (kernel thread, zombie) is an empty vector.
+std::vector<std::string> parseCmdline(std::string_view text);
+// A cgroup.procs / tasks file: one pid per line.
+Result<std::vector<pid_t>> parsePidList(std::string_view text);
+
+Result<ProcessStatus> readProcessStatus(const SysRoots& roots, pid_t pid);
+Result<SmapsRollup> readSmapsRollup(const SysRoots& roots, pid_t pid);
+Result<std::vector<std::string>> readCmdline(const SysRoots& roots, pid_t pid);
+// The target of /proc/PID/exe, without the " (deleted)" suffix of a replaced binary.
+Result<std::string> readExe(const SysRoots& roots, pid_t pid);
+Result<std::string> readCwd(const SysRoots& roots, pid_t pid);
+// Every numeric entry of /proc. Processes may vanish right after; readers handle ENOENT/ESRCH.
+Result<std::vector<pid_t>> listPids(const SysRoots& roots);
+
+// Keeps /proc/PID/smaps_rollup open for repeated sampling of one process.
+class ProcessMemoryReader {
+ public:
+  ProcessMemoryReader(const SysRoots& roots, pid_t pid);
+  pid_t pid() const { return pid_; }
+  Result<SmapsRollup> read();
+
+ private:
+  pid_t pid_;
+  KeptFile smapsRollup_;
+};
+
+}  // namespace wslgo

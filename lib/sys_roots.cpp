@@ -1,0 +1,29 @@
+#include "lib/sys_roots.h"
+
+namespace wslgo {
+namespace {
+
+// True when `path` is `dir` itself or lies below it ("/sys" and "/sys/x", not "/system").
+bool isUnder(std::string_view path, std::string_view dir) {
+  return path.substr(0, dir.size()) == dir && (path.size() == dir.size() || path[dir.size()] == '/');
+}
+
+std::string join(const std::string& root, std::string_view relative) {
+  std::string out = root;
+  if (!relative.empty() && relative.front() != '/') out += '/';
+  out += relative;
+  return out;
+}
+
+}  // namespace
+
+std::string SysRoots::rebase(std::string_view absolutePath) const {
+  if (isUnder(absolutePath, "/proc")) return join(proc, absolutePath.substr(5));
+  if (isUnder(absolutePath, "/sys")) return join(sys, absolutePath.substr(4));
+  return std::string(absolutePath);
+}
+
+std::string SysRoots::procPath(std::string_view relative) const { return join(proc, relative); }
+std::string SysRoots::sysPath(std::string_view relative) const { return join(sys, relative); }
+
+}  // namespace wslgo
