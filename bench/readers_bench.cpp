@@ -1,0 +1,5 @@
+#include "bench/benches.h"
+
+namespace wslgo::bench {
+bool runReaderBenches() { return true; }
+}  // namespace wslgo::bench
