@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "lib/kept_file.h"
@@ -27,16 +28,26 @@ struct Pressure {
 
 enum class PressureResource { Memory, Cpu, Io };
 
+// The "some" line is required and must carry avg10, avg60, avg300 and total; "full" is optional.
+// Lines of another kind and unknown keys are ignored so a future kernel's additions do not break
+// sampling. Empty text, a missing "some" line or a value that does not parse is an error.
 Result<Pressure> parsePressure(std::string_view text);
+
+// Where the system-wide file of `resource` is: proc + "/pressure/memory" and so on.
+std::string systemPressurePath(const SysRoots& roots, PressureResource resource);
 
 // System-wide PSI. Absent PSI (kernel without CONFIG_PSI, or psi=0) is a normal state and
 // reads as an empty optional, not an error; other failures are errors.
-Result<std::optional<Pressure>> readSystemPressure(const SysRoots& roots, PressureResource resource);
+Result<std::optional<Pressure>> readSystemPressure(const SysRoots& roots,
+                                                   PressureResource resource);
 
-// A PSI file (system or cgroup) kept open for repeated sampling.
+// A PSI file (system or cgroup) kept open for repeated sampling. An absent file (ENOENT, or
+// EOPNOTSUPP as the kernel answers with PSI disabled) reads as an empty optional, like
+// readSystemPressure. A successful read parses in place and allocates nothing.
 class PressureReader {
  public:
   explicit PressureReader(std::string path);
+  const std::string& path() const { return file_.path(); }
   Result<std::optional<Pressure>> read();
 
  private:
