@@ -53,16 +53,25 @@ Result<std::string> readCwd(const SysRoots& roots, pid_t pid);
 // Every numeric entry of /proc. Processes may vanish right after; readers handle ENOENT/ESRCH.
 Result<std::vector<pid_t>> listPids(const SysRoots& roots);
 
-// Keeps /proc/PID/smaps_rollup open for repeated sampling of one process.
+// Keeps /proc/PID/smaps_rollup and /proc/PID/status open for repeated sampling of one process.
+// Once a read fails because the process is gone (ESRCH, ENOENT) every later read fails the
+// same way: reopening by path could land on an unrelated process that reused the pid.
 class ProcessMemoryReader {
  public:
   ProcessMemoryReader(const SysRoots& roots, pid_t pid);
   pid_t pid() const { return pid_; }
+  // smaps_rollup walks every mapping: exact (Pss, Swap) but costs more than status.
   Result<SmapsRollup> read();
+  // status carries counters the kernel keeps up to date: cheap enough for every tick.
+  Result<ProcessStatus> readStatus();
 
  private:
+  Result<std::string_view> readKept(KeptFile& file);
+
   pid_t pid_;
   KeptFile smapsRollup_;
+  KeptFile status_;
+  bool gone_ = false;
 };
 
 }  // namespace wslgo
