@@ -36,12 +36,19 @@ struct MemoryLimit {
   bool isLimited() const { return kind == Kind::Bytes; }
 };
 
+// Parses a file that holds one byte or event count (memory.current, memory.usage_in_bytes,
+// memory.swap.current, memory.failcnt). A value that overflows 64 bits is an error.
+Result<uint64_t> parseCgroupValue(std::string_view text);
+
 // Parses a v2 limit file ("max\n" or a number); v1's "unlimited" (a number near 2^63) maps to
 // Unlimited as well.
 Result<MemoryLimit> parseMemoryLimit(std::string_view text);
 
 // memory.stat, normalised: v1's total_rss/total_cache/total_inactive_file/total_active_file/
-// total_swap map onto the v2 names. Lines this kernel does not have stay unset.
+// total_shmem/total_swap map onto the v2 names. Lines this kernel does not have stay unset.
+// `kernel` is v2's "kernel" line (Linux 5.18+); older kernels and v1 leave it unset rather than
+// an estimate from kernel_stack, slab, percpu and sock that would not match what the kernel
+// charges.
 struct CgroupMemoryStat {
   std::optional<uint64_t> anon;
   std::optional<uint64_t> file;
@@ -56,7 +63,7 @@ struct CgroupMemoryStat {
 Result<CgroupMemoryStat> parseCgroupV2MemoryStat(std::string_view text);
 Result<CgroupMemoryStat> parseCgroupV1MemoryStat(std::string_view text);
 
-// v2 memory.events counters.
+// v2 memory.events counters. oom_kill appeared in Linux 4.13 and reads 0 on older kernels.
 struct MemoryEvents {
   uint64_t low = 0;
   uint64_t high = 0;
@@ -78,10 +85,10 @@ struct MemorySample {
   MemoryLimit high;                    // v2 only; v1 has no equivalent
   MemoryLimit max;                     // v2 memory.max or v1 memory.limit_in_bytes
   MemorySource limitSource = MemorySource::None;
-  std::optional<uint64_t> failcnt;     // v1 only
-  std::optional<Pressure> pressure;    // memory.pressure from a cgroup2 hierarchy
-  bool reclaimAvailable = false;       // v2 memory.reclaim exists (Linux 5.19+)
-  std::vector<pid_t> pids;             // filled when currentSource is ProcessRss
+  std::optional<uint64_t> failcnt;   // v1 only
+  std::optional<Pressure> pressure;  // memory.pressure from a cgroup2 hierarchy
+  bool reclaimAvailable = false;     // v2 memory.reclaim exists (Linux 5.19+)
+  std::vector<pid_t> pids;           // filled when currentSource is ProcessRss
 
   // current minus inactive file cache: what the workspace holds that is not cheap to drop.
   std::optional<uint64_t> workingSet() const;
