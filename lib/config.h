@@ -129,10 +129,19 @@ struct ConfigLayer {
   bool required = false;
 };
 
+// The pure form: xdgConfigHome and home are the values of $XDG_CONFIG_HOME and $HOME, empty
+// when unset. Per the XDG spec a relative $XDG_CONFIG_HOME is ignored (~/.config is used); with
+// neither there is no user layer.
+std::vector<ConfigLayer> standardConfigLayers(const std::string& defaultFile,
+                                              const std::string& xdgConfigHome,
+                                              const std::string& home);
+// Reads $XDG_CONFIG_HOME and $HOME from the environment.
 std::vector<ConfigLayer> standardConfigLayers(const std::string& defaultFile);
 
 // Parses and validates the layers. Sizes given as a percentage resolve against memTotal.
-// `home` expands "~/" in workspace keys.
+// `home` expands "~/" in workspace keys and gopls.path, and is shown as "~" in messages. Every
+// problem found is reported, one "FILE: /json/pointer: what is wrong" line each (see
+// ConfigProblems::toError and docs/configuration.md).
 Result<Config> loadConfig(const std::vector<ConfigLayer>& layers, uint64_t memTotal,
                           const std::string& home);
 

@@ -1,0 +1,441 @@
+#include "lib/config.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "tests/unit/fixtures.h"
+
+using namespace wslgo;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr uint64_t kGiB = uint64_t{1} << 30;
+constexpr uint64_t kMiB = uint64_t{1} << 20;
+constexpr uint64_t kMemTotal = 16 * kGiB;
+
+std::string defaultFile() { return std::string(WSLGO_SOURCE_DIR) + "/config/default.json"; }
+
+// A scratch directory that stands in for $HOME; removed with everything in it.
+class TempHome {
+ public:
+  TempHome() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "wslgo-config-XXXXXX").string();
+    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+    path_ = pattern;
+  }
+  ~TempHome() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  TempHome(const TempHome&) = delete;
+  TempHome& operator=(const TempHome&) = delete;
+
+  const std::string& path() const { return path_; }
+
+  std::string write(const std::string& relative, const std::string& text) const {
+    std::filesystem::path file = std::filesystem::path(path_) / relative;
+    std::filesystem::create_directories(file.parent_path());
+    std::ofstream(file) << text;
+    return file.string();
+  }
+
+  std::string userFile() const { return path_ + "/.config/wslgo-guard/config.json"; }
+
+ private:
+  std::string path_;
+};
+
+// Loads the shipped default with one user layer (in ~/.config) holding `userJson`.
+Result<Config> loadWithUser(const TempHome& home, const std::string& userJson) {
+  home.write(".config/wslgo-guard/config.json", userJson);
+  return loadConfig({{defaultFile(), true}, {home.userFile(), false}}, kMemTotal, home.path());
+}
+
+std::string describeFailure(const Result<Config>& config) {
+  REQUIRE_FALSE(config.ok());
+  return config.error().describe();
+}
+
+}  // namespace
+
+TEST_CASE("the shipped default.json loads and yields the documented defaults", "[config]") {
+  auto config = loadConfig({{defaultFile(), true}}, kMemTotal, "/home/me");
+  INFO((config.ok() ? std::string() : config.error().describe()));
+  REQUIRE(config.ok());
+
+  CHECK(config->guard.sampleInterval == 2s);
+  CHECK(config->guard.fastSampleInterval == 250ms);
+  CHECK(config->guard.heapInterval == 30s);
+  CHECK(config->guard.history == 1h);
+  CHECK_FALSE(config->guard.dryRun);
+  CHECK(config->gopls.path.empty());
+  CHECK(config->gopls.args.empty());
+
+  const Thresholds& available = config->system.memAvailable;
+  CHECK_FALSE(available.higherIsWorse);
+  CHECK(*available.warning == Approx(0.15 * kMemTotal).margin(1));
+  CHECK(*available.high == Approx(0.10 * kMemTotal).margin(1));
+  CHECK(*available.critical == Approx(0.05 * kMemTotal).margin(1));
+  CHECK(available.sustain == 5s);
+  CHECK(config->system.pressureSomeAvg10.at(Level::High) == 40.0);
+  CHECK(config->system.pressureFullAvg10.at(Level::Critical) == 30.0);
+  CHECK(config->system.pressureFullAvg10.hysteresis == 0.2);
+  CHECK(config->system.reliefPick == ReliefPick::Largest);
+
+  const WorkspaceSettings& defaults = config->defaults;
+  CHECK(defaults.memory.higherIsWorse);
+  CHECK(*defaults.memory.critical == Approx(0.40 * kMemTotal).margin(1));
+  CHECK(defaults.memory.hysteresis == 0.1);
+  CHECK(defaults.excludeInactiveFile);
+  CHECK_FALSE(defaults.rss.enabled());
+  CHECK_FALSE(defaults.heap.enabled());
+  CHECK(defaults.growthBytesPerMinute == 512 * kMiB);
+  CHECK(defaults.growthWindow == 2min);
+  CHECK_FALSE(defaults.gomemlimit);
+  CHECK_FALSE(defaults.memoryHigh);
+  CHECK(defaults.env.empty());
+  CHECK(config->workspaces.empty());
+
+  REQUIRE(config->actions.ladder.size() == 3);
+  CHECK(config->actions.ladder[0].action == ActionKind::Gc);
+  CHECK(config->actions.ladder[0].level == Level::Warning);
+  CHECK(config->actions.ladder[2].action == ActionKind::Restart);
+  CHECK(config->actions.ladder[2].level == Level::Critical);
+  CHECK(config->actions.gc.cooldown == 1min);
+  CHECK(config->actions.trim.cacheBudget == kGiB);
+  CHECK(config->actions.restart.cooldown == 10min);
+  CHECK(config->actions.restart.timeout == 30s);
+  CHECK(config->profiles.maxTotalBytes == 256 * kMiB);
+  CHECK(config->files == std::vector<std::string>{defaultFile()});
+}
+
+TEST_CASE("the defaults compiled into config.h agree with default.json", "[config]") {
+  auto loaded = loadConfig({{defaultFile(), true}}, kMemTotal, "/home/me");
+  REQUIRE(loaded.ok());
+  const Config built;
+  CHECK(loaded->guard.sampleInterval == built.guard.sampleInterval);
+  CHECK(loaded->guard.fastSampleInterval == built.guard.fastSampleInterval);
+  CHECK(loaded->guard.heapInterval == built.guard.heapInterval);
+  CHECK(loaded->guard.history == built.guard.history);
+  CHECK(loaded->guard.dryRun == built.guard.dryRun);
+  CHECK(loaded->gopls.allowNonModule == built.gopls.allowNonModule);
+  CHECK(loaded->system.reliefPick == built.system.reliefPick);
+  CHECK(loaded->defaults.excludeInactiveFile == built.defaults.excludeInactiveFile);
+  CHECK(loaded->defaults.growthWindow == built.defaults.growthWindow);
+  CHECK(loaded->defaults.important == built.defaults.important);
+  CHECK(loaded->actions.settle == built.actions.settle);
+  CHECK(loaded->actions.gc.minFreed == built.actions.gc.minFreed);
+  CHECK(loaded->actions.restart.maxRestarts == built.actions.restart.maxRestarts);
+  CHECK(loaded->actions.restart.window == built.actions.restart.window);
+  CHECK(loaded->actions.restart.saveProfile == built.actions.restart.saveProfile);
+  CHECK(loaded->profiles.keep == built.profiles.keep);
+  CHECK(loaded->profiles.maxTotalBytes == built.profiles.maxTotalBytes);
+}
+
+TEST_CASE("layers merge default < /etc < user, each value from the highest layer that sets it",
+          "[config]") {
+  const std::string home = test::fixturePath("config/home");
+  const std::string etc = test::fixturePath("config/etc/config.json");
+  const std::string user = home + "/.config/wslgo-guard/config.json";
+  auto config = loadConfig({{defaultFile(), true}, {etc, false}, {user, false}}, kMemTotal, home);
+  INFO((config.ok() ? std::string() : config.error().describe()));
+  REQUIRE(config.ok());
+
+  CHECK(config->guard.sampleInterval == 3s);  // user over etc
+  CHECK(config->guard.history == 2h);         // etc over default
+  CHECK(config->guard.heapInterval == 30s);   // default
+  CHECK(config->system.reliefPick == ReliefPick::FastestGrowing);
+  CHECK(config->gopls.path == home + "/go/bin/gopls");
+  CHECK(config->gopls.args == std::vector<std::string>{"-remote.debug=:0"});
+  CHECK(config->defaults.rss.high == 5.0 * kGiB);
+  CHECK_FALSE(config->defaults.rss.warning);
+  CHECK(config->defaults.env.at("GOFLAGS") == "-mod=mod");
+
+  // Arrays replace, they do not merge.
+  REQUIRE(config->actions.ladder.size() == 2);
+  CHECK(config->actions.ladder[0].action == ActionKind::Gc);
+  CHECK(config->actions.ladder[0].level == Level::High);
+  CHECK(config->files == std::vector<std::string>{defaultFile(), etc, user});
+}
+
+TEST_CASE("a per-workspace override is merged over the default workspace settings", "[config]") {
+  const std::string home = test::fixturePath("config/home");
+  const std::string etc = test::fixturePath("config/etc/config.json");
+  const std::string user = home + "/.config/wslgo-guard/config.json";
+  auto config = loadConfig({{defaultFile(), true}, {etc, false}, {user, false}}, kMemTotal, home);
+  REQUIRE(config.ok());
+
+  // "/home/me/src/big" (etc) and "/home/me/src/big/" (user) are one workspace.
+  REQUIRE(config->workspaces.size() == 1);
+  const WorkspaceSettings& big = config->forWorkspace("/home/me/src/big");
+  CHECK(&big == &config->workspaces.at("/home/me/src/big"));
+  CHECK(big.memory.high == 6.0 * kGiB);                            // etc's override
+  CHECK_FALSE(big.memory.warning);                                 // null in the user's override
+  CHECK(big.memory.critical == config->defaults.memory.critical);  // from the defaults
+  CHECK(config->defaults.memory.warning);  // the null did not reach the defaults
+  CHECK(big.gomemlimit == 4 * kGiB);
+  CHECK(big.important);
+  CHECK(big.rss.high == 5.0 * kGiB);  // the user's change to the defaults
+  CHECK(big.env.at("GOFLAGS") == "-mod=mod");
+
+  // The user layer removed etc's "~/src/small" override with null.
+  CHECK(&config->forWorkspace(home + "/src/small") == &config->defaults);
+  CHECK(&config->forWorkspace("/elsewhere") == &config->defaults);
+}
+
+TEST_CASE("workspace keys starting with ~/ expand to the home directory", "[config]") {
+  TempHome home;
+  auto config = loadWithUser(home, R"({"workspaces": {
+      "~/src/small": {"important": true},
+      "/opt/../srv/./go/": {"memory_high": "2G"}}})");
+  INFO((config.ok() ? std::string() : config.error().describe()));
+  REQUIRE(config.ok());
+  CHECK(config->forWorkspace(home.path() + "/src/small").important);
+  CHECK(config->forWorkspace("/srv/go").memoryHigh == 2 * kGiB);
+  CHECK_FALSE(config->forWorkspace("/srv/go").important);
+}
+
+TEST_CASE("a user error names the file with ~, the JSON pointer and what to write instead",
+          "[config]") {
+  TempHome home;
+  auto config = loadWithUser(home, R"({"workspaces": {"default": {"memory": {"high": "3Q"}}}})");
+  CHECK(describeFailure(config) ==
+        R"(~/.config/wslgo-guard/config.json: /workspaces/default/memory/high: "3Q" is not a )"
+        R"(size (use bytes, "800M", "3G" or a percentage of MemTotal like "40%"))");
+  CHECK(config.error().path == "~/.config/wslgo-guard/config.json");
+}
+
+TEST_CASE("every kind of mistake is reported with file, pointer and what was expected",
+          "[config]") {
+  struct Row {
+    const char* json;
+    const char* pointer;
+    const char* expected;
+  };
+  auto row = GENERATE(
+      Row{R"({"guard": {"sample_intervall": "2s"}})", "/guard/sample_intervall",
+          R"(unknown key "sample_intervall" (did you mean "sample_interval"?))"},
+      Row{R"({"frobnicate": 1})", "/frobnicate", R"(unknown key "frobnicate"; known keys)"},
+      Row{R"({"guard": {"dry_run": "yes"}})", "/guard/dry_run", R"(expected true or false)"},
+      Row{R"({"guard": {"sample_interval": 30}})", "/guard/sample_interval", "add a unit"},
+      Row{R"({"guard": {"sample_interval": "50ms"}})", "/guard/sample_interval", "at least 100ms"},
+      Row{R"({"guard": {"fast_sample_interval": "5s"}})", "/guard/fast_sample_interval",
+          "must not be longer than sample_interval"},
+      Row{R"({"guard": "fast"})", "/guard", "expected an object"},
+      Row{R"({"guard": {"history": null}})", "/guard/history", "is missing or null"},
+      Row{R"({"gopls": {"path": "bin/gopls"}})", "/gopls/path", "absolute path"},
+      Row{R"({"gopls": {"args": ["-v", 3]}})", "/gopls/args/1", "expected a string"},
+      Row{R"({"system": {"relief_pick": "random"}})", "/system/relief_pick",
+          R"("largest" or "fastest_growing")"},
+      Row{R"({"system": {"pressure_some_avg10": {"high": 120}}})",
+          "/system/pressure_some_avg10/high", "at most 100"},
+      Row{R"({"system": {"pressure_some_avg10": {"high": "40%"}}})",
+          "/system/pressure_some_avg10/high", "as a number like 40"},
+      Row{R"({"system": {"mem_available": {"hysteresis": 1}}})", "/system/mem_available/hysteresis",
+          "a fraction from 0"},
+      Row{R"({"system": {"mem_available": {"warning": "5%", "high": "10%"}}})",
+          "/system/mem_available/high", "lower is worse here, so levels must fall"},
+      Row{R"({"workspaces": {"default": {"memory": {"high": -5}}}})",
+          "/workspaces/default/memory/high", "cannot be negative"},
+      Row{R"({"workspaces": {"default": {"memory": {"high": 1.5}}}})",
+          "/workspaces/default/memory/high", R"(a string like "1.5G")"},
+      Row{R"({"workspaces": {"default": {"memory": {"high": "0"}}}})",
+          "/workspaces/default/memory/high", "must be above 0"},
+      Row{R"({"workspaces": {"default": {"memory": {"high": "101%"}}}})",
+          "/workspaces/default/memory/high", "above 100%"},
+      Row{R"({"workspaces": {"default": {"gomemlimit": "99999999999T"}}})",
+          "/workspaces/default/gomemlimit", "larger than 2^64"},
+      Row{R"({"workspaces": {"default": {"env": {"A=B": "x"}}}})", "/workspaces/default/env/A=B",
+          "not an environment variable name"},
+      Row{R"({"workspaces": {"src/x": {"important": true}}})", "/workspaces/src~1x",
+          R"(workspace key "src/x" must be an absolute path or start with "~/")"},
+      Row{R"({"workspaces": {"/w": {"dry_run": true}}})", "/workspaces/~1w/dry_run",
+          R"(unknown key "dry_run")"},
+      Row{R"({"workspaces": {"/w": {"memory": {"critical": "1G"}}}})",
+          "/workspaces/~1w/memory/critical", "must be above high"},
+      Row{R"({"actions": {"ladder": []}})", "/actions/ladder", "non-empty array"},
+      Row{R"({"actions": {"ladder": [{"action": "kill", "level": "high"}]}})",
+          "/actions/ladder/0/action", R"("gc", "trim" or "restart")"},
+      Row{R"({"actions": {"ladder": [{"action": "gc", "level": "high"},
+                                     {"action": "trim", "level": "warning"}]}})",
+          "/actions/ladder/1/level", "levels must not decrease"},
+      Row{R"({"actions": {"ladder": [{"action": "gc", "level": "ok"}]}})",
+          "/actions/ladder/0/level", R"("warning", "high" or "critical")"},
+      Row{R"({"actions": {"gc": {"min_freed": 1}}})", "/actions/gc/min_freed", "out of range"},
+      Row{R"({"actions": {"trim": {"cache_budget": "10%"}}})", "/actions/trim/cache_budget",
+          "makes no sense for disk space"},
+      Row{R"({"actions": {"restart": {"max_restarts": 0}}})", "/actions/restart/max_restarts",
+          "at least 1"},
+      Row{R"({"profiles": {"keep": 0}})", "/profiles/keep", "at least 1"},
+      Row{R"({"profiles": {"keep": 2.5}})", "/profiles/keep", "a whole number"},
+      Row{R"([1, 2])", "/", "the top level must be a JSON object"});
+  CAPTURE(row.json);
+  TempHome home;
+  std::string message = describeFailure(loadWithUser(home, row.json));
+  CHECK_THAT(message, Catch::StartsWith(
+                          "~/.config/wslgo-guard/config.json: " + std::string(row.pointer) + ": "));
+  CHECK_THAT(message, Catch::Contains(row.expected));
+}
+
+TEST_CASE("all mistakes are reported, one line each", "[config]") {
+  TempHome home;
+  std::string message = describeFailure(loadWithUser(home, R"({
+      "guard": {"sample_interval": "2 s", "dry_run": 1},
+      "profiles": {"keep": 0}})"));
+  CHECK(std::count(message.begin(), message.end(), '\n') == 2);
+  CHECK_THAT(message, Catch::Contains("config.json: /guard/sample_interval: "));
+  CHECK_THAT(message, Catch::Contains("\n~/.config/wslgo-guard/config.json: /guard/dry_run: "));
+  CHECK_THAT(message, Catch::Contains("\n~/.config/wslgo-guard/config.json: /profiles/keep: "));
+}
+
+TEST_CASE("a mistake in the default workspace is reported once, not once per override",
+          "[config]") {
+  TempHome home;
+  std::string message = describeFailure(loadWithUser(home, R"({"workspaces": {
+      "default": {"heap": {"high": "3Q"}}, "/a": {"important": true}, "/b": {}}})"));
+  CHECK(std::count(message.begin(), message.end(), '\n') == 0);
+  CHECK_THAT(message, Catch::Contains("/workspaces/default/heap/high"));
+}
+
+TEST_CASE("inverted thresholds across two layers name the file that set the offending value",
+          "[config]") {
+  TempHome home;
+  const std::string defaults = defaultFile();
+
+  SECTION("the user raises warning above the default high") {
+    std::string message = describeFailure(
+        loadWithUser(home, R"({"workspaces": {"default": {"memory": {"warning": "35%"}}}})"));
+    CHECK_THAT(message, Catch::StartsWith("~/.config/wslgo-guard/config.json: "
+                                          "/workspaces/default/memory/warning: warning \"35%\""));
+    CHECK_THAT(message, Catch::Contains("must be below high \"30%\""));
+    CHECK_THAT(message,
+               Catch::Contains("set in " + defaults + " at /workspaces/default/memory/high"));
+  }
+  SECTION("the user lowers high below the default warning") {
+    std::string message = describeFailure(
+        loadWithUser(home, R"({"workspaces": {"default": {"memory": {"high": "2G"}}}})"));
+    CHECK_THAT(message, Catch::StartsWith("~/.config/wslgo-guard/config.json: "
+                                          "/workspaces/default/memory/high: high \"2G\" must "
+                                          "be above warning \"20%\""));
+  }
+  SECTION("an override's level clashes with a default level it did not touch") {
+    std::string message = describeFailure(
+        loadWithUser(home, R"({"workspaces": {"~/w": {"memory": {"critical": "4G"}}}})"));
+    std::string root = home.path() + "/w";
+    std::string token;
+    for (char c : root) token += c == '/' ? std::string("~1") : std::string(1, c);
+    CHECK_THAT(message,
+               Catch::StartsWith("~/.config/wslgo-guard/config.json: /workspaces/" + token +
+                                 "/memory/critical: critical \"4G\" must be above "
+                                 "high \"30%\""));
+    CHECK_THAT(message,
+               Catch::Contains("set in " + defaults + " at /workspaces/default/memory/high"));
+  }
+}
+
+TEST_CASE("an invalid JSON layer is an error naming the file, line and column", "[config]") {
+  const std::string bad = test::fixturePath("config/syntax_error.json");
+  auto config = loadConfig({{defaultFile(), true}, {bad, false}}, kMemTotal, "/home/me");
+  std::string message = describeFailure(config);
+  // The column is that of the last character read, the "l" of "flase".
+  CHECK_THAT(message, Catch::StartsWith(bad + ": line 4, column 17: invalid JSON: "));
+  CHECK_THAT(message, Catch::Contains("invalid literal"));
+}
+
+TEST_CASE("a missing optional layer is skipped", "[config]") {
+  TempHome home;
+  auto config = loadConfig({{defaultFile(), true},
+                            {home.path() + "/nope/config.json", false},
+                            {defaultFile() + "/not-a-dir/config.json", false}},
+                           kMemTotal, home.path());
+  REQUIRE(config.ok());
+  CHECK(config->files == std::vector<std::string>{defaultFile()});
+}
+
+TEST_CASE("a missing required default layer is an error", "[config]") {
+  TempHome home;
+  auto config = loadConfig({{home.path() + "/default.json", true}}, kMemTotal, home.path());
+  REQUIRE_FALSE(config.ok());
+  CHECK(config.error().code == ENOENT);
+  CHECK(config.error().path == "~/default.json");
+  CHECK_THAT(config.error().describe(), Catch::Contains("cannot read the default configuration"));
+}
+
+TEST_CASE("a layer that is a directory is an error, not skipped", "[config]") {
+  TempHome home;
+  std::filesystem::create_directories(home.userFile());
+  auto config =
+      loadConfig({{defaultFile(), true}, {home.userFile(), false}}, kMemTotal, home.path());
+  REQUIRE_FALSE(config.ok());
+  CHECK(config.error().code == EISDIR);
+  CHECK(config.error().path == "~/.config/wslgo-guard/config.json");
+}
+
+TEST_CASE("an unreadable layer is an error", "[config]") {
+  TempHome home;
+  std::string user = home.write(".config/wslgo-guard/config.json", "{}");
+  REQUIRE(::chmod(user.c_str(), 0) == 0);
+  if (::access(user.c_str(), R_OK) == 0) {
+    WARN("running as root, permissions are not enforced; skipped");
+    return;
+  }
+  auto config = loadConfig({{defaultFile(), true}, {user, false}}, kMemTotal, home.path());
+  REQUIRE_FALSE(config.ok());
+  CHECK(config.error().code == EACCES);
+}
+
+TEST_CASE("a percentage size without a known MemTotal is an error, not a zero", "[config]") {
+  auto config = loadConfig({{defaultFile(), true}}, 0, "/home/me");
+  std::string message = describeFailure(config);
+  CHECK_THAT(message, Catch::Contains("/system/mem_available/warning: \"15%\" is a percentage of "
+                                      "MemTotal, but MemTotal is unknown"));
+}
+
+TEST_CASE("standard layers are default, /etc, then XDG_CONFIG_HOME or ~/.config", "[config]") {
+  auto withXdg = standardConfigLayers("/usr/share/wslgo-guard/default.json", "/x", "/home/me");
+  REQUIRE(withXdg.size() == 3);
+  CHECK(withXdg[0].path == "/usr/share/wslgo-guard/default.json");
+  CHECK(withXdg[0].required);
+  CHECK(withXdg[1].path == "/etc/wslgo-guard/config.json");
+  CHECK_FALSE(withXdg[1].required);
+  CHECK(withXdg[2].path == "/x/wslgo-guard/config.json");
+  CHECK_FALSE(withXdg[2].required);
+
+  auto noXdg = standardConfigLayers("d.json", "", "/home/me");
+  CHECK(noXdg.back().path == "/home/me/.config/wslgo-guard/config.json");
+  auto relativeXdg = standardConfigLayers("d.json", "rel", "/home/me");
+  CHECK(relativeXdg.back().path == "/home/me/.config/wslgo-guard/config.json");
+  CHECK(standardConfigLayers("d.json", "", "").size() == 2);
+}
+
+TEST_CASE("thresholds answer per level and an unset level is absent", "[config]") {
+  Thresholds thresholds;
+  thresholds.high = 7;
+  CHECK_FALSE(thresholds.at(Level::Ok));
+  CHECK_FALSE(thresholds.at(Level::Warning));
+  CHECK(thresholds.at(Level::High) == 7.0);
+  CHECK_FALSE(thresholds.at(Level::Critical));
+  CHECK(thresholds.enabled());
+}
+
+TEST_CASE("null in a higher layer switches a default level off and plain byte counts are sizes",
+          "[config]") {
+  TempHome home;
+  auto config = loadWithUser(home, R"({"workspaces": {"default": {
+      "memory": {"warning": null, "high": 5368709120, "critical": "5.5G"},
+      "growth": {"bytes_per_minute": null}}}})");
+  INFO((config.ok() ? std::string() : config.error().describe()));
+  REQUIRE(config.ok());
+  CHECK_FALSE(config->defaults.memory.warning);
+  CHECK(config->defaults.memory.high == 5.0 * kGiB);
+  CHECK(config->defaults.memory.critical == 5.5 * kGiB);
+  CHECK_FALSE(config->defaults.growthBytesPerMinute);
+}
