@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "tests/unit/fixtures.h"
+#include "tests/unit/live.h"
 
 using wslgo::classifyGoplsCommand;
 using wslgo::GoplsAddress;
@@ -41,8 +42,7 @@ std::optional<std::string> findOnPath(const std::string& name) {
   while (!dirs.empty()) {
     size_t colon = dirs.find(':');
     std::string candidate = std::string(dirs.substr(0, colon)) + "/" + name;
-    if (::access(candidate.c_str(), X_OK) == 0)
-      return candidate;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
     dirs = colon == std::string_view::npos ? std::string_view() : dirs.substr(colon + 1);
   }
   return std::nullopt;
@@ -52,8 +52,7 @@ std::optional<std::string> findOnPath(const std::string& name) {
 struct ChildGuard {
   pid_t pid = -1;
   ~ChildGuard() {
-    if (pid <= 0)
-      return;
+    if (pid <= 0) return;
     ::kill(pid, SIGKILL);
     int status = 0;
     ::waitpid(pid, &status, 0);
@@ -247,8 +246,7 @@ TEST_CASE("the scan finds every captured gopls and skips the rest and the vanish
   auto found = wslgo::findGoplsProcesses(wslgo::test::fixtureRoots("processes"));
   REQUIRE(found.ok());
   std::vector<std::pair<pid_t, GoplsRole>> roles;
-  for (const auto& process : *found)
-    roles.emplace_back(process.pid, process.invocation.role);
+  for (const auto& process : *found) roles.emplace_back(process.pid, process.invocation.role);
   std::sort(roles.begin(), roles.end());
   CHECK(roles == std::vector<std::pair<pid_t, GoplsRole>>{{5298, GoplsRole::Daemon},
                                                           {5311, GoplsRole::Daemon},
@@ -272,13 +270,7 @@ TEST_CASE("roles have names for logs and the bus", "[gopls]") {
 
 TEST_CASE("the scan finds a gopls daemon this test starts", "[gopls][live]") {
   auto gopls = findOnPath("gopls");
-  if (!gopls) {
-    const char* ci = std::getenv("CI");
-    if (ci != nullptr && std::string_view(ci) == "true")
-      FAIL("gopls is not on PATH; CI needs it");
-    WARN("gopls is not on PATH: skipping (install gopls to run this test)");
-    return;
-  }
+  if (!gopls) WSLGO_SKIP_LIVE_TEST("gopls is not on PATH (scripts/install-deps installs it)");
   namespace fs = std::filesystem;
   std::string dirTemplate = (fs::temp_directory_path() / "wslgo-gopls-XXXXXX").string();
   REQUIRE(::mkdtemp(dirTemplate.data()) != nullptr);
@@ -294,8 +286,7 @@ TEST_CASE("the scan finds a gopls daemon this test starts", "[gopls][live]") {
   REQUIRE(child.pid >= 0);
   if (child.pid == 0) {
     int null = ::open("/dev/null", O_RDWR);
-    if (null < 0 || ::chdir(dir.c_str()) != 0)
-      ::_exit(127);
+    if (null < 0 || ::chdir(dir.c_str()) != 0) ::_exit(127);
     ::dup2(null, 0);
     ::dup2(null, 1);
     ::dup2(null, 2);
@@ -309,11 +300,9 @@ TEST_CASE("the scan finds a gopls daemon this test starts", "[gopls][live]") {
     auto found = wslgo::findGoplsProcesses(wslgo::SysRoots{});
     REQUIRE(found.ok());
     for (const auto& process : *found) {
-      if (process.pid == child.pid)
-        mine = process;
+      if (process.pid == child.pid) mine = process;
     }
-    if (!mine)
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (!mine) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   REQUIRE(mine.has_value());
   CHECK(mine->invocation.role == GoplsRole::Daemon);

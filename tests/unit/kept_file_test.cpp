@@ -1,4 +1,6 @@
 #include "lib/kept_file.h"
+#include "lib/cgroup_hierarchy.h"
+#include "tests/unit/live.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -22,8 +24,7 @@ class TempDir {
     path_ = pattern;
   }
   ~TempDir() {
-    for (const auto& name : {"file", "missing"})
-      ::unlink((path_ + "/" + name).c_str());
+    for (const auto& name : {"file", "missing"}) ::unlink((path_ + "/" + name).c_str());
     ::rmdir(path_.c_str());
   }
   TempDir(const TempDir&) = delete;
@@ -47,8 +48,7 @@ void overwrite(const std::string& path, const std::string& text) {
 std::string pattern(size_t size) {
   std::string text;
   text.reserve(size);
-  for (size_t i = 0; text.size() < size; ++i)
-    text += std::to_string(i) + (i % 16 ? ' ' : '\n');
+  for (size_t i = 0; text.size() < size; ++i) text += std::to_string(i) + (i % 16 ? ' ' : '\n');
   text.resize(size);
   return text;
 }
@@ -194,11 +194,16 @@ TEST_CASE("readFileInto reads a whole file into the caller's buffer", "[kept_fil
 
 TEST_CASE("KeptFile reopens a cgroup file after the cgroup is removed and recreated",
           "[kept_file][live]") {
-  const std::string cgroup =
-      "/sys/fs/cgroup/unified/wslgo-kept-file-test-" + std::to_string(::getpid());
-  if (::mkdir(cgroup.c_str(), 0755) != 0) {
-    WARN("cannot create " << cgroup << " (" << std::strerror(errno) << "); skipped");
+  auto layout = readCgroupLayout(SysRoots{});
+  REQUIRE(layout.ok());
+  if (!layout->unified) {
+    WARN("no cgroup2 hierarchy on this host: skipped");
     return;
+  }
+  const std::string cgroup =
+      layout->unified->mountPoint + "/wslgo-kept-file-test-" + std::to_string(::getpid());
+  if (::mkdir(cgroup.c_str(), 0755) != 0) {
+    WSLGO_SKIP_LIVE_TEST("cannot create " << cgroup << " (" << std::strerror(errno) << ")");
   }
   const std::string depth = cgroup + "/cgroup.max.depth";
   KeptFile file(depth);

@@ -6,10 +6,13 @@
 
 #include <catch2/catch.hpp>
 #include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <string>
 
+#include "lib/cgroup_hierarchy.h"
 #include "tests/unit/fixtures.h"
+#include "tests/unit/live.h"
 
 namespace wslgo {
 namespace {
@@ -114,8 +117,7 @@ TEST_CASE("PSI cut at any byte never crashes and never yields a cut some line", 
   REQUIRE(full.ok());
   for (size_t cut = 0; cut < text.size(); ++cut) {
     auto pressure = parsePressure(std::string_view(text).substr(0, cut));
-    if (!pressure.ok())
-      continue;
+    if (!pressure.ok()) continue;
     INFO("cut at byte " << cut);
     CHECK(pressure->some.totalUsec == full->some.totalUsec);
   }
@@ -176,8 +178,7 @@ TEST_CASE("a kernel without /proc/pressure reads as no PSI, not an error", "[psi
 // One write(2), so a kernel file's refusal shows up as false rather than in a stream's flush.
 bool writeFile(const std::string& path, std::string_view text) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0)
-    return false;
+  if (fd < 0) return false;
   bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
   ::close(fd);
   return ok;
@@ -248,12 +249,17 @@ TEST_CASE("live /proc/pressure/memory parses when this kernel has PSI", "[psi][l
 }
 
 TEST_CASE("live cgroup2 pressure: disabled or removed cgroups read as absent", "[psi][live]") {
-  const std::string unified = "/sys/fs/cgroup/unified";
-  const std::string cgroup = unified + "/wslgo-psi-test-" + std::to_string(::getpid());
-  if (::access((unified + "/memory.pressure").c_str(), R_OK) != 0 ||
-      ::mkdir(cgroup.c_str(), 0755) != 0) {
-    WARN("no writable cgroup2 hierarchy with PSI at " << unified << "; skipped");
+  auto layout = readCgroupLayout(SysRoots{});
+  REQUIRE(layout.ok());
+  if (!layout->unified ||
+      ::access((layout->unified->mountPoint + "/memory.pressure").c_str(), R_OK) != 0) {
+    WARN("no cgroup2 hierarchy with PSI on this host: skipped");
     return;
+  }
+  const std::string unified = layout->unified->mountPoint;
+  const std::string cgroup = unified + "/wslgo-psi-test-" + std::to_string(::getpid());
+  if (::mkdir(cgroup.c_str(), 0755) != 0) {
+    WSLGO_SKIP_LIVE_TEST("cannot create " << cgroup << " (" << std::strerror(errno) << ")");
   }
   PressureReader reader(cgroup + "/memory.pressure");
   auto before = reader.read();
@@ -273,8 +279,7 @@ TEST_CASE("live cgroup2 pressure: disabled or removed cgroups read as absent", "
 
   REQUIRE(::rmdir(cgroup.c_str()) == 0);
   auto removed = reader.read();
-  if (removed.ok())
-    CHECK_FALSE(removed->has_value());
+  if (removed.ok()) CHECK_FALSE(removed->has_value());
   auto stillRemoved = reader.read();
   REQUIRE(stillRemoved.ok());
   CHECK_FALSE(stillRemoved->has_value());
