@@ -108,7 +108,7 @@ TEST_CASE("the shipped default.json loads and yields the documented defaults", "
   CHECK(config->actions.ladder[0].action == ActionKind::Gc);
   CHECK(config->actions.ladder[0].level == Level::Warning);
   CHECK(config->actions.ladder[2].action == ActionKind::Restart);
-  CHECK(config->actions.ladder[2].level == Level::Critical);
+  CHECK(config->actions.ladder[2].level == Level::High);
   CHECK(config->actions.gc.cooldown == 1min);
   CHECK(config->actions.trim.cacheBudget == kGiB);
   CHECK(config->actions.restart.cooldown == 10min);

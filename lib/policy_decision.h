@@ -1,0 +1,47 @@
+// Decision: one entry the policy engine reports — a level change, an action, or a notice.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "lib/config.h"
+#include "lib/levels.h"
+
+namespace wslgo {
+
+enum class DecisionKind {
+  Level,      // a workspace's (or the system's) level changed
+  Action,     // run `action` on `workspace` (or, in dry run, report that it would)
+  Outcome,    // the effect an action had, as the daemon reported it
+  Crash,      // the unit restarted without us: NRestarts rose
+  CrashLoop,  // it did so repeatedly; our restarts stop until it settles
+  Degraded,   // the restart limit is reached; no more restarts of this workspace for now
+  Restored,   // a degraded workspace may be restarted again
+};
+
+std::string_view toString(DecisionKind kind);
+
+struct Decision {
+  Usec at{0};
+  DecisionKind kind = DecisionKind::Level;
+  std::string workspace;  // empty: the system as a whole
+  Level level = Level::Ok;
+  std::optional<ActionKind> action;  // set for Action and Outcome
+  bool dryRun = false;               // an Action to report as "would …", not to run
+  bool systemRelief = false;         // an Action taken for the system, not the workspace
+  std::string reason;                // for a person; quotes the numbers
+};
+
+// What an executed action did, reported back by whoever ran it.
+struct ActionOutcome {
+  std::string workspace;
+  ActionKind action = ActionKind::Gc;
+  uint64_t before = 0;  // judged memory (see docs/policy.md) when the action started, bytes
+  uint64_t after = 0;   // and once it finished
+  bool success = true;
+  Usec at{0};
+};
+
+}  // namespace wslgo

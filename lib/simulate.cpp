@@ -1,0 +1,217 @@
+#include "lib/simulate.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <map>
+#include <vector>
+
+#include "lib/config_values.h"
+#include "lib/policy_format.h"
+#include "lib/trace.h"
+
+namespace wslgo {
+namespace {
+
+std::string renderTime(Usec since) {
+  long long ms = std::max<long long>(0, since.count() / 1000);
+  long long s = ms / 1000;
+  char buffer[40];
+  if (ms % 1000 == 0) {
+    std::snprintf(buffer, sizeof buffer, "%02lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
+  } else {
+    std::snprintf(buffer, sizeof buffer, "%02lld:%02lld:%02lld.%03lld", s / 3600, s / 60 % 60,
+                  s % 60, ms % 1000);
+  }
+  return buffer;
+}
+
+std::string what(const Decision& decision) {
+  if (decision.kind != DecisionKind::Action) return std::string(toString(decision.kind));
+  std::string action(toString(decision.action.value_or(ActionKind::Gc)));
+  return decision.dryRun ? "would " + action : action;
+}
+
+std::string padded(std::string text, size_t width) {
+  if (text.size() < width) text.resize(width, ' ');
+  return text;
+}
+
+// Lowers a workspace's figures by what the simulated actions freed.
+void applyFreed(WorkspaceSnapshot& workspace, uint64_t freed) {
+  auto lower = [freed](std::optional<uint64_t>& value) {
+    if (value) *value -= std::min(*value, freed);
+  };
+  lower(workspace.memoryCurrent);
+  lower(workspace.rss);
+  lower(workspace.heapInUse);
+}
+
+// What the simulated actions freed in one workspace, while the same process runs.
+struct Freed {
+  uint64_t bytes = 0;
+  uint64_t nRestarts = 0;
+};
+
+struct Tally {
+  size_t snapshots = 0;
+  std::array<size_t, 3> actions{};
+  size_t dryRun = 0;
+  size_t degraded = 0;
+  size_t crashLoops = 0;
+};
+
+std::string summary(const Tally& tally, Usec span) {
+  return "summary: " + std::to_string(tally.snapshots) + " snapshots over " + formatDuration(span) +
+         "; " + std::to_string(tally.actions[0]) + " gc, " + std::to_string(tally.actions[1]) +
+         " trim, " + std::to_string(tally.actions[2]) + " restart (" +
+         std::to_string(tally.dryRun) + " dry run); " + std::to_string(tally.degraded) +
+         " degraded, " + std::to_string(tally.crashLoops) + " crash loop" +
+         (tally.crashLoops == 1 ? "" : "s") + "\n";
+}
+
+}  // namespace
+
+std::string renderDecision(const Decision& decision, Usec origin) {
+  std::string line = renderTime(decision.at - origin);
+  line += "  ";
+  line += padded(decision.workspace.empty() ? "system" : decision.workspace, 22);
+  line += "  ";
+  line += padded(std::string(toString(decision.level)), 8);
+  line += "  ";
+  line += padded(what(decision), 13);
+  line += "  ";
+  line += decision.reason;
+  return line;
+}
+
+std::optional<uint64_t> traceMemTotal(std::string_view trace) {
+  while (!trace.empty()) {
+    size_t end = trace.find('\n');
+    auto line = parseTraceLine(trace.substr(0, end));
+    if (line && line->kind == TraceLine::Kind::Snapshot && line->snapshot.system.memTotal > 0) {
+      return line->snapshot.system.memTotal;
+    }
+    if (end == std::string_view::npos) break;
+    trace.remove_prefix(end + 1);
+  }
+  return std::nullopt;
+}
+
+Result<Config> loadSimulationConfig(const std::string& defaultsFile,
+                                    const std::string& overrideFile, std::string_view trace,
+                                    const std::string& home) {
+  std::vector<ConfigLayer> layers{{defaultsFile, true}};
+  if (!overrideFile.empty()) layers.push_back({overrideFile, true});
+  return loadConfig(layers, traceMemTotal(trace).value_or(0), home);
+}
+
+Result<std::string> simulateTrace(const PolicyEngine& engine, std::string_view trace) {
+  PolicyState state;
+  std::optional<SimulationModel> model;
+  std::map<std::string, Freed, std::less<>> freed;  // per workspace, by simulated actions
+  std::optional<Usec> origin;
+  Usec last{0};
+  Tally tally;
+  std::string timeline;
+  std::vector<Decision> decisions;
+
+  auto emit = [&](const Decision& decision) {
+    timeline += renderDecision(decision, origin.value_or(decision.at));
+    timeline += '\n';
+  };
+
+  size_t lineNumber = 0;
+  while (!trace.empty()) {
+    ++lineNumber;
+    size_t end = trace.find('\n');
+    std::string_view text = trace.substr(0, end);
+    trace.remove_prefix(end == std::string_view::npos ? trace.size() : end + 1);
+
+    auto parsed = parseTraceLine(text);
+    if (!parsed) {
+      Error error = parsed.error();
+      error.path = "trace line " + std::to_string(lineNumber) +
+                   (error.path.empty() ? "" : " at " + error.path);
+      return error;
+    }
+    TraceLine& line = *parsed;
+    switch (line.kind) {
+      case TraceLine::Kind::Blank:
+        break;
+      case TraceLine::Kind::Model:
+        model = line.model;
+        break;
+      case TraceLine::Kind::Outcome:
+        emit(engine.recordOutcome(state, line.outcome));
+        break;
+      case TraceLine::Kind::Snapshot: {
+        Snapshot& snapshot = line.snapshot;
+        if (!origin) origin = snapshot.now;
+        last = snapshot.now;
+        ++tally.snapshots;
+        uint64_t freedInAll = 0;
+        for (WorkspaceSnapshot& workspace : snapshot.workspaces) {
+          auto it = freed.find(workspace.id);
+          if (it == freed.end()) continue;
+          if (workspace.nRestarts != it->second.nRestarts) {
+            freed.erase(it);  // systemd started a new process: the trace's figures are its own
+            continue;
+          }
+          applyFreed(workspace, it->second.bytes);
+          freedInAll += it->second.bytes;
+        }
+        // What gopls gave back is available to the rest of the system.
+        if (snapshot.system.memAvailable) *snapshot.system.memAvailable += freedInAll;
+        decisions.clear();
+        engine.evaluate(snapshot, state, decisions);
+        for (const Decision& decision : decisions) {
+          emit(decision);
+          if (decision.kind == DecisionKind::Degraded) ++tally.degraded;
+          if (decision.kind == DecisionKind::CrashLoop) ++tally.crashLoops;
+          if (decision.kind != DecisionKind::Action || !decision.action) continue;
+          ++tally.actions[static_cast<size_t>(*decision.action)];
+          if (decision.dryRun) {
+            ++tally.dryRun;
+            continue;  // nothing runs, so nothing changes and there is no outcome
+          }
+          if (!model) continue;
+          auto target =
+              std::find_if(snapshot.workspaces.begin(), snapshot.workspaces.end(),
+                           [&](const WorkspaceSnapshot& w) { return w.id == decision.workspace; });
+          if (target == snapshot.workspaces.end()) continue;
+          auto before = PolicyEngine::judgedMemory(*target, engine.settingsFor(decision.workspace));
+          if (!before) continue;
+          double share = 0;
+          uint64_t gone = 0;
+          switch (*decision.action) {
+            case ActionKind::Gc:
+              share = model->gcFrees;
+              break;
+            case ActionKind::Trim:
+              share = model->trimFrees;
+              break;
+            case ActionKind::Restart:
+              if (model->restartTo && *before > *model->restartTo) {
+                gone = *before - *model->restartTo;
+              }
+              break;
+          }
+          if (share > 0) gone = static_cast<uint64_t>(static_cast<double>(*before) * share);
+          Freed& total = freed[decision.workspace];
+          total.bytes += gone;
+          total.nRestarts = target->nRestarts;
+          applyFreed(*target, gone);
+          ActionOutcome outcome{decision.workspace, *decision.action, *before, *before - gone, true,
+                                snapshot.now};
+          emit(engine.recordOutcome(state, outcome));
+        }
+        break;
+      }
+    }
+  }
+  timeline += summary(tally, origin ? last - *origin : Usec{0});
+  return timeline;
+}
+
+}  // namespace wslgo

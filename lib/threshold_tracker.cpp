@@ -1,0 +1,63 @@
+#include "lib/threshold_tracker.h"
+
+namespace wslgo {
+
+std::optional<double> thresholdValue(const Thresholds& thresholds, Level level) {
+  switch (level) {
+    case Level::Ok:
+      return std::nullopt;
+    case Level::Warning:
+      return thresholds.warning;
+    case Level::High:
+      return thresholds.high;
+    case Level::Critical:
+      return thresholds.critical;
+  }
+  return std::nullopt;
+}
+
+bool isBeyond(const Thresholds& thresholds, double value, double threshold) {
+  return thresholds.higherIsWorse ? value >= threshold : value <= threshold;
+}
+
+double clearLine(const Thresholds& thresholds, double threshold) {
+  return thresholds.higherIsWorse ? threshold * (1 - thresholds.hysteresis)
+                                  : threshold * (1 + thresholds.hysteresis);
+}
+
+Level ThresholdTracker::update(const Thresholds& thresholds, double value, Usec now) {
+  lastValue_ = value;
+  constexpr Level kLevels[] = {Level::Warning, Level::High, Level::Critical};
+
+  Level entered = Level::Ok;
+  for (Level level : kLevels) {
+    auto& since = beyondSince_[static_cast<size_t>(level)];
+    auto threshold = thresholdValue(thresholds, level);
+    if (!threshold || !isBeyond(thresholds, value, *threshold)) {
+      since.reset();
+      continue;
+    }
+    if (!since) since = now;
+    if (now - *since >= thresholds.sustain) entered = level;
+  }
+  if (entered > level_) {
+    level_ = entered;
+    return level_;
+  }
+
+  // Falling: every level from the current one down is dropped while the value is past its
+  // clear line; the first one still held stops the fall.
+  while (level_ > Level::Ok) {
+    auto threshold = thresholdValue(thresholds, level_);
+    bool cleared = !threshold;
+    if (threshold) {
+      double line = clearLine(thresholds, *threshold);
+      cleared = thresholds.higherIsWorse ? value < line : value > line;
+    }
+    if (!cleared) break;
+    level_ = static_cast<Level>(static_cast<int>(level_) - 1);
+  }
+  return level_;
+}
+
+}  // namespace wslgo
