@@ -5,8 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <optional>
@@ -109,10 +109,11 @@ bool runReaderBenches() {
     return false;
   }
   ok &= report("system: /proc/meminfo + /proc/pressure/memory",
-               cpuMicrosPerCall(kIterations, [&] {
-                 (void)meminfo.read();
-                 (void)memoryPressure.read();
-               }),
+               cpuMicrosPerCall(kIterations,
+                                [&] {
+                                  (void)meminfo.read();
+                                  (void)memoryPressure.read();
+                                }),
                20);
 
   BenchWorkspace workspace(roots);
@@ -131,19 +132,20 @@ bool runReaderBenches() {
               sample->pressure ? "from cgroup2" : "absent",
               static_cast<unsigned long long>(rollup->rss));
   ok &= report("workspace: cgroup memory sample + status of main process",
-               cpuMicrosPerCall(kIterations, [&] {
-                 (void)cgroup.read();
-                 (void)mainProcess.readStatus();
-               }),
+               cpuMicrosPerCall(kIterations,
+                                [&] {
+                                  (void)cgroup.read();
+                                  (void)mainProcess.readStatus();
+                                }),
                50);
   // smaps_rollup walks every page table entry of the process, so its cost grows with RSS:
   // the daemon reads it at the heap interval (default 30 s), never on the sampling tick.
   double rollupMicros = cpuMicrosPerCall(kIterations / 100, [&] { (void)mainProcess.read(); });
   uint64_t rssMiB = std::max<uint64_t>(rollup->rss >> 20, 1);
-  std::printf("%-58s %9.2f us/op  (%.2f us per MiB of RSS; off the hot path)\n",
-              ("workspace: smaps_rollup of main process, " + std::to_string(rssMiB) + " MiB RSS")
-                  .c_str(),
-              rollupMicros, rollupMicros / static_cast<double>(rssMiB));
+  std::printf(
+      "%-58s %9.2f us/op  (%.2f us per MiB of RSS; off the hot path)\n",
+      ("workspace: smaps_rollup of main process, " + std::to_string(rssMiB) + " MiB RSS").c_str(),
+      rollupMicros, rollupMicros / static_cast<double>(rssMiB));
   return ok;
 }
 
