@@ -34,16 +34,16 @@ struct Thresholds {
 };
 
 struct WorkspaceSettings {
-  Thresholds memory;                 // the unit's cgroup memory
-  bool excludeInactiveFile = true;   // judge memory minus inactive file cache (cheap to reclaim)
-  Thresholds rss;                    // sum of the unit's processes' RSS
-  Thresholds heap;                   // Go heap in use, from gopls' debug server
+  Thresholds memory;                // the unit's cgroup memory
+  bool excludeInactiveFile = true;  // judge memory minus inactive file cache (cheap to reclaim)
+  Thresholds rss;                   // sum of the unit's processes' RSS
+  Thresholds heap;                  // Go heap in use, from gopls' debug server
   // Fast growth triggers an early GC before any threshold: slope over `growthWindow`.
   std::optional<uint64_t> growthBytesPerMinute;
   Usec growthWindow{std::chrono::minutes(2)};
-  bool important = false;            // picked last when the system needs relief
-  std::optional<uint64_t> gomemlimit;  // GOMEMLIMIT for gopls; unset: none
-  std::optional<uint64_t> memoryHigh;  // runtime MemoryHigh= on the unit; unset: none
+  bool important = false;                  // picked last when the system needs relief
+  std::optional<uint64_t> gomemlimit;      // GOMEMLIMIT for gopls; unset: none
+  std::optional<uint64_t> memoryHigh;      // runtime MemoryHigh= on the unit; unset: none
   std::map<std::string, std::string> env;  // extra environment for gopls (GOFLAGS, GOPATH…)
 };
 
@@ -91,11 +91,11 @@ struct TrimSettings : ActionTiming {
 struct RestartSettings : ActionTiming {
   unsigned maxRestarts = 3;  // at most this many restarts per workspace within `window`…
   Usec window{std::chrono::minutes(30)};  // …after which the workspace is degraded
-  bool saveProfile = true;   // capture a heap profile before restarting
+  bool saveProfile = true;                // capture a heap profile before restarting
 };
 
 struct ActionSettings {
-  std::vector<LadderRung> ladder;  // ordered lowest rung first
+  std::vector<LadderRung> ladder;         // ordered lowest rung first
   Usec settle{std::chrono::seconds(30)};  // time an action gets to show its effect
   GcSettings gc;
   TrimSettings trim;
@@ -103,7 +103,7 @@ struct ActionSettings {
 };
 
 struct ProfileSettings {
-  unsigned keep = 10;              // newest heap profiles kept per workspace
+  unsigned keep = 10;                     // newest heap profiles kept per workspace
   uint64_t maxTotalBytes = 256ull << 20;  // and at most this many bytes of them in all
 };
 
@@ -113,9 +113,9 @@ struct Config {
   SystemSettings system;
   ActionSettings actions;
   ProfileSettings profiles;
-  WorkspaceSettings defaults;                          // workspaces.default
+  WorkspaceSettings defaults;                           // workspaces.default
   std::map<std::string, WorkspaceSettings> workspaces;  // keyed by absolute workspace root
-  std::vector<std::string> files;                      // the layers read, lowest first
+  std::vector<std::string> files;                       // the layers read, lowest first
 
   // The settings of a workspace root: its override if one is configured, else the defaults.
   const WorkspaceSettings& forWorkspace(const std::string& root) const;

@@ -69,11 +69,9 @@ std::string lineAndColumn(std::string_view text, size_t byte) {
 size_t MergedConfig::layerOf(std::string_view pointer) const {
   for (;;) {
     auto it = origin.find(pointer);
-    if (it != origin.end())
-      return it->second;
+    if (it != origin.end()) return it->second;
     size_t slash = pointer.rfind('/');
-    if (slash == std::string_view::npos)
-      return 0;
+    if (slash == std::string_view::npos) return 0;
     pointer = pointer.substr(0, slash);
   }
 }
@@ -94,8 +92,7 @@ std::string pointerToken(std::string_view key) {
 }
 
 std::string displayPath(const std::string& path, const std::string& home) {
-  if (home.empty() || home == "/")
-    return path;
+  if (home.empty() || home == "/") return path;
   if (path.size() > home.size() && path.compare(0, home.size(), home) == 0 &&
       path[home.size()] == '/') {
     return "~" + path.substr(home.size());
@@ -111,8 +108,7 @@ std::optional<nlohmann::json> parseConfigText(std::string_view text, const std::
   } catch (const json::parse_error& error) {
     std::string reason = error.what();
     size_t colon = reason.find(": ");
-    if (colon != std::string::npos)
-      reason = reason.substr(colon + 2);
+    if (colon != std::string::npos) reason = reason.substr(colon + 2);
     problems.add(file, lineAndColumn(text, error.byte), "invalid JSON: " + reason);
     return std::nullopt;
   } catch (const json::exception& error) {
@@ -129,8 +125,7 @@ std::optional<nlohmann::json> parseConfigText(std::string_view text, const std::
 std::optional<std::string> workspaceRoot(std::string_view key, const std::string& home) {
   std::string path;
   if (key == "~" || key.substr(0, 2) == "~/") {
-    if (home.empty())
-      return std::nullopt;
+    if (home.empty()) return std::nullopt;
     path = home + std::string(key.substr(1));
   } else if (!key.empty() && key.front() == '/') {
     path = key;
@@ -138,16 +133,14 @@ std::optional<std::string> workspaceRoot(std::string_view key, const std::string
     return std::nullopt;
   }
   std::string normal = std::filesystem::path(path).lexically_normal().string();
-  while (normal.size() > 1 && normal.back() == '/')
-    normal.pop_back();
+  while (normal.size() > 1 && normal.back() == '/') normal.pop_back();
   return normal;
 }
 
 void normalizeWorkspaceKeys(nlohmann::json& layer, const std::string& file, const std::string& home,
                             ConfigProblems& problems) {
   auto workspaces = layer.find("workspaces");
-  if (workspaces == layer.end() || !workspaces->is_object())
-    return;
+  if (workspaces == layer.end() || !workspaces->is_object()) return;
   json normalized = json::object();
   std::map<std::string, std::string> spelledAs;
   for (auto& [key, value] : workspaces->items()) {
@@ -178,8 +171,7 @@ void normalizeWorkspaceKeys(nlohmann::json& layer, const std::string& file, cons
 }
 
 void mergeConfigLayer(MergedConfig& merged, const nlohmann::json& patch, size_t layer) {
-  if (merged.origin.empty())
-    merged.origin[""] = layer;
+  if (merged.origin.empty()) merged.origin[""] = layer;
   mergeObject(merged, merged.document, patch, "", layer, false);
 }
 
@@ -192,8 +184,7 @@ Result<MergedConfig> readConfigLayers(const std::vector<ConfigLayer>& layers,
     auto text = readFileInto(layer.path, buffer);
     if (!text) {
       int code = text.error().code;
-      if (!layer.required && (code == ENOENT || code == ENOTDIR))
-        continue;
+      if (!layer.required && (code == ENOENT || code == ENOTDIR)) continue;
       return errnoError(code, file,
                         layer.required ? "cannot read the default configuration; reinstall "
                                          "wslgo-guard or point it at config/default.json"
@@ -201,8 +192,7 @@ Result<MergedConfig> readConfigLayers(const std::vector<ConfigLayer>& layers,
                                          "permissions or remove it");
     }
     auto document = parseConfigText(*text, file, problems);
-    if (!document)
-      continue;
+    if (!document) continue;
     normalizeWorkspaceKeys(*document, file, home, problems);
     merged.files.push_back(file);
     merged.paths.push_back(layer.path);

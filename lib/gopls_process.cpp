@@ -23,8 +23,7 @@ constexpr std::array<std::string_view, 16> kValueFlags = {
     "remote.logfile"};
 
 std::string_view baseName(std::string_view path) {
-  if (path.ends_with(kDeletedSuffix))
-    path.remove_suffix(kDeletedSuffix.size());
+  if (path.ends_with(kDeletedSuffix)) path.remove_suffix(kDeletedSuffix.size());
   size_t slash = path.rfind('/');
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
@@ -57,14 +56,11 @@ FlagsEnd parseFlags(const std::vector<std::string>& argv, size_t& next,
                     GoplsInvocation& invocation) {
   while (next < argv.size()) {
     std::string_view arg = argv[next];
-    if (arg.size() < 2 || arg[0] != '-')
-      return FlagsEnd::Arguments;
+    if (arg.size() < 2 || arg[0] != '-') return FlagsEnd::Arguments;
     ++next;
-    if (arg == "--")
-      return FlagsEnd::Arguments;
+    if (arg == "--") return FlagsEnd::Arguments;
     std::string_view name = arg.substr(arg[1] == '-' ? 2 : 1);
-    if (name.empty() || name[0] == '-' || name[0] == '=')
-      return FlagsEnd::Rejected;
+    if (name.empty() || name[0] == '-' || name[0] == '=') return FlagsEnd::Rejected;
     std::string_view value;
     size_t equals = name.find('=');
     if (equals != std::string_view::npos) {
@@ -73,8 +69,7 @@ FlagsEnd parseFlags(const std::vector<std::string>& argv, size_t& next,
     } else if (name == "h" || name == "help") {
       return FlagsEnd::Help;
     } else if (std::find(kValueFlags.begin(), kValueFlags.end(), name) != kValueFlags.end()) {
-      if (next == argv.size())
-        return FlagsEnd::Rejected;
+      if (next == argv.size()) return FlagsEnd::Rejected;
       value = argv[next++];
     } else {
       // A bool, or a flag newer than this list: gopls versions add flags, and guessing that it
@@ -106,22 +101,17 @@ std::string_view toString(GoplsRole role) {
 }
 
 GoplsAddress parseGoplsAddress(std::string_view value) {
-  if (value.empty())
-    return {};
-  if (value == "auto")
-    return {GoplsNetwork::Auto, {}};
+  if (value.empty()) return {};
+  if (value == "auto") return {GoplsNetwork::Auto, {}};
   size_t semicolon = value.find(';');
-  if (semicolon == std::string_view::npos)
-    return {GoplsNetwork::Tcp, std::string(value)};
+  if (semicolon == std::string_view::npos) return {GoplsNetwork::Tcp, std::string(value)};
   std::string_view network = value.substr(0, semicolon);
   std::string address(value.substr(semicolon + 1));
-  if (network == "unix")
-    return {GoplsNetwork::Unix, std::move(address)};
+  if (network == "unix") return {GoplsNetwork::Unix, std::move(address)};
   if (network == "tcp" || network == "tcp4" || network == "tcp6") {
     return {GoplsNetwork::Tcp, std::move(address)};
   }
-  if (network == "auto")
-    return {GoplsNetwork::Auto, std::move(address)};
+  if (network == "auto") return {GoplsNetwork::Auto, std::move(address)};
   return {GoplsNetwork::Other, std::string(value)};
 }
 
@@ -131,18 +121,15 @@ GoplsInvocation classifyGoplsCommand(const std::vector<std::string>& argv,
   bool named = (!argv.empty() && baseName(argv.front()) == kGoplsName) ||
                (!exePath.empty() && baseName(exePath) == kGoplsName);
   // An empty argv is a kernel thread or a zombie: nothing runs there any more.
-  if (!named || argv.empty())
-    return invocation;
+  if (!named || argv.empty()) return invocation;
 
   size_t next = 1;
   FlagsEnd end = parseFlags(argv, next, invocation);
   if (end == FlagsEnd::Arguments && next < argv.size()) {
     invocation.subcommand = argv[next++];
-    if (invocation.subcommand == "serve")
-      end = parseFlags(argv, next, invocation);
+    if (invocation.subcommand == "serve") end = parseFlags(argv, next, invocation);
   }
-  if (end == FlagsEnd::Help && invocation.subcommand.empty())
-    invocation.subcommand = "help";
+  if (end == FlagsEnd::Help && invocation.subcommand.empty()) invocation.subcommand = "help";
 
   // gopls prints usage and exits on -h or a command line it rejects.
   if (end != FlagsEnd::Arguments ||
@@ -161,8 +148,7 @@ GoplsInvocation classifyGoplsCommand(const std::vector<std::string>& argv,
 
 Result<GoplsProcess> inspectGoplsProcess(const SysRoots& roots, pid_t pid) {
   auto argv = readCmdline(roots, pid);
-  if (!argv)
-    return argv.error();
+  if (!argv) return argv.error();
   GoplsProcess process;
   process.pid = pid;
   // exe and cwd are unreadable for another user's process (EACCES) and for kernel threads and
@@ -174,8 +160,7 @@ Result<GoplsProcess> inspectGoplsProcess(const SysRoots& roots, pid_t pid) {
     return exe.error();
   }
   process.invocation = classifyGoplsCommand(*argv, process.exe);
-  if (process.invocation.role == GoplsRole::NotGopls)
-    return process;
+  if (process.invocation.role == GoplsRole::NotGopls) return process;
   auto cwd = readCwd(roots, pid);
   if (cwd) {
     process.workingDirectory = std::move(*cwd);
@@ -188,8 +173,7 @@ Result<GoplsProcess> inspectGoplsProcess(const SysRoots& roots, pid_t pid) {
 
 Result<std::vector<GoplsProcess>> findGoplsProcesses(const SysRoots& roots) {
   auto pids = listPids(roots);
-  if (!pids)
-    return pids.error();
+  if (!pids) return pids.error();
   std::vector<GoplsProcess> found;
   for (pid_t pid : *pids) {
     auto process = inspectGoplsProcess(roots, pid);

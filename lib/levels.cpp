@@ -4,19 +4,26 @@ namespace wslgo {
 
 std::string_view toString(Level level) {
   switch (level) {
-    case Level::Ok: return "ok";
-    case Level::Warning: return "warning";
-    case Level::High: return "high";
-    case Level::Critical: return "critical";
+    case Level::Ok:
+      return "ok";
+    case Level::Warning:
+      return "warning";
+    case Level::High:
+      return "high";
+    case Level::Critical:
+      return "critical";
   }
   return "unknown";
 }
 
 std::string_view toString(ActionKind action) {
   switch (action) {
-    case ActionKind::Gc: return "gc";
-    case ActionKind::Trim: return "trim";
-    case ActionKind::Restart: return "restart";
+    case ActionKind::Gc:
+      return "gc";
+    case ActionKind::Trim:
+      return "trim";
+    case ActionKind::Restart:
+      return "restart";
   }
   return "unknown";
 }

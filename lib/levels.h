@@ -13,7 +13,7 @@ enum class ActionKind { Gc, Trim, Restart };
 
 std::string_view toString(Level level);
 std::string_view toString(ActionKind action);
-std::optional<Level> parseLevel(std::string_view text);        // "ok", "warning", ...
+std::optional<Level> parseLevel(std::string_view text);            // "ok", "warning", ...
 std::optional<ActionKind> parseActionKind(std::string_view text);  // "gc", "trim", "restart"
 
 }  // namespace wslgo

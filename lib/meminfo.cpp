@@ -38,15 +38,11 @@ constexpr std::array kFields = {
     Field{"SReclaimable", &Meminfo::sReclaimable},
 };
 
-bool isBlank(char c) {
-  return c == ' ' || c == '\t' || c == '\r';
-}
+bool isBlank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && isBlank(s.front()))
-    s.remove_prefix(1);
-  while (!s.empty() && isBlank(s.back()))
-    s.remove_suffix(1);
+  while (!s.empty() && isBlank(s.front())) s.remove_prefix(1);
+  while (!s.empty() && isBlank(s.back())) s.remove_suffix(1);
   return s;
 }
 
@@ -69,15 +65,13 @@ Result<uint64_t> parseKib(std::string_view name, std::string_view rest) {
   if (ec == std::errc::result_out_of_range) {
     return fieldError(name, value, "the number does not fit in 64 bits");
   }
-  if (ec != std::errc())
-    return fieldError(name, value, "expected a number of kB");
+  if (ec != std::errc()) return fieldError(name, value, "expected a number of kB");
   std::string_view unit = trim(value.substr(static_cast<size_t>(end - value.data())));
   if (unit != "kB") {
     // The kernel always prints the unit; a line without it was cut short or is not meminfo.
     return fieldError(name, value, "expected a number followed by \"kB\"");
   }
-  if (kib > kMax / kKib)
-    return fieldError(name, value, "the size in bytes overflows 64 bits");
+  if (kib > kMax / kKib) return fieldError(name, value, "the size in bytes overflows 64 bits");
   return kib * kKib;
 }
 
@@ -88,9 +82,7 @@ uint64_t saturatingAdd(uint64_t a, uint64_t b) {
 
 // The share of a reclaimable pool the kernel counts as available: it keeps up to half of it,
 // at most the low watermark, in reserve.
-uint64_t reclaimable(uint64_t pool, uint64_t low) {
-  return pool - std::min(pool / 2, low);
-}
+uint64_t reclaimable(uint64_t pool, uint64_t low) { return pool - std::min(pool / 2, low); }
 
 Error withPath(Error error, const std::string& path) {
   error.path = path;
@@ -105,11 +97,9 @@ std::string minFreeKbytesPath(const SysRoots& roots) {
 // cannot be read the watermark-free estimate stands; it errs high by about min_free_kbytes,
 // which is a better figure to act on than no figure at all.
 void refineEstimate(Meminfo& meminfo, const Result<std::string_view>& minFreeText) {
-  if (meminfo.memAvailableReported || !minFreeText)
-    return;
+  if (meminfo.memAvailableReported || !minFreeText) return;
   auto minFree = parseMinFreeKbytes(*minFreeText);
-  if (minFree)
-    meminfo.memAvailable = estimateMemAvailable(meminfo, *minFree);
+  if (minFree) meminfo.memAvailable = estimateMemAvailable(meminfo, *minFree);
 }
 
 }  // namespace
@@ -126,15 +116,12 @@ Result<Meminfo> parseMeminfo(std::string_view text) {
     text.remove_prefix(newline == std::string_view::npos ? text.size() : newline + 1);
 
     size_t colon = line.find(':');
-    if (colon == std::string_view::npos)
-      continue;
+    if (colon == std::string_view::npos) continue;
     std::string_view name = line.substr(0, colon);
     for (const Field& field : kFields) {
-      if (field.name != name)
-        continue;
+      if (field.name != name) continue;
       auto bytes = parseKib(name, line.substr(colon + 1));
-      if (!bytes)
-        return bytes.error();
+      if (!bytes) return bytes.error();
       meminfo.*field.member = *bytes;
       haveTotal |= name == "MemTotal";
       haveFree |= name == "MemFree";
@@ -181,11 +168,9 @@ Result<Meminfo> readMeminfo(const SysRoots& roots) {
   std::string path = roots.procPath("meminfo");
   std::string buffer;
   auto text = readFileInto(path, buffer);
-  if (!text)
-    return text.error();
+  if (!text) return text.error();
   auto meminfo = parseMeminfo(*text);
-  if (!meminfo)
-    return withPath(meminfo.error(), path);
+  if (!meminfo) return withPath(meminfo.error(), path);
   if (!meminfo->memAvailableReported) {
     refineEstimate(*meminfo, readFileInto(minFreeKbytesPath(roots), buffer));
   }
@@ -197,13 +182,10 @@ MeminfoReader::MeminfoReader(const SysRoots& roots)
 
 Result<Meminfo> MeminfoReader::read() {
   auto text = file_.read();
-  if (!text)
-    return text.error();
+  if (!text) return text.error();
   auto meminfo = parseMeminfo(*text);
-  if (!meminfo)
-    return withPath(meminfo.error(), file_.path());
-  if (!meminfo->memAvailableReported)
-    refineEstimate(*meminfo, minFreeKbytes_.read());
+  if (!meminfo) return withPath(meminfo.error(), file_.path());
+  if (!meminfo->memAvailableReported) refineEstimate(*meminfo, minFreeKbytes_.read());
   return meminfo;
 }
 

@@ -17,8 +17,7 @@ constexpr uint64_t kKibibyte = 1024;
 // Splits "Key:\tvalue" into key and value; the value keeps no leading blanks.
 bool splitField(std::string_view line, std::string_view& key, std::string_view& value) {
   size_t colon = line.find(':');
-  if (colon == std::string_view::npos)
-    return false;
+  if (colon == std::string_view::npos) return false;
   key = line.substr(0, colon);
   value = line.substr(colon + 1);
   size_t start = value.find_first_not_of(" \t");
@@ -51,10 +50,8 @@ bool parseKibibytes(std::string_view value, uint64_t& bytes) {
   uint64_t kib = 0;
   const char* end = value.data() + value.size();
   auto [ptr, ec] = std::from_chars(value.data(), end, kib);
-  if (ec != std::errc() || std::string_view(ptr, end - ptr) != " kB")
-    return false;
-  if (kib > std::numeric_limits<uint64_t>::max() / kKibibyte)
-    return false;
+  if (ec != std::errc() || std::string_view(ptr, end - ptr) != " kB") return false;
+  if (kib > std::numeric_limits<uint64_t>::max() / kKibibyte) return false;
   bytes = kib * kKibibyte;
   return true;
 }
@@ -79,8 +76,7 @@ std::string pidPath(const SysRoots& roots, pid_t pid, std::string_view file) {
 // Parsers know no path; the reader that fed them does.
 template <class T>
 Result<T> atPath(Result<T> result, const std::string& path) {
-  if (result.ok() || !result.error().path.empty())
-    return result;
+  if (result.ok() || !result.error().path.empty()) return result;
   Error error = result.error();
   error.path = path;
   return error;
@@ -106,15 +102,12 @@ Result<std::string> readLink(const std::string& path) {
   }
 }
 
-bool isGone(int code) {
-  return code == ESRCH || code == ENOENT;
-}
+bool isGone(int code) { return code == ESRCH || code == ENOENT; }
 
 // One read of a file under /proc/PID, saying so when the failure means the process is gone.
 Result<std::string_view> readPidFile(const std::string& path, std::string& buffer) {
   auto contents = readFileInto(path, buffer);
-  if (contents.ok() || !isGone(contents.error().code))
-    return contents;
+  if (contents.ok() || !isGone(contents.error().code)) return contents;
   return errnoError(contents.error().code, path, "cannot read: the process has exited");
 }
 
@@ -128,8 +121,7 @@ Result<ProcessStatus> parseProcessStatus(std::string_view text) {
   forEachLine(text, [&](std::string_view line) {
     std::string_view key;
     std::string_view value;
-    if (failure || !splitField(line, key, value))
-      return;
+    if (failure || !splitField(line, key, value)) return;
     auto kib = [&](std::optional<uint64_t>& field) {
       uint64_t bytes = 0;
       if (!parseKibibytes(value, bytes)) {
@@ -139,8 +131,7 @@ Result<ProcessStatus> parseProcessStatus(std::string_view text) {
       }
     };
     auto id = [&](auto& field) {
-      if (!parseWhole(value, field))
-        failure = badLine(key, value, "a number");
+      if (!parseWhole(value, field)) failure = badLine(key, value, "a number");
     };
     if (key == "Name") {
       status.name = std::string(value);
@@ -166,8 +157,7 @@ Result<ProcessStatus> parseProcessStatus(std::string_view text) {
       kib(status.rssShmem);
     }
   });
-  if (failure)
-    return *failure;
+  if (failure) return *failure;
   if (!sawName || !sawPid) {
     return parseError({}, "no Name or Pid line: not a /proc/PID/status file, or cut short");
   }
@@ -190,19 +180,16 @@ Result<SmapsRollup> parseSmapsRollup(std::string_view text) {
   forEachLine(text, [&](std::string_view line) {
     std::string_view key;
     std::string_view value;
-    if (failure || !splitField(line, key, value))
-      return;
+    if (failure || !splitField(line, key, value)) return;
     for (Field& field : fields) {
-      if (field.key != key)
-        continue;
+      if (field.key != key) continue;
       if (!parseKibibytes(value, *field.target)) {
         failure = badLine(key, value, "a size in kB that fits in 64 bits");
       }
       field.seen = true;
     }
   });
-  if (failure)
-    return *failure;
+  if (failure) return *failure;
   for (const Field& field : fields) {
     if (!field.seen) {
       std::string message = "no ";
@@ -218,15 +205,12 @@ std::vector<std::string> parseCmdline(std::string_view text) {
   std::vector<std::string> argv;
   // Each argument ends in a NUL; a process that rewrote its arguments may drop the last one.
   // Empty arguments in between are real ("gopls -logfile ''").
-  if (text.empty())
-    return argv;
-  if (text.back() == '\0')
-    text.remove_suffix(1);
+  if (text.empty()) return argv;
+  if (text.back() == '\0') text.remove_suffix(1);
   for (;;) {
     size_t end = text.find('\0');
     argv.emplace_back(text.substr(0, end));
-    if (end == std::string_view::npos)
-      break;
+    if (end == std::string_view::npos) break;
     text.remove_prefix(end + 1);
   }
   return argv;
@@ -236,11 +220,9 @@ Result<std::vector<pid_t>> parsePidList(std::string_view text) {
   std::vector<pid_t> pids;
   std::optional<Error> failure;
   forEachLine(text, [&](std::string_view line) {
-    if (failure)
-      return;
+    if (failure) return;
     size_t first = line.find_first_not_of(" \t");
-    if (first == std::string_view::npos)
-      return;
+    if (first == std::string_view::npos) return;
     line = line.substr(first, line.find_last_not_of(" \t") + 1 - first);
     pid_t pid = 0;
     if (!parseWhole(line, pid) || pid < 0) {
@@ -249,11 +231,9 @@ Result<std::vector<pid_t>> parsePidList(std::string_view text) {
     }
     // A process outside our pid namespace is listed as 0: it exists, but has no /proc entry
     // we could read.
-    if (pid > 0)
-      pids.push_back(pid);
+    if (pid > 0) pids.push_back(pid);
   });
-  if (failure)
-    return *failure;
+  if (failure) return *failure;
   return pids;
 }
 
@@ -261,8 +241,7 @@ Result<ProcessStatus> readProcessStatus(const SysRoots& roots, pid_t pid) {
   std::string path = pidPath(roots, pid, "status");
   std::string buffer;
   auto text = readPidFile(path, buffer);
-  if (!text)
-    return text.error();
+  if (!text) return text.error();
   return atPath(parseProcessStatus(*text), path);
 }
 
@@ -270,8 +249,7 @@ Result<SmapsRollup> readSmapsRollup(const SysRoots& roots, pid_t pid) {
   std::string path = pidPath(roots, pid, "smaps_rollup");
   std::string buffer;
   auto text = readPidFile(path, buffer);
-  if (!text)
-    return text.error();
+  if (!text) return text.error();
   return atPath(parseSmapsRollup(*text), path);
 }
 
@@ -279,15 +257,13 @@ Result<std::vector<std::string>> readCmdline(const SysRoots& roots, pid_t pid) {
   std::string path = pidPath(roots, pid, "cmdline");
   std::string buffer;
   auto text = readPidFile(path, buffer);
-  if (!text)
-    return text.error();
+  if (!text) return text.error();
   return parseCmdline(*text);
 }
 
 Result<std::string> readExe(const SysRoots& roots, pid_t pid) {
   auto target = readLink(pidPath(roots, pid, "exe"));
-  if (!target)
-    return target;
+  if (!target) return target;
   std::string& path = *target;
   // The kernel marks a binary unlinked or replaced since exec (go install over a running
   // gopls) this way; the name is still the one to restart.
@@ -303,22 +279,18 @@ Result<std::string> readCwd(const SysRoots& roots, pid_t pid) {
 
 Result<std::vector<pid_t>> listPids(const SysRoots& roots) {
   DIR* dir = ::opendir(roots.proc.c_str());
-  if (dir == nullptr)
-    return errnoError(errno, roots.proc, "cannot list processes");
+  if (dir == nullptr) return errnoError(errno, roots.proc, "cannot list processes");
   std::vector<pid_t> pids;
   for (;;) {
     errno = 0;
     const dirent* entry = ::readdir(dir);
-    if (entry == nullptr)
-      break;
+    if (entry == nullptr) break;
     pid_t pid = 0;
-    if (parseWhole(std::string_view(entry->d_name), pid) && pid > 0)
-      pids.push_back(pid);
+    if (parseWhole(std::string_view(entry->d_name), pid) && pid > 0) pids.push_back(pid);
   }
   int code = errno;
   ::closedir(dir);
-  if (code != 0)
-    return errnoError(code, roots.proc, "cannot list processes");
+  if (code != 0) return errnoError(code, roots.proc, "cannot list processes");
   return pids;
 }
 
@@ -328,8 +300,7 @@ ProcessMemoryReader::ProcessMemoryReader(const SysRoots& roots, pid_t pid)
       status_(pidPath(roots, pid, "status")) {}
 
 Result<std::string_view> ProcessMemoryReader::readKept(KeptFile& file) {
-  if (gone_)
-    return errnoError(ESRCH, file.path(), "the process has exited");
+  if (gone_) return errnoError(ESRCH, file.path(), "the process has exited");
   auto text = file.read();
   if (!text && isGone(text.error().code)) {
     gone_ = true;
@@ -341,15 +312,13 @@ Result<std::string_view> ProcessMemoryReader::readKept(KeptFile& file) {
 
 Result<SmapsRollup> ProcessMemoryReader::read() {
   auto text = readKept(smapsRollup_);
-  if (!text)
-    return text.error();
+  if (!text) return text.error();
   return atPath(parseSmapsRollup(*text), smapsRollup_.path());
 }
 
 Result<ProcessStatus> ProcessMemoryReader::readStatus() {
   auto text = readKept(status_);
-  if (!text)
-    return text.error();
+  if (!text) return text.error();
   return atPath(parseProcessStatus(*text), status_.path());
 }
 

@@ -35,12 +35,10 @@ Result<PressureLine> parseLine(std::string_view kind, std::string_view fields) {
     size_t space = fields.find(' ');
     std::string_view token = fields.substr(0, space);
     fields.remove_prefix(space == std::string_view::npos ? fields.size() : space + 1);
-    if (token.empty())
-      continue;
+    if (token.empty()) continue;
 
     size_t equals = token.find('=');
-    if (equals == std::string_view::npos)
-      return lineError(kind, "expected key=value, got", token);
+    if (equals == std::string_view::npos) return lineError(kind, "expected key=value, got", token);
     std::string_view key = token.substr(0, equals);
     std::string_view value = token.substr(equals + 1);
 
@@ -55,8 +53,7 @@ Result<PressureLine> parseLine(std::string_view kind, std::string_view fields) {
                   : key == "avg60"  ? &line.avg60
                   : key == "avg300" ? &line.avg300
                                     : nullptr;
-    if (avg == nullptr)
-      continue;
+    if (avg == nullptr) continue;
     if (!parseWhole(value, *avg) || !std::isfinite(*avg) || *avg < 0) {
       return lineError(kind, "expected a percentage for " + std::string(key) + ", got", value);
     }
@@ -70,9 +67,7 @@ Result<PressureLine> parseLine(std::string_view kind, std::string_view fields) {
   return line;
 }
 
-bool isAbsent(int code) {
-  return code == ENOENT || code == EOPNOTSUPP;
-}
+bool isAbsent(int code) { return code == ENOENT || code == EOPNOTSUPP; }
 
 Result<std::optional<Pressure>> toOptional(Result<Pressure> parsed, const std::string& path) {
   if (!parsed) {
@@ -103,14 +98,12 @@ Result<Pressure> parsePressure(std::string_view text) {
     }
     if (kind == "some") {
       auto some = parseLine(kind, fields);
-      if (!some)
-        return some.error();
+      if (!some) return some.error();
       pressure.some = *some;
       haveSome = true;
     } else if (kind == "full") {
       auto full = parseLine(kind, fields);
-      if (!full)
-        return full.error();
+      if (!full) return full.error();
       pressure.full = *full;
     }
   }
@@ -138,8 +131,7 @@ Result<std::optional<Pressure>> readSystemPressure(const SysRoots& roots,
   std::string buffer;
   auto text = readFileInto(path, buffer);
   if (!text) {
-    if (isAbsent(text.error().code))
-      return std::optional<Pressure>();
+    if (isAbsent(text.error().code)) return std::optional<Pressure>();
     return text.error();
   }
   return toOptional(parsePressure(*text), path);
@@ -150,8 +142,7 @@ PressureReader::PressureReader(std::string path) : file_(std::move(path)) {}
 Result<std::optional<Pressure>> PressureReader::read() {
   auto text = file_.read();
   if (!text) {
-    if (isAbsent(text.error().code))
-      return std::optional<Pressure>();
+    if (isAbsent(text.error().code)) return std::optional<Pressure>();
     return text.error();
   }
   return toOptional(parsePressure(*text), file_.path());

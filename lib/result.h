@@ -11,9 +11,9 @@ namespace wslgo {
 // An expected failure: a file that is missing, a process gone between readdir and read,
 // a permission denied, a line that does not parse. Carried as a value, never thrown.
 struct Error {
-  int code = 0;          // errno, or EINVAL for content that does not parse
-  std::string path;      // the file (or JSON pointer) the failure is about; may be empty
-  std::string message;   // what went wrong, for a person
+  int code = 0;         // errno, or EINVAL for content that does not parse
+  std::string path;     // the file (or JSON pointer) the failure is about; may be empty
+  std::string message;  // what went wrong, for a person
 
   // "PATH: MESSAGE (strerror)" with the parts that are present.
   std::string describe() const;
@@ -25,7 +25,7 @@ Error parseError(std::string path, std::string message);
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : state_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
   Result(Error error) : state_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return state_.index() == 0; }
@@ -52,7 +52,8 @@ template <>
 class [[nodiscard]] Result<void> {
  public:
   Result() = default;
-  Result(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT(google-explicit-constructor)
+  Result(Error error)
+      : error_(std::move(error)), ok_(false) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return ok_; }
   explicit operator bool() const { return ok_; }

@@ -5,7 +5,8 @@ namespace {
 
 // True when `path` is `dir` itself or lies below it ("/sys" and "/sys/x", not "/system").
 bool isUnder(std::string_view path, std::string_view dir) {
-  return path.substr(0, dir.size()) == dir && (path.size() == dir.size() || path[dir.size()] == '/');
+  return path.substr(0, dir.size()) == dir &&
+         (path.size() == dir.size() || path[dir.size()] == '/');
 }
 
 std::string join(const std::string& root, std::string_view relative) {

@@ -186,8 +186,7 @@ TEST_CASE("meminfo cut at any byte never crashes and never reports a cut number"
   REQUIRE(full.ok());
   for (size_t cut = 0; cut < text.size(); ++cut) {
     auto meminfo = parseMeminfo(std::string_view(text).substr(0, cut));
-    if (!meminfo.ok())
-      continue;
+    if (!meminfo.ok()) continue;
     // What was parsed from a prefix is either the whole figure or absent, never a prefix of it.
     INFO("cut at byte " << cut);
     CHECK(meminfo->memTotal == full->memTotal);

@@ -30,9 +30,7 @@ constexpr pid_t kKernelThreadPid = 2;
 constexpr pid_t kVanishedPid = 31337;
 constexpr uint64_t kKiB = 1024;
 
-SysRoots processRoots() {
-  return wslgo::test::fixtureRoots("processes");
-}
+SysRoots processRoots() { return wslgo::test::fixtureRoots("processes"); }
 
 std::string procFile(pid_t pid, const std::string& file) {
   return processRoots().proc + "/" + std::to_string(pid) + "/" + file;
@@ -41,8 +39,7 @@ std::string procFile(pid_t pid, const std::string& file) {
 // A pid that certainly names no process: a child that has exited and been reaped.
 pid_t reapedChildPid() {
   pid_t child = ::fork();
-  if (child == 0)
-    ::_exit(0);
+  if (child == 0) ::_exit(0);
   REQUIRE(child > 0);
   int status = 0;
   REQUIRE(::waitpid(child, &status, 0) == child);
