@@ -1,4 +1,6 @@
 // wslgo-simulate: replays a JSONL trace through the policy engine and prints the timeline.
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -15,7 +17,10 @@ int main(int argc, char** argv) {
       "prints the decision timeline: time, workspace, level, action, reason."};
   std::string tracePath;
   std::string overridePath;
+  // Installed, the shipped defaults sit in the data dir; run from a build tree they are still
+  // in the source tree, so a fresh checkout needs no --defaults.
   std::string defaultsPath = WSLGO_INSTALLED_DEFAULT_CONFIG;
+  if (::access(defaultsPath.c_str(), R_OK) != 0) defaultsPath = WSLGO_SOURCE_DEFAULT_CONFIG;
   bool dryRun = false;
   app.add_option("trace", tracePath, "the trace to replay (.jsonl)")->required();
   app.add_option("-c,--config", overridePath,
