@@ -34,7 +34,8 @@ class TempTree {
     std::string pattern = (fs::temp_directory_path() / "wslgo-cgroup-XXXXXX").string();
     REQUIRE(::mkdtemp(pattern.data()) != nullptr);
     dir_ = pattern;
-    fs::copy(test::fixturePath(fixture), dir_, fs::copy_options::recursive);
+    fs::copy(test::fixturePath(fixture), dir_,
+             fs::copy_options::recursive | fs::copy_options::copy_symlinks);
   }
   ~TempTree() {
     std::error_code ignored;

@@ -60,7 +60,8 @@ TEST_CASE("a size may be a percentage of MemTotal, rounded down to whole bytes",
   CHECK(*parseSize("100%", UINT64_MAX) == UINT64_MAX);
 }
 
-TEST_CASE("a percentage size outside (0, 100] or without MemTotal is an error", "[config_values]") {
+TEST_CASE("a percentage size not above 0 and at most 100, or without MemTotal, is an error",
+          "[config_values]") {
   for (const char* text : {"0%", "101%", "100.5%", "-5%", "%", "abc%", "40 %"}) {
     CAPTURE(text);
     auto parsed = parseSize(text, 16 * kGiB);

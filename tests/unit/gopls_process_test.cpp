@@ -172,7 +172,8 @@ TEST_CASE("gopls subcommands other than serve, help and rejected command lines a
   CHECK(roleOf({"gopls", "-=x"}) == GoplsRole::Tool);
 }
 
-TEST_CASE("gopls is recognised by argv[0] or by its executable, and nothing else is", "[gopls]") {
+TEST_CASE("gopls is recognised by its first argument or by its executable, and nothing else is",
+          "[gopls]") {
   CHECK(roleOf({"sleep", "1000"}, "/usr/bin/sleep") == GoplsRole::NotGopls);
   CHECK(roleOf({"go", "run", "golang.org/x/tools/gopls", "-listen=:0"}, "/usr/lib/go/bin/go") ==
         GoplsRole::NotGopls);
