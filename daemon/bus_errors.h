@@ -1,0 +1,34 @@
+// The org.wslgo.Guard1 error names, and the wrapper every bus handler runs inside.
+#pragma once
+
+#include <exception>
+#include <string>
+#include <utility>
+
+#include <sdbus-c++/Error.h>
+
+namespace wslgo {
+
+inline constexpr const char* kErrorInvalidArgument = "org.wslgo.Guard1.Error.InvalidArgument";
+inline constexpr const char* kErrorNotFound = "org.wslgo.Guard1.Error.NotFound";
+inline constexpr const char* kErrorAlreadyExists = "org.wslgo.Guard1.Error.AlreadyExists";
+inline constexpr const char* kErrorBusy = "org.wslgo.Guard1.Error.Busy";
+inline constexpr const char* kErrorFailed = "org.wslgo.Guard1.Error.Failed";
+
+// sdbus-c++ 1.2 aborts the process when a handler throws anything but sdbus::Error, so every
+// handler body runs in here: sdbus::Error passes through, anything else becomes Failed with
+// its message, and the daemon stays up.
+template <class Handler>
+auto guardBusHandler(const char* method, Handler&& handler) -> decltype(handler()) {
+  try {
+    return std::forward<Handler>(handler)();
+  } catch (const sdbus::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw sdbus::Error(kErrorFailed, std::string(method) + " failed: " + e.what());
+  } catch (...) {
+    throw sdbus::Error(kErrorFailed, std::string(method) + " failed for an unknown reason");
+  }
+}
+
+}  // namespace wslgo
