@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "lib/kept_file.h"
+#include "lib/text_lines.h"
 
 namespace wslgo {
 namespace {
@@ -216,14 +217,9 @@ CgroupDirs cgroupDirsFor(const CgroupLayout& layout, std::string_view controlGro
 
 Result<std::vector<ProcCgroupEntry>> parseProcCgroup(std::string_view text) {
   std::vector<ProcCgroupEntry> entries;
-  size_t lineNumber = 0;
-  while (!text.empty()) {
-    ++lineNumber;
-    size_t newline = text.find('\n');
-    std::string_view line = text.substr(0, newline);
-    text = newline == std::string_view::npos ? std::string_view() : text.substr(newline + 1);
-    if (line.empty()) continue;
-    auto entry = parseProcCgroupLine(line, lineNumber);
+  for (const TextLine& line : TextLines(text)) {
+    if (line.text.empty()) continue;
+    auto entry = parseProcCgroupLine(line.text, line.number);
     if (!entry) return entry.error();
     entries.push_back(std::move(entry).value());
   }

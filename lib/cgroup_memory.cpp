@@ -1,4 +1,5 @@
 #include "lib/cgroup_memory.h"
+#include "lib/text_lines.h"
 
 #include <charconv>
 
@@ -9,14 +10,6 @@ namespace {
 // 9223372036854771712 with 4 KiB pages, other values with other page sizes. Nothing real is
 // limited to 4 EiB or more, so any such value means unlimited.
 constexpr uint64_t kUnlimitedFrom = uint64_t{1} << 62;
-
-std::string_view trimmed(std::string_view text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ' || text.back() == '\t')) {
-    text.remove_suffix(1);
-  }
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  return text;
-}
 
 std::string quoted(std::string_view text) {
   constexpr size_t kShown = 40;
@@ -46,21 +39,17 @@ Result<uint64_t> parseNumber(std::string_view text) {
 // pass for a complete one.
 template <class Assign>
 Result<void> forEachKeyValue(std::string_view text, Assign&& assign) {
-  size_t lineNumber = 0;
-  while (!text.empty()) {
-    ++lineNumber;
-    size_t newline = text.find('\n');
-    std::string_view line = text.substr(0, newline);
-    text = newline == std::string_view::npos ? std::string_view() : text.substr(newline + 1);
+  for (const TextLine& numbered : TextLines(text)) {
+    std::string_view line = numbered.text;
     if (line.empty()) continue;
     size_t space = line.find(' ');
     if (space == std::string_view::npos) {
-      return parseError({}, "line " + std::to_string(lineNumber) +
+      return parseError({}, "line " + std::to_string(numbered.number) +
                                 ": expected 'KEY VALUE', found " + quoted(line));
     }
     auto value = parseNumber(line.substr(space + 1));
     if (!value) {
-      return parseError({}, "line " + std::to_string(lineNumber) + " (" +
+      return parseError({}, "line " + std::to_string(numbered.number) + " (" +
                                 std::string(line.substr(0, space)) + "): " + value.error().message);
     }
     assign(line.substr(0, space), *value);
@@ -91,10 +80,12 @@ std::string_view toString(MemorySource source) {
   return "unknown";
 }
 
-Result<uint64_t> parseCgroupValue(std::string_view text) { return parseNumber(trimmed(text)); }
+Result<uint64_t> parseCgroupValue(std::string_view text) {
+  return parseNumber(trimWhitespace(text));
+}
 
 Result<MemoryLimit> parseMemoryLimit(std::string_view text) {
-  std::string_view value = trimmed(text);
+  std::string_view value = trimWhitespace(text);
   if (value == "max") return MemoryLimit::unlimited();
   auto bytes = parseNumber(value);
   if (!bytes) return parseError({}, "expected 'max' or a number of bytes, found " + quoted(value));

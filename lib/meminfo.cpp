@@ -1,4 +1,5 @@
 #include "lib/meminfo.h"
+#include "lib/text_lines.h"
 
 #include <algorithm>
 #include <array>
@@ -38,14 +39,6 @@ constexpr std::array kFields = {
     Field{"SReclaimable", &Meminfo::sReclaimable},
 };
 
-bool isBlank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && isBlank(s.front())) s.remove_prefix(1);
-  while (!s.empty() && isBlank(s.back())) s.remove_suffix(1);
-  return s;
-}
-
 Error fieldError(std::string_view name, std::string_view value, std::string_view problem) {
   std::string message = "line ";
   message += name;
@@ -59,14 +52,14 @@ Error fieldError(std::string_view name, std::string_view value, std::string_view
 
 // "  24683620 kB" -> bytes.
 Result<uint64_t> parseKib(std::string_view name, std::string_view rest) {
-  std::string_view value = trim(rest);
+  std::string_view value = trimWhitespace(rest);
   uint64_t kib = 0;
   auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), kib);
   if (ec == std::errc::result_out_of_range) {
     return fieldError(name, value, "the number does not fit in 64 bits");
   }
   if (ec != std::errc()) return fieldError(name, value, "expected a number of kB");
-  std::string_view unit = trim(value.substr(static_cast<size_t>(end - value.data())));
+  std::string_view unit = trimWhitespace(value.substr(static_cast<size_t>(end - value.data())));
   if (unit != "kB") {
     // The kernel always prints the unit; a line without it was cut short or is not meminfo.
     return fieldError(name, value, "expected a number followed by \"kB\"");
@@ -110,11 +103,8 @@ Result<Meminfo> parseMeminfo(std::string_view text) {
   bool haveFree = false;
   bool haveAvailable = false;
 
-  while (!text.empty()) {
-    size_t newline = text.find('\n');
-    std::string_view line = text.substr(0, newline);
-    text.remove_prefix(newline == std::string_view::npos ? text.size() : newline + 1);
-
+  for (const TextLine& numbered : TextLines(text)) {
+    std::string_view line = numbered.text;
     size_t colon = line.find(':');
     if (colon == std::string_view::npos) continue;
     std::string_view name = line.substr(0, colon);
@@ -155,7 +145,7 @@ uint64_t estimateMemAvailable(const Meminfo& meminfo, uint64_t minFreeBytes) {
 }
 
 Result<uint64_t> parseMinFreeKbytes(std::string_view text) {
-  std::string_view value = trim(text.substr(0, text.find('\n')));
+  std::string_view value = trimWhitespace(text.substr(0, text.find('\n')));
   uint64_t kib = 0;
   auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), kib);
   if (ec != std::errc() || end != value.data() + value.size() || kib > kMax / kKib) {

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "lib/kept_file.h"
+#include "lib/text_lines.h"
 
 namespace wslgo {
 namespace {
@@ -84,14 +85,9 @@ std::string unescapeMountPath(std::string_view text) {
 
 Result<std::vector<MountEntry>> parseMountinfo(std::string_view text) {
   std::vector<MountEntry> entries;
-  size_t lineNumber = 0;
-  while (!text.empty()) {
-    ++lineNumber;
-    size_t newline = text.find('\n');
-    std::string_view line = text.substr(0, newline);
-    text = newline == std::string_view::npos ? std::string_view() : text.substr(newline + 1);
-    if (line.empty()) continue;
-    auto entry = parseLine(line, lineNumber);
+  for (const TextLine& line : TextLines(text)) {
+    if (line.text.empty()) continue;
+    auto entry = parseLine(line.text, line.number);
     if (!entry) return entry.error();
     entries.push_back(std::move(entry).value());
   }

@@ -1,4 +1,5 @@
 #include "lib/process.h"
+#include "lib/text_lines.h"
 
 #include <dirent.h>
 #include <unistd.h>
@@ -23,18 +24,6 @@ bool splitField(std::string_view line, std::string_view& key, std::string_view& 
   size_t start = value.find_first_not_of(" \t");
   value = start == std::string_view::npos ? std::string_view() : value.substr(start);
   return true;
-}
-
-// Calls `onLine` for each line of `text`, without the newline. A last line without a newline
-// (a truncated read) is still a line.
-template <class F>
-void forEachLine(std::string_view text, F&& onLine) {
-  while (!text.empty()) {
-    size_t end = text.find('\n');
-    std::string_view line = text.substr(0, end);
-    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
-    onLine(line);
-  }
 }
 
 template <class Int>

@@ -1,4 +1,5 @@
 #include "lib/psi.h"
+#include "lib/text_lines.h"
 
 #include <cerrno>
 #include <charconv>
@@ -83,17 +84,14 @@ Result<std::optional<Pressure>> toOptional(Result<Pressure> parsed, const std::s
 Result<Pressure> parsePressure(std::string_view text) {
   Pressure pressure;
   bool haveSome = false;
-  while (!text.empty()) {
-    size_t newline = text.find('\n');
-    std::string_view line = text.substr(0, newline);
-    text.remove_prefix(newline == std::string_view::npos ? text.size() : newline + 1);
-
+  for (const TextLine& numbered : TextLines(text)) {
+    std::string_view line = numbered.text;
     size_t space = line.find(' ');
     std::string_view kind = line.substr(0, space);
     std::string_view fields = space == std::string_view::npos ? "" : line.substr(space + 1);
     // The kernel ends every line with a newline; without it the last number may be cut short
     // and still parse.
-    if ((kind == "some" || kind == "full") && newline == std::string_view::npos) {
+    if ((kind == "some" || kind == "full") && !numbered.terminated) {
       return lineError(kind, "cut short (no newline at its end); got", line);
     }
     if (kind == "some") {

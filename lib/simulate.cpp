@@ -8,6 +8,7 @@
 
 #include "lib/config_values.h"
 #include "lib/policy_format.h"
+#include "lib/text_lines.h"
 #include "lib/trace.h"
 
 namespace wslgo {
@@ -86,14 +87,11 @@ std::string renderDecision(const Decision& decision, Usec origin) {
 }
 
 std::optional<uint64_t> traceMemTotal(std::string_view trace) {
-  while (!trace.empty()) {
-    size_t end = trace.find('\n');
-    auto line = parseTraceLine(trace.substr(0, end));
+  for (const TextLine& text : TextLines(trace)) {
+    auto line = parseTraceLine(text.text);
     if (line && line->kind == TraceLine::Kind::Snapshot && line->snapshot.system.memTotal > 0) {
       return line->snapshot.system.memTotal;
     }
-    if (end == std::string_view::npos) break;
-    trace.remove_prefix(end + 1);
   }
   return std::nullopt;
 }
@@ -121,17 +119,11 @@ Result<std::string> simulateTrace(const PolicyEngine& engine, std::string_view t
     timeline += '\n';
   };
 
-  size_t lineNumber = 0;
-  while (!trace.empty()) {
-    ++lineNumber;
-    size_t end = trace.find('\n');
-    std::string_view text = trace.substr(0, end);
-    trace.remove_prefix(end == std::string_view::npos ? trace.size() : end + 1);
-
-    auto parsed = parseTraceLine(text);
+  for (const TextLine& text : TextLines(trace)) {
+    auto parsed = parseTraceLine(text.text);
     if (!parsed) {
       Error error = parsed.error();
-      error.path = "trace line " + std::to_string(lineNumber) +
+      error.path = "trace line " + std::to_string(text.number) +
                    (error.path.empty() ? "" : " at " + error.path);
       return error;
     }
