@@ -1,0 +1,33 @@
+// The environment file a wslgo-gopls@ unit reads: where to listen, the debug port, GOMEMLIMIT.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "lib/config.h"
+#include "lib/result.h"
+
+namespace wslgo {
+
+struct UnitEnvironment {
+  std::string workspace;                   // WSLGO_WORKSPACE: the module root gopls runs in
+  std::string socket;                      // WSLGO_SOCKET: gopls -listen=unix;<socket>
+  std::string debugAddress;                // WSLGO_DEBUG_ADDRESS: gopls -debug=<address>
+  std::string goplsPath;                   // WSLGO_GOPLS: empty lets the unit find gopls itself
+  std::optional<uint64_t> gomemlimit;      // GOMEMLIMIT, bytes
+  std::map<std::string, std::string> env;  // from the workspace's config (GOFLAGS, GOPATH…)
+};
+
+// The GOMEMLIMIT a workspace gets: `gomemlimit` when configured, else 90% of its `high`
+// memory threshold, so Go's own GC works harder before the guard has to step in. None when
+// neither is set.
+std::optional<uint64_t> gomemlimitFor(const WorkspaceSettings& settings);
+
+// KEY="VALUE" lines in systemd's EnvironmentFile= syntax (double quotes, backslash before " and
+// \). Keys must be shell names and values single lines: anything else is an error naming the key,
+// since systemd would silently drop or mangle it.
+Result<std::string> renderUnitEnvironment(const UnitEnvironment& environment);
+
+}  // namespace wslgo
