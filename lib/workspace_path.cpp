@@ -1,0 +1,103 @@
+#include "lib/workspace_path.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <memory>
+
+namespace wslgo {
+namespace {
+
+std::string_view withoutTrailingSlashes(std::string_view path) {
+  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  return path;
+}
+
+bool isFile(const std::string& path) {
+  struct stat info {};
+  return ::stat(path.c_str(), &info) == 0 && !S_ISDIR(info.st_mode);
+}
+
+}  // namespace
+
+Result<std::string> resolveWorkspaceRoot(std::string_view path, bool allowNonModule) {
+  if (path.size() >= PATH_MAX) {
+    // Only a prefix: the whole string may be megabytes, and a message is for reading.
+    return errnoError(EINVAL, std::string(path.substr(0, 64)) + "...",
+                      "path too long (" + std::to_string(path.size()) + " bytes; the limit is " +
+                          std::to_string(PATH_MAX - 1) + "); pass the workspace's real path");
+  }
+  std::string given(path);
+  if (path.empty()) return errnoError(EINVAL, given, "no workspace path given; pass its directory");
+  if (path.find('\0') != std::string_view::npos) {
+    return errnoError(EINVAL, given, "the path contains a NUL byte, which no path can hold");
+  }
+  if (path.front() != '/') {
+    return errnoError(EINVAL, given,
+                      "is a relative path; the guard does not share your working directory, so "
+                      "use an absolute path");
+  }
+
+  std::unique_ptr<char, decltype(&std::free)> resolved(::realpath(given.c_str(), nullptr),
+                                                       &std::free);
+  if (!resolved) {
+    int error = errno;
+    switch (error) {
+      case ENOENT:
+        return errnoError(error, given, "does not exist; check the path of the workspace");
+      case ENOTDIR:
+        return errnoError(error, given,
+                          "goes through a file, not a directory; check the path of the workspace");
+      case EACCES:
+        return errnoError(error, given,
+                          "cannot be resolved: a directory on the way may not be searched; check "
+                          "the permissions");
+      default:
+        return errnoError(error, given, "cannot be resolved to a real path");
+    }
+  }
+  std::string root(resolved.get());
+
+  struct stat info {};
+  if (::stat(root.c_str(), &info) != 0) return errnoError(errno, root, "cannot stat");
+  if (!S_ISDIR(info.st_mode)) {
+    return errnoError(ENOTDIR, root, "is a file; pass the directory that holds go.mod");
+  }
+  if (!allowNonModule) {
+    std::string base = root == "/" ? std::string() : root;
+    if (!isFile(base + "/go.mod") && !isFile(base + "/go.work")) {
+      return errnoError(ENOENT, root,
+                        "has no go.mod or go.work; pass the module root, or set "
+                        "allow_non_module");
+    }
+  }
+  return root;
+}
+
+std::optional<std::string> workspaceContaining(const std::vector<std::string>& roots,
+                                               std::string_view dir) {
+  dir = withoutTrailingSlashes(dir);
+  const std::string* best = nullptr;
+  size_t bestLength = 0;
+  for (const auto& candidate : roots) {
+    std::string_view root = withoutTrailingSlashes(candidate);
+    if (root.empty()) continue;
+    bool holds = false;
+    if (root == "/") {
+      holds = !dir.empty() && dir.front() == '/';
+    } else {
+      holds = dir.substr(0, root.size()) == root &&
+              (dir.size() == root.size() || dir[root.size()] == '/');
+    }
+    if (holds && (best == nullptr || root.size() > bestLength)) {
+      best = &candidate;
+      bestLength = root.size();
+    }
+  }
+  if (best == nullptr) return std::nullopt;
+  return *best;
+}
+
+}  // namespace wslgo

@@ -1,0 +1,25 @@
+// Workspace paths: checking a root given to AddWorkspace, and finding the root that holds a dir.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lib/result.h"
+
+namespace wslgo {
+
+// The canonical root of a workspace: `path` must be absolute and shorter than PATH_MAX (a longer
+// one is refused before touching the filesystem); it is resolved with realpath (symlinks, "..")
+// and must be a directory holding go.mod or go.work, unless `allowNonModule`. Each refusal names
+// the path and says what to pass instead.
+Result<std::string> resolveWorkspaceRoot(std::string_view path, bool allowNonModule);
+
+// The root in `roots` that is `dir` or an ancestor of it, the deepest when several are: the
+// workspace a directory belongs to. "/a/b" holds "/a/b/c" but not "/a/bc". Roots and dir are
+// compared as given, after dropping trailing slashes; pass canonical paths.
+std::optional<std::string> workspaceContaining(const std::vector<std::string>& roots,
+                                               std::string_view dir);
+
+}  // namespace wslgo

@@ -1,0 +1,177 @@
+#include "lib/workspace_path.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cerrno>
+#include <climits>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace wslgo {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A private temporary directory (by its canonical name), removed with everything in it.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = "/tmp/wslgo-workspace-path-test-XXXXXX";
+    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+    path_ = fs::canonical(pattern);
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+  std::string directory(const std::string& name) const {
+    fs::create_directories(*this / name);
+    return *this / name;
+  }
+  std::string file(const std::string& name) const {
+    std::ofstream(*this / name) << "module example.com/x\n";
+    return *this / name;
+  }
+
+ private:
+  std::string path_;
+};
+
+bool mentions(const Error& error, const std::string& text) {
+  return error.message.find(text) != std::string::npos;
+}
+
+TEST_CASE("a module directory resolves to its canonical path") {
+  TempDir dir;
+  std::string module = dir.directory("src/app");
+  dir.file("src/app/go.mod");
+  auto root = resolveWorkspaceRoot(module, false);
+  REQUIRE(root);
+  CHECK(*root == module);
+
+  auto messy = resolveWorkspaceRoot(dir / "src/./app/../app//", false);
+  REQUIRE(messy);
+  CHECK(*messy == module);
+}
+
+TEST_CASE("a symlink to a module resolves to the directory it points at") {
+  TempDir dir;
+  std::string module = dir.directory("real/app");
+  dir.file("real/app/go.mod");
+  fs::create_directory_symlink(module, dir / "link");
+  auto root = resolveWorkspaceRoot(dir / "link", false);
+  REQUIRE(root);
+  CHECK(*root == module);
+}
+
+TEST_CASE("a go.work without go.mod makes a workspace") {
+  TempDir dir;
+  std::string work = dir.directory("work");
+  dir.file("work/go.work");
+  CHECK(resolveWorkspaceRoot(work, false).valueOr("") == work);
+}
+
+TEST_CASE("a directory without go.mod or go.work is refused unless non-modules are allowed") {
+  TempDir dir;
+  std::string plain = dir.directory("plain");
+  dir.directory("plain/go.mod");  // a directory of that name is not a module file
+  auto refused = resolveWorkspaceRoot(plain, false);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().path == plain);
+  CHECK(mentions(refused.error(), "has no go.mod or go.work"));
+  CHECK(mentions(refused.error(), "allow_non_module"));
+
+  CHECK(resolveWorkspaceRoot(plain, true).valueOr("") == plain);
+}
+
+TEST_CASE("a relative workspace path is refused with advice to use an absolute one") {
+  for (std::string path : {"src/app", ".", "./app", "~/src"}) {
+    auto refused = resolveWorkspaceRoot(path, true);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().code == EINVAL);
+    CHECK(mentions(refused.error(), "use an absolute path"));
+  }
+  CHECK_FALSE(resolveWorkspaceRoot("", true));
+}
+
+TEST_CASE("a workspace path that does not exist is ENOENT naming the path") {
+  TempDir dir;
+  std::string missing = dir / "nope/app";
+  auto refused = resolveWorkspaceRoot(missing, true);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == ENOENT);
+  CHECK(refused.error().path == missing);
+}
+
+TEST_CASE("a file given as the workspace is ENOTDIR asking for the directory that holds go.mod") {
+  TempDir dir;
+  dir.directory("app");
+  std::string goMod = dir.file("app/go.mod");
+  auto refused = resolveWorkspaceRoot(goMod, true);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == ENOTDIR);
+  CHECK(refused.error().path == goMod);
+  CHECK(mentions(refused.error(), "is a file; pass the directory that holds go.mod"));
+
+  auto through = resolveWorkspaceRoot(goMod + "/sub", true);
+  REQUIRE_FALSE(through);
+  CHECK(through.error().code == ENOTDIR);
+}
+
+TEST_CASE("a 64 KiB workspace path is refused as too long without being resolved") {
+  std::string huge = "/" + std::string(64 * 1024, 'a');
+  auto refused = resolveWorkspaceRoot(huge, true);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == EINVAL);
+  CHECK(mentions(refused.error(), "path too long"));
+  CHECK(refused.error().path.size() < 100);
+
+  std::string atLimit = "/" + std::string(PATH_MAX, 'b');
+  CHECK(mentions(resolveWorkspaceRoot(atLimit, true).error(), "path too long"));
+  // One byte shorter fits the limit and goes on to be resolved, which finds nothing there.
+  std::string justUnder = "/" + std::string(PATH_MAX - 2, 'c');
+  auto resolved = resolveWorkspaceRoot(justUnder, true);
+  REQUIRE_FALSE(resolved);
+  CHECK(resolved.error().code != EINVAL);
+}
+
+TEST_CASE("a workspace path with a NUL byte is refused") {
+  auto refused = resolveWorkspaceRoot(std::string("/tmp\0/x", 7), true);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == EINVAL);
+}
+
+TEST_CASE("the workspace containing a directory is the deepest root at or above it") {
+  std::vector<std::string> roots = {"/home/me/src", "/home/me/src/app", "/srv/go/"};
+  CHECK(workspaceContaining(roots, "/home/me/src/app/internal/x") == "/home/me/src/app");
+  CHECK(workspaceContaining(roots, "/home/me/src/app") == "/home/me/src/app");
+  CHECK(workspaceContaining(roots, "/home/me/src/app/") == "/home/me/src/app");
+  CHECK(workspaceContaining(roots, "/home/me/src/apple") == "/home/me/src");
+  CHECK(workspaceContaining(roots, "/home/me/src/other") == "/home/me/src");
+  CHECK(workspaceContaining(roots, "/srv/go/pkg") == "/srv/go/");
+  CHECK_FALSE(workspaceContaining(roots, "/home/me/srcs"));
+  CHECK_FALSE(workspaceContaining(roots, "/home/me"));
+  CHECK_FALSE(workspaceContaining(roots, "/srv/gopher"));
+  CHECK_FALSE(workspaceContaining(roots, ""));
+  CHECK_FALSE(workspaceContaining({}, "/home/me/src"));
+}
+
+TEST_CASE("a root of / contains every absolute directory but loses to a deeper root") {
+  std::vector<std::string> roots = {"/", "/a/b"};
+  CHECK(workspaceContaining(roots, "/") == "/");
+  CHECK(workspaceContaining(roots, "/a/bc") == "/");
+  CHECK(workspaceContaining(roots, "/a/b/c") == "/a/b");
+  CHECK_FALSE(workspaceContaining(roots, "relative/a/b"));
+}
+
+}  // namespace
+}  // namespace wslgo
