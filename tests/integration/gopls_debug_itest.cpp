@@ -1,0 +1,345 @@
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <systemd/sd-event.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "daemon/gopls_debug_client.h"
+#include "daemon/http_client.h"
+#include "tests/integration/support/gopls_daemon.h"
+#include "tests/unit/live.h"
+
+namespace wslgo {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+// The loop, curl and an HttpClient on it, as the daemon's main() sets them up.
+struct Loop {
+  Loop() {
+    REQUIRE(sd_event_new(&event) >= 0);
+    auto global = CurlGlobal::init();
+    REQUIRE(global.ok());
+    curl = std::move(*global);
+    auto client = HttpClient::create(event);
+    REQUIRE(client.ok());
+    http = std::move(*client);
+  }
+  ~Loop() {
+    http.reset();
+    sd_event_unref(event);
+  }
+
+  // Dispatches events until `done` holds or `timeout` passes; false on the timeout.
+  bool runUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout = 30s) {
+    auto deadline = Clock::now() + timeout;
+    while (!done()) {
+      auto left = std::chrono::duration_cast<std::chrono::microseconds>(deadline - Clock::now());
+      if (left <= 0us) return false;
+      REQUIRE(sd_event_run(event, static_cast<uint64_t>(left.count())) >= 0);
+    }
+    return true;
+  }
+
+  template <class T>
+  T await(std::optional<T>& slot, std::chrono::milliseconds timeout = 30s) {
+    REQUIRE(runUntil([&] { return slot.has_value(); }, timeout));
+    return std::move(*slot);
+  }
+
+  sd_event* event = nullptr;
+  std::unique_ptr<CurlGlobal> curl;
+  std::unique_ptr<HttpClient> http;
+};
+
+HttpRequestOptions within(Usec timeout, size_t maxBodyBytes = HttpRequestOptions().maxBodyBytes) {
+  HttpRequestOptions options;
+  options.timeout = timeout;
+  options.maxBodyBytes = maxBodyBytes;
+  return options;
+}
+
+// A loopback TCP port that completes connections (the kernel's backlog does) and never
+// answers: a hung debug server.
+class SilentListener {
+ public:
+  SilentListener() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(fd_ >= 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof(address);
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
+    REQUIRE(::listen(fd_, 8) == 0);
+    REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+    port_ = ntohs(address.sin_port);
+  }
+  ~SilentListener() { ::close(fd_); }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int fd_ = -1;
+  uint16_t port_ = 0;
+};
+
+// A loopback port nothing listens on: bound, then closed.
+std::string closedAddress() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+  ::close(fd);
+  return "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+}
+
+#define WSLGO_START_GOPLS(name)                                                      \
+  if (!test::GoplsDaemon::toolFound()) WSLGO_SKIP_LIVE_TEST("gopls is not on PATH"); \
+  auto name##Started = test::GoplsDaemon::start();                                   \
+  INFO((name##Started.ok() ? std::string() : name##Started.error().describe()));     \
+  REQUIRE(name##Started.ok());                                                       \
+  test::GoplsDaemon& name = **name##Started
+
+TEST_CASE("detect finds the pprof GC route and the heap figures on Debian's gopls",
+          "[gopls_debug][live]") {
+  WSLGO_START_GOPLS(gopls);
+  Loop loop;
+  GoplsDebugClient client(*loop.http, gopls.debugAddress());
+  CHECK_FALSE(client.features().has_value());
+
+  std::optional<Result<GoplsDebugFeatures>> detected;
+  client.detect([&](Result<GoplsDebugFeatures> features) { detected = std::move(features); });
+  auto features = loop.await(detected);
+  INFO((features.ok() ? std::string() : features.error().describe()));
+  REQUIRE(features.ok());
+  // Debian 12's gopls predates the /gc page, and answers /gc with its main page.
+  CHECK(features->gcRoute == kPprofGcRoute);
+  CHECK(features->heapStatsRoute == kHeapStatsRoute);
+  REQUIRE(client.features().has_value());
+  CHECK(client.features()->gcRoute == kPprofGcRoute);
+}
+
+TEST_CASE("heap stats of a live gopls report a heap in use", "[gopls_debug][live]") {
+  WSLGO_START_GOPLS(gopls);
+  Loop loop;
+  GoplsDebugClient client(*loop.http, gopls.debugAddress());
+  std::optional<Result<HeapStats>> read;
+  client.readHeapStats(5s, [&](Result<HeapStats> stats) { read = std::move(stats); });
+  auto stats = loop.await(read);
+  INFO((stats.ok() ? std::string() : stats.error().describe()));
+  REQUIRE(stats.ok());
+  CHECK(stats->heapInuse > 0);
+  CHECK(stats->heapSys >= stats->heapInuse);
+  CHECK(stats->sys >= stats->heapSys);
+  CHECK(stats->nextGC > 0);
+}
+
+TEST_CASE("a forced GC on a live gopls shows in its NumGC", "[gopls_debug][live]") {
+  WSLGO_START_GOPLS(gopls);
+  Loop loop;
+  GoplsDebugClient client(*loop.http, gopls.debugAddress());
+  auto numGC = [&] {
+    std::optional<Result<HeapStats>> read;
+    client.readHeapStats(5s, [&](Result<HeapStats> stats) { read = std::move(stats); });
+    auto stats = loop.await(read);
+    REQUIRE(stats.ok());
+    return stats->numGC;
+  };
+  uint64_t before = numGC();
+
+  std::optional<Result<void>> collected;
+  client.collectGarbage(10s, [&](Result<void> result) { collected = std::move(result); });
+  auto result = loop.await(collected);
+  INFO((result.ok() ? std::string() : result.error().describe()));
+  REQUIRE(result.ok());
+  CHECK(numGC() > before);
+}
+
+TEST_CASE("a heap profile of a live gopls is saved whole as gzip, with nothing left beside it",
+          "[gopls_debug][live]") {
+  WSLGO_START_GOPLS(gopls);
+  Loop loop;
+  GoplsDebugClient client(*loop.http, gopls.debugAddress());
+  std::filesystem::path dir = gopls.socketPath();
+  dir = dir.parent_path() / "profiles";
+  std::filesystem::create_directory(dir);
+  std::string path = (dir / "heap.pb.gz").string();
+
+  std::optional<Result<uint64_t>> saved;
+  client.saveHeapProfile(path, 10s, [&](Result<uint64_t> bytes) { saved = std::move(bytes); });
+  auto bytes = loop.await(saved);
+  INFO((bytes.ok() ? std::string() : bytes.error().describe()));
+  REQUIRE(bytes.ok());
+  REQUIRE(std::filesystem::exists(path));
+  CHECK(std::filesystem::file_size(path) == *bytes);
+  std::ifstream in(path, std::ios::binary);
+  char magic[2] = {};
+  in.read(magic, 2);
+  CHECK(static_cast<unsigned char>(magic[0]) == 0x1f);
+  CHECK(static_cast<unsigned char>(magic[1]) == 0x8b);
+  CHECK(std::system(("gzip -t '" + path + "'").c_str()) == 0);
+  CHECK(std::distance(std::filesystem::directory_iterator(dir),
+                      std::filesystem::directory_iterator()) == 1);
+}
+
+TEST_CASE("a heap profile that cannot be written leaves no file and names the path",
+          "[gopls_debug][live]") {
+  WSLGO_START_GOPLS(gopls);
+  Loop loop;
+  GoplsDebugClient client(*loop.http, gopls.debugAddress());
+  std::string path = gopls.workspace() + "/no-such-dir/heap.pb.gz";
+  std::optional<Result<uint64_t>> saved;
+  client.saveHeapProfile(path, 10s, [&](Result<uint64_t> bytes) { saved = std::move(bytes); });
+  auto bytes = loop.await(saved);
+  REQUIRE_FALSE(bytes.ok());
+  CHECK(bytes.error().code == ENOENT);
+  CHECK(bytes.error().path.find("no-such-dir/heap.pb.gz") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(gopls.workspace() + "/no-such-dir"));
+}
+
+TEST_CASE("a route gopls does not serve is an error naming status 404", "[gopls_debug][live]") {
+  WSLGO_START_GOPLS(gopls);
+  Loop loop;
+  std::string url = "http://" + gopls.debugAddress() + "/debug/pprof/no-such-profile";
+  std::optional<Result<HttpResponse>> answer;
+  loop.http->get(url, within(5s), [&](Result<HttpResponse> r) { answer = std::move(r); });
+  auto response = loop.await(answer);
+  REQUIRE_FALSE(response.ok());
+  CHECK(response.error().code == EPROTO);
+  CHECK(response.error().path == url);
+  CHECK(response.error().message.find("404") != std::string::npos);
+}
+
+TEST_CASE("a body over the limit is refused, not truncated", "[gopls_debug][live]") {
+  WSLGO_START_GOPLS(gopls);
+  Loop loop;
+  std::string url = "http://" + gopls.debugAddress() + kHeapStatsRoute;
+  std::optional<Result<HttpResponse>> answer;
+  loop.http->get(url, within(5s, 100), [&](Result<HttpResponse> r) { answer = std::move(r); });
+  auto response = loop.await(answer);
+  REQUIRE_FALSE(response.ok());
+  CHECK(response.error().code == EFBIG);
+  CHECK(response.error().message.find("100 bytes") != std::string::npos);
+}
+
+TEST_CASE("a callback that throws does not stop the client", "[gopls_debug][live]") {
+  WSLGO_START_GOPLS(gopls);
+  Loop loop;
+  std::string url = "http://" + gopls.debugAddress() + "/info";
+  bool threw = false;
+  loop.http->get(url, within(5s), [&](Result<HttpResponse>) {
+    threw = true;
+    throw std::runtime_error("a caller's bug");
+  });
+  REQUIRE(loop.runUntil([&] { return threw; }));
+  CHECK(loop.http->inFlight() == 0);
+
+  std::optional<Result<HttpResponse>> answer;
+  loop.http->get(url, within(5s), [&](Result<HttpResponse> r) { answer = std::move(r); });
+  auto response = loop.await(answer);
+  REQUIRE(response.ok());
+  CHECK(response->status == 200);
+  CHECK(response->contentType.find("text/html") != std::string::npos);
+  CHECK_FALSE(response->body.empty());
+}
+
+TEST_CASE("a request to a closed port fails fast naming the address", "[gopls_debug]") {
+  Loop loop;
+  std::string address = closedAddress();
+  GoplsDebugClient client(*loop.http, address);
+  std::optional<Result<HeapStats>> read;
+  auto started = Clock::now();
+  client.readHeapStats(10s, [&](Result<HeapStats> stats) { read = std::move(stats); });
+  auto stats = loop.await(read, 5s);
+  CHECK(Clock::now() - started < 2s);
+  REQUIRE_FALSE(stats.ok());
+  CHECK(stats.error().code == ECONNREFUSED);
+  CHECK(stats.error().describe().find(address) != std::string::npos);
+}
+
+TEST_CASE("a debug server that never answers times out with an error naming the timeout",
+          "[gopls_debug]") {
+  Loop loop;
+  SilentListener silent;
+  GoplsDebugClient client(*loop.http, silent.address());
+  std::optional<Result<HeapStats>> read;
+  auto started = Clock::now();
+  client.readHeapStats(300ms, [&](Result<HeapStats> stats) { read = std::move(stats); });
+  auto stats = loop.await(read, 5s);
+  auto elapsed = Clock::now() - started;
+  CHECK(elapsed >= 300ms);
+  CHECK(elapsed < 3s);
+  REQUIRE_FALSE(stats.ok());
+  CHECK(stats.error().code == ETIMEDOUT);
+  CHECK(stats.error().message.find("300 ms") != std::string::npos);
+  CHECK(stats.error().path.find(silent.address()) != std::string::npos);
+  CHECK(loop.http->inFlight() == 0);
+}
+
+TEST_CASE("destroying the HTTP client with a request in flight calls no callback",
+          "[gopls_debug]") {
+  Loop loop;
+  SilentListener silent;
+  bool called = false;
+  loop.http->get("http://" + silent.address() + "/memory", within(200ms),
+                 [&](Result<HttpResponse>) { called = true; });
+  // Far enough for the connection to be made and the request sent.
+  loop.runUntil([] { return false; }, 50ms);
+  REQUIRE(loop.http->inFlight() == 1);
+  loop.http.reset();
+  loop.runUntil([] { return false; }, 400ms);
+  CHECK_FALSE(called);
+}
+
+TEST_CASE("destroying the gopls client with a request in flight drops its callback",
+          "[gopls_debug]") {
+  Loop loop;
+  SilentListener silent;
+  bool called = false;
+  auto client = std::make_unique<GoplsDebugClient>(*loop.http, silent.address());
+  client->readHeapStats(200ms, [&](Result<HeapStats>) { called = true; });
+  client.reset();
+  REQUIRE(loop.runUntil([&] { return loop.http->inFlight() == 0; }, 5s));
+  CHECK_FALSE(called);
+}
+
+TEST_CASE("a non-positive timeout is refused on the loop, not inside get()", "[gopls_debug]") {
+  Loop loop;
+  std::optional<Result<HttpResponse>> answer;
+  loop.http->get("http://127.0.0.1:1/", within(0us),
+                 [&](Result<HttpResponse> r) { answer = std::move(r); });
+  CHECK_FALSE(answer.has_value());
+  auto response = loop.await(answer, 1s);
+  REQUIRE_FALSE(response.ok());
+  CHECK(response.error().code == EINVAL);
+}
+
+TEST_CASE("only gopls' /memory page with the GC form counts as offering /gc", "[gopls_debug]") {
+  std::ifstream in(std::string(WSLGO_FIXTURES_DIR) + "/gopls-debug/memory.html");
+  std::string debian((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  REQUIRE(debian.find("GoPls memory usage") != std::string::npos);
+  CHECK_FALSE(memoryPageOffersGc(debian));
+  CHECK(
+      memoryPageOffersGc("<h1>Gopls memory usage</h1>\n<form action=\"/gc\"><input type=\"submit\" "
+                         "value=\"Run garbage collector\"/></form>"));
+}
+
+}  // namespace
+}  // namespace wslgo
