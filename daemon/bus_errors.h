@@ -7,6 +7,8 @@
 
 #include <sdbus-c++/Error.h>
 
+#include "lib/result.h"
+
 namespace wslgo {
 
 inline constexpr const char* kErrorInvalidArgument = "org.wslgo.Guard1.Error.InvalidArgument";
@@ -14,6 +16,11 @@ inline constexpr const char* kErrorNotFound = "org.wslgo.Guard1.Error.NotFound";
 inline constexpr const char* kErrorAlreadyExists = "org.wslgo.Guard1.Error.AlreadyExists";
 inline constexpr const char* kErrorBusy = "org.wslgo.Guard1.Error.Busy";
 inline constexpr const char* kErrorFailed = "org.wslgo.Guard1.Error.Failed";
+
+// The bus error for a manager Error, by its errno: the manager speaks errno, the bus speaks
+// org.wslgo.Guard1.Error.*. EEXIST → AlreadyExists, ESRCH → NotFound (no such workspace),
+// EBUSY → Busy, EINVAL/ENOENT/ENOTDIR/ENAMETOOLONG → InvalidArgument, anything else → Failed.
+sdbus::Error busErrorFor(const Error& error);
 
 // sdbus-c++ 1.2 aborts the process when a handler throws anything but sdbus::Error, so every
 // handler body runs in here: sdbus::Error passes through, anything else becomes Failed with
