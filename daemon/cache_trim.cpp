@@ -1,4 +1,5 @@
 #include "daemon/cache_trim.h"
+#include "daemon/unique_fd.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -23,42 +24,14 @@ namespace {
 // exhausting descriptors, since the walk holds one per level.
 constexpr int kMaxDepth = 64;
 
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() { reset(); }
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    if (this != &other) {
-      reset();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-  bool valid() const { return fd_ >= 0; }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
-
 bool isDotOrDotDot(const char* name) {
   return name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
 }
 
 // A subdirectory opened without following a symlink, and only if it is still the directory
 // that fstatat saw (not swapped for another between the two calls).
-Fd openSubdir(int parentFd, const char* name, dev_t dev, ino_t ino) {
-  Fd fd(::openat(parentFd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+UniqueFd openSubdir(int parentFd, const char* name, dev_t dev, ino_t ino) {
+  UniqueFd fd(::openat(parentFd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd.valid()) return fd;
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0 || st.st_dev != dev || st.st_ino != ino) fd.reset();
@@ -79,7 +52,7 @@ class TreeWalk {
   std::function<void()> leaveDir;
 
   // Takes ownership of dirFd.
-  void walk(Fd dirFd, int depth) {
+  void walk(UniqueFd dirFd, int depth) {
     DIR* dir = ::fdopendir(dirFd.get());
     if (dir == nullptr) {
       ++skipped;
@@ -102,7 +75,7 @@ class TreeWalk {
           ++skipped;
           continue;
         }
-        Fd sub = openSubdir(::dirfd(dir), entry->d_name, st.st_dev, st.st_ino);
+        UniqueFd sub = openSubdir(::dirfd(dir), entry->d_name, st.st_dev, st.st_ino);
         if (!sub.valid()) {
           ++skipped;
           continue;
@@ -139,13 +112,13 @@ class TreeWalk {
 
 // Opens a directory argument and its identity. `follow` decides whether a symlink as the last
 // component is accepted.
-Result<std::pair<Fd, struct stat>> openRoot(const std::string& dir, bool follow) {
+Result<std::pair<UniqueFd, struct stat>> openRoot(const std::string& dir, bool follow) {
   int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW);
-  Fd fd(::open(dir.c_str(), flags));
+  UniqueFd fd(::open(dir.c_str(), flags));
   if (!fd.valid()) return errnoError(errno, dir, "cannot open the cache directory");
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return errnoError(errno, dir, "cannot stat");
-  return std::pair<Fd, struct stat>(std::move(fd), st);
+  return std::pair<UniqueFd, struct stat>(std::move(fd), st);
 }
 
 bool isAbsolute(std::string_view path) { return !path.empty() && path.front() == '/'; }
@@ -209,7 +182,7 @@ class DirReopener {
     if (cachedIndex_ == index && cached_.valid()) return cached_.get();
     std::vector<size_t> chain;
     for (size_t i = index; i != 0; i = dirs_[i].parent) chain.push_back(i);
-    Fd current;
+    UniqueFd current;
     int parentFd = rootFd_;
     for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
       const ScannedDir& dir = dirs_[*it];
@@ -231,7 +204,7 @@ class DirReopener {
   int rootFd_;
   dev_t dev_;
   const std::vector<ScannedDir>& dirs_;
-  Fd cached_;
+  UniqueFd cached_;
   size_t cachedIndex_ = 0;
 };
 
@@ -246,7 +219,7 @@ bool stillSame(int dirFd, const std::string& name, dev_t dev, ino_t ino, mode_t 
 
 Result<uint64_t> reclaimCgroupMemory(const std::string& cgroupDir, uint64_t bytes) {
   std::string path = joinPath(cgroupDir, "memory.reclaim");
-  Fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
   if (!fd.valid()) {
     int code = errno;
     if (code == ENOENT) {
@@ -290,10 +263,10 @@ Result<DropCacheStats> dropPageCache(const std::string& dir, const DropCacheLimi
   walk.onFile = [&](int dirFd, const char* name, const struct stat&) {
     // O_NONBLOCK: a fifo swapped in for the file since fstatat must not block the open.
     int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK;
-    Fd fd(::openat(dirFd, name, flags | (noAtime ? O_NOATIME : 0)));
+    UniqueFd fd(::openat(dirFd, name, flags | (noAtime ? O_NOATIME : 0)));
     if (!fd.valid() && noAtime && errno == EPERM) {
       noAtime = false;
-      fd = Fd(::openat(dirFd, name, flags));
+      fd = UniqueFd(::openat(dirFd, name, flags));
     }
     struct stat st {};
     if (!fd.valid() || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) ||
@@ -344,7 +317,7 @@ Result<PruneStats> pruneCacheToBudget(const std::string& dir, uint64_t budgetByt
     total = total > UINT64_MAX - size ? UINT64_MAX : total + size;
   };
   // The walk owns a duplicate, so the root stays open for the deletions.
-  Fd walkFd(::fcntl(rootDescriptor, F_DUPFD_CLOEXEC, 0));
+  UniqueFd walkFd(::fcntl(rootDescriptor, F_DUPFD_CLOEXEC, 0));
   if (!walkFd.valid()) return errnoError(errno, real, "cannot duplicate a descriptor");
   walk.walk(std::move(walkFd), 0);
 

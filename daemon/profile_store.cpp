@@ -1,4 +1,5 @@
 #include "daemon/profile_store.h"
+#include "daemon/unique_fd.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -20,34 +21,6 @@ constexpr size_t kStampLength = 16;  // "20261123T193012Z"
 // More profiles than this within one second means something is looping; refuse rather than
 // spin through names.
 constexpr unsigned kMaxSequence = 999;
-
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() { reset(); }
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    if (this != &other) {
-      reset();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-  bool valid() const { return fd_ >= 0; }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
 
 bool validKey(std::string_view key) {
   return !key.empty() && key != "." && key != ".." &&
@@ -89,8 +62,8 @@ Result<void> makeDirs(const std::string& path) {
 }
 
 // The workspace directory `key` under rootFd, never through a symlink; -1 with errno set.
-Fd openWorkspaceDir(int rootFd, std::string_view key) {
-  return Fd(
+UniqueFd openWorkspaceDir(int rootFd, std::string_view key) {
+  return UniqueFd(
       ::openat(rootFd, std::string(key).c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
 }
 
@@ -105,7 +78,7 @@ bool older(const Found& a, const Found& b) {
 }
 
 // The recognised profiles in one workspace directory, oldest first. Takes ownership of dirFd.
-std::vector<Found> scanWorkspace(Fd dirFd, const std::string& root, std::string_view key) {
+std::vector<Found> scanWorkspace(UniqueFd dirFd, const std::string& root, std::string_view key) {
   std::vector<Found> found;
   DIR* dir = ::fdopendir(dirFd.get());
   if (dir == nullptr) return found;
@@ -186,14 +159,14 @@ ProfileStore::ProfileStore(std::string root, unsigned keepPerWorkspace, uint64_t
 Result<std::string> ProfileStore::newProfilePath(std::string_view workspaceKey, SystemTime now) {
   if (!validKey(workspaceKey)) return badKey(root_, workspaceKey);
   if (auto made = makeDirs(root_); !made) return made.error();
-  Fd rootFd(::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd rootFd(::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!rootFd.valid()) return errnoError(errno, root_, "cannot open the profile directory");
   std::string key(workspaceKey);
   std::string dirPath = joinPath(root_, key);
   if (::mkdirat(rootFd.get(), key.c_str(), 0700) != 0 && errno != EEXIST) {
     return errnoError(errno, dirPath, "cannot create the workspace's profile directory");
   }
-  Fd dirFd = openWorkspaceDir(rootFd.get(), key);
+  UniqueFd dirFd = openWorkspaceDir(rootFd.get(), key);
   if (!dirFd.valid()) {
     return errnoError(errno, dirPath, "cannot open the workspace's profile directory");
   }
@@ -215,12 +188,12 @@ Result<std::string> ProfileStore::newProfilePath(std::string_view workspaceKey, 
 Result<std::vector<ProfileFile>> ProfileStore::list(std::string_view workspaceKey) const {
   if (!validKey(workspaceKey)) return badKey(root_, workspaceKey);
   std::vector<ProfileFile> out;
-  Fd rootFd(::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd rootFd(::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!rootFd.valid()) {
     if (errno == ENOENT) return out;
     return errnoError(errno, root_, "cannot open the profile directory");
   }
-  Fd dirFd = openWorkspaceDir(rootFd.get(), workspaceKey);
+  UniqueFd dirFd = openWorkspaceDir(rootFd.get(), workspaceKey);
   if (!dirFd.valid()) {
     if (errno == ENOENT) return out;
     return errnoError(errno, joinPath(root_, workspaceKey),
@@ -234,7 +207,7 @@ Result<std::vector<ProfileFile>> ProfileStore::list(std::string_view workspaceKe
 
 Result<PruneStats> ProfileStore::enforceLimits() {
   PruneStats stats;
-  Fd rootFd(::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd rootFd(::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!rootFd.valid()) {
     if (errno == ENOENT) return stats;
     return errnoError(errno, root_, "cannot open the profile directory");
@@ -242,7 +215,7 @@ Result<PruneStats> ProfileStore::enforceLimits() {
 
   std::vector<std::string> keys;
   {
-    Fd listFd(::fcntl(rootFd.get(), F_DUPFD_CLOEXEC, 0));
+    UniqueFd listFd(::fcntl(rootFd.get(), F_DUPFD_CLOEXEC, 0));
     DIR* dir = listFd.valid() ? ::fdopendir(listFd.get()) : nullptr;
     if (dir == nullptr) return errnoError(errno, root_, "cannot list the profile directory");
     listFd.release();
@@ -257,7 +230,7 @@ Result<PruneStats> ProfileStore::enforceLimits() {
   // there (a failed unlink); a profile gone or replaced since the scan no longer counts.
   std::vector<std::string> touched;
   auto remove = [&](const Found& found) {
-    Fd dirFd = openWorkspaceDir(rootFd.get(), found.file.workspaceKey);
+    UniqueFd dirFd = openWorkspaceDir(rootFd.get(), found.file.workspaceKey);
     if (!dirFd.valid()) return true;
     std::string name = found.file.path.substr(found.file.path.rfind('/') + 1);
     struct stat st {};
@@ -274,7 +247,7 @@ Result<PruneStats> ProfileStore::enforceLimits() {
 
   std::vector<Found> survivors;
   for (const std::string& key : keys) {
-    Fd dirFd = openWorkspaceDir(rootFd.get(), key);
+    UniqueFd dirFd = openWorkspaceDir(rootFd.get(), key);
     if (!dirFd.valid()) continue;  // a plain file or a symlink: not a workspace of ours
     std::vector<Found> found = scanWorkspace(std::move(dirFd), root_, key);
     size_t excess = found.size() > keepPerWorkspace_ ? found.size() - keepPerWorkspace_ : 0;
