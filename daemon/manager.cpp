@@ -21,6 +21,7 @@
 #include "lib/atomic_file.h"
 #include "lib/cgroup_hierarchy.h"
 #include "lib/cgroup_memory_reader.h"
+#include "lib/gopls_process.h"
 #include "lib/heap_stats.h"
 #include "lib/meminfo.h"
 #include "lib/policy_format.h"
@@ -214,6 +215,14 @@ Result<void> Manager::startUnit(Workspace& workspace) {
   }
   auto job = systemd_.startUnit(workspace.record.unit);
   if (!job) return job.error();
+  // The optional runtime MemoryHigh= (the "limit" action): the kernel throttles and reclaims
+  // above it on cgroup v2. On a hybrid host's v1 memory controller it has no effect.
+  if (auto memoryHigh = engine_->config().forWorkspace(workspace.record.path).memoryHigh) {
+    if (auto limited = systemd_.setMemoryHigh(workspace.record.unit, *memoryHigh); !limited) {
+      log()->warn("{}: MemoryHigh={} not applied: {}", workspace.record.path, *memoryHigh,
+                  limited.error().describe());
+    }
+  }
   log()->info("{}: starting {} ({})", workspace.record.path, workspace.record.unit, *job);
   return {};
 }
@@ -923,6 +932,24 @@ std::string Manager::statusJson() const {
         {"last_action_usec", view.lastActionUsec},
         {"editor_flags", "-remote=unix;" + view.socket}};
     out["workspaces"].push_back(std::move(entry));
+  }
+  // gopls processes the guard did not start (an editor's own, a forwarder): reported, never
+  // touched. Scanned here only, on request, not every tick.
+  out["other_gopls"] = nlohmann::json::array();
+  if (auto found = findGoplsProcesses(roots_)) {
+    for (const GoplsProcess& gopls : *found) {
+      bool ours = std::any_of(workspaces_.begin(), workspaces_.end(), [&](const auto& entry) {
+        return static_cast<pid_t>(entry.second->unit.mainPid) == gopls.pid;
+      });
+      if (ours) continue;
+      nlohmann::json entry{{"pid", gopls.pid},
+                           {"role", std::string(toString(gopls.invocation.role))},
+                           {"directory", gopls.workingDirectory}};
+      if (auto status = readProcessStatus(roots_, gopls.pid); status && status->vmRss) {
+        entry["rss"] = *status->vmRss;
+      }
+      out["other_gopls"].push_back(std::move(entry));
+    }
   }
   return out.dump();
 }

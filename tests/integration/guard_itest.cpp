@@ -256,6 +256,30 @@ TEST_CASE("AddWorkspace starts a real gopls unit whose figures show on the bus",
   CHECK(json["workspaces"][0]["editor_flags"] == "-remote=unix;" + socket);
 }
 
+TEST_CASE("GetStatus reports gopls processes the guard did not start, apart from its own",
+          "[guard]") {
+  WSLGO_START_SCENARIO(s);
+  auto editors = GoplsDaemon::start();
+  REQUIRE(editors.ok());
+  auto workspace = s.workspaceProxy(addWorkspace(s, s.home.makeModule("app")));
+  REQUIRE(waitUntil([&] { return workspaceProperty<uint32_t>(*workspace, "MainPID") > 0; }));
+  uint32_t ours = workspaceProperty<uint32_t>(*workspace, "MainPID");
+
+  std::string status;
+  s.manager->callMethod("GetStatus").onInterface(kManager).storeResultsTo(status);
+  auto others = nlohmann::json::parse(status)["other_gopls"];
+  bool foundEditors = false;
+  for (const auto& other : others) {
+    CHECK(other["pid"] != ours);
+    if (other["pid"] == (*editors)->pid()) {
+      foundEditors = true;
+      CHECK(other["role"] == "daemon");
+      CHECK(other["rss"].get<uint64_t>() > 0);
+    }
+  }
+  CHECK(foundEditors);
+}
+
 TEST_CASE("bad calls get the right error and the guard stays up", "[guard]") {
   WSLGO_START_SCENARIO(s);
   std::string module = s.home.makeModule("app");
