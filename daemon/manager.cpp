@@ -473,14 +473,13 @@ void Manager::tick(Usec now) {
   }
   decisions_.clear();
   engine_->evaluate(snapshot, policyState_, decisions_);
-  for (const Decision& decision : decisions_) applyDecision(decision, now);
+  for (const Decision& decision : decisions_) applyDecision(decision);
   publish();
   adjustSampleInterval();
 }
 
-void Manager::applyDecision(const Decision& decision, Usec now) {
+void Manager::applyDecision(const Decision& decision) {
   Workspace* workspace = decision.workspace.empty() ? nullptr : find(decision.workspace);
-  std::vector<std::pair<std::string_view, std::string_view>> fields;
   std::string unit = workspace != nullptr ? workspace->record.unit : "";
   std::string action = decision.action ? std::string(toString(*decision.action)) : "";
   auto level = decision.kind == DecisionKind::Action || decision.kind == DecisionKind::Level
@@ -522,7 +521,6 @@ void Manager::applyDecision(const Decision& decision, Usec now) {
     }
     return;
   }
-  (void)now;
   runAction(*workspace, *decision.action, decision.reason, nullptr);
 }
 
@@ -566,19 +564,20 @@ void Manager::runAction(Workspace& workspace, ActionKind action, const std::stri
       return;
     }
     case ActionKind::Restart: {
-      captureProfile(workspace, [this, root, finish](Result<std::string> profile) {
-        Workspace* current = find(root);
-        if (current == nullptr) return finish(errnoError(ESRCH, root, "was removed"));
-        if (!profile) {
-          log()->warn("{}: no heap profile before the restart: {}", root,
-                      profile.error().describe());
-        }
-        auto job = systemd_.restartUnit(current->record.unit);
-        if (!job) return finish(job.error());
-        current->heap.reset();
-        current->heapReadAt.reset();
-        afterDelay([finish, profile] { finish(profile ? *profile : std::string()); });
-      });
+      captureProfile(
+          workspace, /*requested=*/false, [this, root, finish](Result<std::string> profile) {
+            Workspace* current = find(root);
+            if (current == nullptr) return finish(errnoError(ESRCH, root, "was removed"));
+            if (!profile) {
+              log()->warn("{}: no heap profile before the restart: {}", root,
+                          profile.error().describe());
+            }
+            auto job = systemd_.restartUnit(current->record.unit);
+            if (!job) return finish(job.error());
+            current->heap.reset();
+            current->heapReadAt.reset();
+            afterDelay([finish, profile] { finish(profile ? *profile : std::string()); });
+          });
       return;
     }
   }
@@ -639,9 +638,12 @@ Result<std::string> Manager::trimNow(Workspace& workspace) {
   return summary;
 }
 
-void Manager::captureProfile(Workspace& workspace, std::function<void(Result<std::string>)> done) {
+void Manager::captureProfile(Workspace& workspace, bool requested,
+                             std::function<void(Result<std::string>)> done) {
   const Config& config = engine_->config();
-  if (!config.actions.restart.saveProfile) return done(std::string());
+  // restart.save_profile governs the profile before a restart; an operator's request always
+  // captures one.
+  if (!requested && !config.actions.restart.saveProfile) return done(std::string());
   auto key = escapeUnitPath(workspace.record.path);
   if (!key) return done(key.error());
   ProfileStore store(paths_.stateDir + "/profiles", config.profiles.keep,
@@ -728,7 +730,7 @@ void Manager::restart(const std::string& root, const std::string& reason, Done d
   if (workspace == nullptr) return done(errnoError(ESRCH, root, "is not a guarded workspace"));
   // An operator's restart also lifts a degraded state: they asked for it knowingly.
   if (auto restored = engine_->resetDegraded(policyState_, root, loop_.now())) {
-    applyDecision(*restored, loop_.now());
+    applyDecision(*restored);
   }
   runAction(*workspace, ActionKind::Restart, reason, [done](Result<ActionFigures> figures) {
     if (!figures) return done(figures.error());
@@ -740,27 +742,7 @@ void Manager::captureHeapProfile(const std::string& root,
                                  std::function<void(Result<std::string>)> done) {
   Workspace* workspace = find(root);
   if (workspace == nullptr) return done(errnoError(ESRCH, root, "is not a guarded workspace"));
-  if (!engine_->config().actions.restart.saveProfile) {
-    // The setting governs profiles before restarts; an explicit request always captures.
-  }
-  auto key = escapeUnitPath(root);
-  if (!key) return done(key.error());
-  const Config& config = engine_->config();
-  ProfileStore store(paths_.stateDir + "/profiles", config.profiles.keep,
-                     config.profiles.maxTotalBytes);
-  auto path = store.newProfilePath(*key, std::chrono::system_clock::now());
-  if (!path) return done(path.error());
-  std::string file = *path;
-  workspace->debug->saveHeapProfile(file, config.actions.restart.timeout,
-                                    [file, done, store](Result<uint64_t> saved) mutable {
-                                      if (!saved) {
-                                        std::error_code ignored;
-                                        std::filesystem::remove(file, ignored);
-                                        return done(saved.error());
-                                      }
-                                      (void)store.enforceLimits();
-                                      done(file);
-                                    });
+  captureProfile(*workspace, /*requested=*/true, std::move(done));
 }
 
 Result<std::vector<std::tuple<uint64_t, uint64_t, uint64_t, uint64_t>>> Manager::history(

@@ -109,7 +109,7 @@ class Manager {
   };
   using ActionDone = std::function<void(Result<ActionFigures>)>;
 
-  void applyDecision(const Decision& decision, Usec now);
+  void applyDecision(const Decision& decision);
   // Runs one action (policy's or an operator's); `done` may be empty. One action per workspace
   // at a time: a second is refused with EBUSY.
   void runAction(Workspace& workspace, ActionKind action, const std::string& reason,
@@ -117,7 +117,8 @@ class Manager {
   void finishAction(Workspace& workspace, ActionKind action, const std::string& reason,
                     uint64_t before, Result<std::string> result, ActionDone done);
   Result<std::string> trimNow(Workspace& workspace);
-  void captureProfile(Workspace& workspace, std::function<void(Result<std::string>)> done);
+  void captureProfile(Workspace& workspace, bool requested,
+                      std::function<void(Result<std::string>)> done);
   void afterDelay(std::function<void()> then);
   void publish();
   void adjustSampleInterval();
