@@ -20,31 +20,17 @@
 
 #include "lib/cgroup_hierarchy.h"
 #include "tests/unit/live.h"
+#include "tests/unit/temp_dir.h"
 
 namespace fs = std::filesystem;
 using namespace wslgo;
 
 namespace {
 
-// A fresh directory under $TMPDIR, removed with everything in it at the end of the test.
-class TempDir {
+// The shared TempDir, named for these tests.
+class TempDir : public test::TempDir {
  public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "wslgo-trim-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+  TempDir() : test::TempDir("trim") {}
 };
 
 constexpr time_t kBase = 1'700'000'000;

@@ -1,5 +1,6 @@
 // The heap profile store against real directories, with synthetic times.
 #include "daemon/profile_store.h"
+#include "tests/unit/temp_dir.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,24 +19,9 @@ using namespace std::chrono;
 
 namespace {
 
-class TempDir {
+class TempDir : public test::TempDir {
  public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "wslgo-profiles-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+  TempDir() : test::TempDir("profiles") {}
 };
 
 // 2026-11-23 19:30:12 UTC.

@@ -1,4 +1,5 @@
 #include "lib/atomic_file.h"
+#include "tests/unit/temp_dir.h"
 
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -19,32 +20,16 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A private temporary directory, removed with everything in it.
-class TempDir {
+// The shared TempDir, plus the listing the no-temp-file-left-behind checks need.
+class TempDir : public test::TempDir {
  public:
-  TempDir() {
-    std::string pattern = "/tmp/wslgo-atomic-file-test-XXXXXX";
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-  const std::string& path() const { return path_; }
+  TempDir() : test::TempDir("atomic-file-test") {}
 
   std::set<std::string> names() const {
     std::set<std::string> out;
-    for (const auto& entry : fs::directory_iterator(path_)) out.insert(entry.path().filename());
+    for (const auto& entry : fs::directory_iterator(path())) out.insert(entry.path().filename());
     return out;
   }
-
- private:
-  std::string path_;
 };
 
 std::string slurp(const std::string& path) {

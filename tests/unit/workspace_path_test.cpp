@@ -1,4 +1,5 @@
 #include "lib/workspace_path.h"
+#include "tests/unit/temp_dir.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,22 +17,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A private temporary directory (by its canonical name), removed with everything in it.
-class TempDir {
+// The shared TempDir, plus makers for the directories and files the checks resolve.
+class TempDir : public test::TempDir {
  public:
-  TempDir() {
-    std::string pattern = "/tmp/wslgo-workspace-path-test-XXXXXX";
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = fs::canonical(pattern);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+  TempDir() : test::TempDir("workspace-path-test") {}
 
   std::string directory(const std::string& name) const {
     fs::create_directories(*this / name);
@@ -41,9 +30,6 @@ class TempDir {
     std::ofstream(*this / name) << "module example.com/x\n";
     return *this / name;
   }
-
- private:
-  std::string path_;
 };
 
 bool mentions(const Error& error, const std::string& text) {
