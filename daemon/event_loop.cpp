@@ -32,6 +32,25 @@ void destroyState(void* userdata) {
   delete static_cast<State*>(userdata);
 }
 
+// Takes ownership of a source just added (`added` is what sd_event_add_* returned) and of the
+// state its callback reads: from here the state is freed with the source, or at once if the
+// source could not be added or given its destroy callback.
+template <class State>
+Result<EventSource> ownSource(int added, sd_event_source* source, State* state,
+                              const std::string& what) {
+  if (added < 0) {
+    delete state;
+    return sdError(added, "cannot " + what);
+  }
+  EventSource owned(source);
+  int r = sd_event_source_set_destroy_callback(source, destroyState<State>);
+  if (r < 0) {
+    delete state;
+    return sdError(r, "cannot " + what + ": cannot attach its state");
+  }
+  return owned;
+}
+
 }  // namespace
 
 struct Timer::State {
@@ -167,18 +186,10 @@ Result<Timer> addTimer(EventLoop& loop, Usec delay, std::function<void(Usec)> ca
   int r = sd_event_add_time(loop.raw(), &source, CLOCK_MONOTONIC,
                             addSaturating(state->baseUsec, state->intervalUsec), kTimerAccuracyUsec,
                             onTimer, state);
-  if (r < 0) {
-    delete state;
-    return sdError(r, "cannot add a timer");
-  }
-  EventSource owned(source);
-  r = sd_event_source_set_destroy_callback(source, destroyState<Timer::State>);
-  if (r < 0) {
-    delete state;
-    return sdError(r, "cannot attach a timer's state");
-  }
+  auto owned = ownSource(r, source, state, "add a timer");
+  if (!owned) return owned.error();
   if (repeating) sd_event_source_set_enabled(source, SD_EVENT_ON);
-  return Timer(std::move(owned), state);
+  return Timer(std::move(*owned), state);
 }
 
 }  // namespace
@@ -199,17 +210,9 @@ Result<IoWatch> EventLoop::addIo(int fd, uint32_t events,
   auto* state = new IoState{this, std::move(callback)};
   sd_event_source* source = nullptr;
   int r = sd_event_add_io(event_, &source, fd, events, onIo, state);
-  if (r < 0) {
-    delete state;
-    return sdError(r, "cannot watch fd " + std::to_string(fd));
-  }
-  EventSource owned(source);
-  r = sd_event_source_set_destroy_callback(source, destroyState<IoState>);
-  if (r < 0) {
-    delete state;
-    return sdError(r, "cannot attach an I/O watch's state");
-  }
-  return IoWatch(std::move(owned));
+  auto owned = ownSource(r, source, state, "watch fd " + std::to_string(fd));
+  if (!owned) return owned.error();
+  return IoWatch(std::move(*owned));
 }
 
 Result<SignalWatch> EventLoop::onSignal(int signo, std::function<void(int signo)> callback) {
@@ -225,17 +228,9 @@ Result<SignalWatch> EventLoop::onSignal(int signo, std::function<void(int signo)
   auto* state = new SignalState{this, std::move(callback)};
   sd_event_source* source = nullptr;
   r = sd_event_add_signal(event_, &source, signo, onSignalInfo, state);
-  if (r < 0) {
-    delete state;
-    return sdError(r, "cannot watch signal " + std::to_string(signo));
-  }
-  EventSource owned(source);
-  r = sd_event_source_set_destroy_callback(source, destroyState<SignalState>);
-  if (r < 0) {
-    delete state;
-    return sdError(r, "cannot attach a signal watch's state");
-  }
-  return SignalWatch(std::move(owned));
+  auto owned = ownSource(r, source, state, "watch signal " + std::to_string(signo));
+  if (!owned) return owned.error();
+  return SignalWatch(std::move(*owned));
 }
 
 Result<bool> EventLoop::enableWatchdog() {
