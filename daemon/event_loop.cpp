@@ -165,6 +165,13 @@ Result<void> IoWatch::setEvents(uint32_t events) {
   return {};
 }
 
+Result<void> IoWatch::disable() {
+  if (!source_) return errnoError(EINVAL, "sd-event", "disable on an empty I/O watch");
+  const int r = sd_event_source_set_enabled(source_.raw(), SD_EVENT_OFF);
+  if (r < 0) return sdError(r, "cannot disable an I/O watch");
+  return {};
+}
+
 Result<std::unique_ptr<EventLoop>> EventLoop::create() {
   sd_event* event = nullptr;
   const int r = sd_event_new(&event);

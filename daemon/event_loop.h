@@ -70,6 +70,9 @@ class [[nodiscard]] IoWatch {
   explicit IoWatch(EventSource source) : source_(std::move(source)) {}
 
   Result<void> setEvents(uint32_t events);
+  // Stops watching without closing: for an fd that will only ever report an error again
+  // (epoll reports EPOLLERR whatever the events asked for).
+  Result<void> disable();
   void reset() { source_.reset(); }
   explicit operator bool() const { return static_cast<bool>(source_); }
 

@@ -15,6 +15,7 @@
 #include "daemon/http_client.h"
 #include "daemon/logging.h"
 #include "daemon/loopback_port.h"
+#include "daemon/memory_wakeup.h"
 #include "daemon/notify.h"
 #include "daemon/profile_store.h"
 #include "daemon/systemd_client.h"
@@ -52,6 +53,8 @@ std::string levelState(Level level) {
 
 // Gives the transient figures time to settle before "after" is measured: a GC's freed pages
 // reach the cgroup once the Go scavenger returns them, a restart's once the old process is gone.
+// "Near" a threshold, for faster sampling and an extra kernel wake-up: 90% of the warning line.
+constexpr double kNearThreshold = 0.9;
 constexpr Usec kAfterActionDelay = std::chrono::seconds(2);
 // A trim walks the caches on the loop thread; it must not stall sampling and the bus.
 constexpr Usec kTrimWalkBudget = std::chrono::milliseconds(200);
@@ -73,6 +76,8 @@ struct Workspace {
   std::optional<MemorySample> sample;
   std::optional<uint64_t> rss;
   std::optional<ActionKind> inFlight;
+  std::vector<MemoryWakeup> wakeups;  // kernel notifications on the unit's cgroup
+  std::string wakeupsFor;             // the cgroup, MainPID and config they were armed for
   SampleHistory history;
   WorkspaceView view;
   WorkspaceView announced;  // what the bus was last told
@@ -282,6 +287,7 @@ Result<void> Manager::start() {
                                        [this](Usec now) { tick(now); });
   if (!timer) return timer.error();
   sampleTimer_ = std::move(*timer);
+  armSystemWakeups();
   tick(loop_.now());
   return {};
 }
@@ -439,6 +445,15 @@ void Manager::sampleWorkspace(Workspace& workspace, Usec now) {
         roots_, cgroupDirsFor(*systemReaders_->layout, workspace.unit.controlGroup, roots_));
     workspace.cgroupFor = workspace.unit.controlGroup;
   }
+  if (snapshot.unit == UnitState::Active && !workspace.unit.controlGroup.empty()) {
+    // A restarted unit gets a new cgroup at the same path: the MainPID tells them apart.
+    std::string key = workspace.unit.controlGroup + "@" + std::to_string(workspace.unit.mainPid) +
+                      "#" + std::to_string(configGeneration_);
+    if (workspace.wakeupsFor != key) {
+      workspace.wakeupsFor = std::move(key);
+      armWorkspaceWakeups(workspace);
+    }
+  }
   workspace.sample.reset();
   if (workspace.cgroup && snapshot.unit == UnitState::Active) {
     if (auto sample = workspace.cgroup->read()) workspace.sample = std::move(*sample);
@@ -476,6 +491,7 @@ void Manager::tick(Usec now) {
   for (const Decision& decision : decisions_) applyDecision(decision);
   publish();
   adjustSampleInterval();
+  scheduleDueTick(now);
 }
 
 void Manager::applyDecision(const Decision& decision) {
@@ -782,6 +798,8 @@ Result<void> Manager::reload() {
   sampleTimer_.setInterval(engine_->config().guard.sampleInterval);
   managerView_.sampleIntervalUsec =
       static_cast<uint64_t>(engine_->config().guard.sampleInterval.count());
+  ++configGeneration_;
+  armSystemWakeups();
   std::string message = "loaded";
   for (const std::string& file : engine_->config().files) message += " " + file;
   log()->info("configuration reloaded: {}", message);
@@ -850,12 +868,116 @@ void Manager::adjustSampleInterval() {
   for (const auto& [root, workspace] : workspaces_) {
     const WorkspaceSettings& settings = config.forWorkspace(root);
     auto judged = PolicyEngine::judgedMemory(workspace->snapshot, settings);
-    if (judged && settings.memory.warning && *judged >= *settings.memory.warning * 0.9) near = true;
+    if (judged && settings.memory.warning && *judged >= *settings.memory.warning * kNearThreshold) {
+      near = true;
+    }
     auto state = policyState_.workspaces.find(root);
     if (state != policyState_.workspaces.end() && state->second.level != Level::Ok) near = true;
   }
   Usec interval = near ? config.guard.fastSampleInterval : config.guard.sampleInterval;
   if (sampleTimer_ && sampleTimer_.interval() != interval) sampleTimer_.setInterval(interval);
+}
+
+void Manager::armSystemWakeups() {
+  systemWakeups_.clear();
+  const std::string path = systemPressurePath(roots_, PressureResource::Memory);
+  if (::access(path.c_str(), F_OK) != 0) return;  // no PSI on this kernel: ticks only
+  // A PSI trigger at each warning line: avg10 lags the stall behind it, so the trigger, which
+  // sees the stall within a fraction of its window, is what makes the guard look early.
+  const SystemSettings& system = engine_->config().system;
+  const Usec window = MemoryWakeup::kPressureWindowStep;
+  for (auto [kind, thresholds] : {std::pair{"some", &system.pressureSomeAvg10},
+                                  std::pair{"full", &system.pressureFullAvg10}}) {
+    if (!thresholds->warning) continue;
+    const Usec stall(static_cast<Usec::rep>(static_cast<double>(window.count()) *
+                                            std::clamp(*thresholds->warning, 0.1, 100.0) / 100));
+    auto wakeup = MemoryWakeup::pressure(loop_, path, kind, stall, window,
+                                         [this](const std::string& why) { wakeUp(why); });
+    if (!wakeup) {
+      log()->warn("no early wake-up on memory pressure, sampling only: {}",
+                  wakeup.error().describe());
+      continue;
+    }
+    log()->debug("wake-up armed: {}", wakeup->description());
+    systemWakeups_.push_back(std::move(*wakeup));
+  }
+}
+
+void Manager::armWorkspaceWakeups(Workspace& workspace) {
+  workspace.wakeups.clear();
+  if (!systemReaders_->layout) return;
+  const CgroupDirs dirs =
+      cgroupDirsFor(*systemReaders_->layout, workspace.unit.controlGroup, roots_);
+  const Thresholds& memory = engine_->config().forWorkspace(workspace.record.path).memory;
+  auto wake = [this](const std::string& why) { wakeUp(why); };
+
+  std::vector<Result<MemoryWakeup>> armed;
+  if (dirs.memoryV1) {
+    // v1 notifies at any byte count: one line near warning (to sample faster) and one per level.
+    std::vector<uint64_t> lines;
+    if (memory.warning) lines.push_back(static_cast<uint64_t>(*memory.warning * kNearThreshold));
+    for (Level level : {Level::Warning, Level::High, Level::Critical}) {
+      if (auto value = memory.at(level)) lines.push_back(static_cast<uint64_t>(*value));
+    }
+    for (uint64_t bytes : lines) {
+      armed.push_back(MemoryWakeup::usageThreshold(loop_, *dirs.memoryV1, bytes, wake));
+    }
+  } else if (dirs.unified && ::access((*dirs.unified + "/memory.events").c_str(), F_OK) == 0) {
+    armed.push_back(MemoryWakeup::memoryEvents(loop_, *dirs.unified, wake));
+  }
+  for (auto& wakeup : armed) {
+    if (!wakeup) {
+      // Not fatal: a user without a v1 memory cgroup of its own, say. Sampling still works.
+      logEvent(*log(), spdlog::level::info,
+               "no early wake-up, sampling only: " + wakeup.error().describe(),
+               {{"WORKSPACE", workspace.record.path}, {"UNIT", workspace.record.unit}});
+      continue;
+    }
+    log()->debug("{}: wake-up armed: {}", workspace.record.path, wakeup->description());
+    workspace.wakeups.push_back(std::move(*wakeup));
+  }
+}
+
+void Manager::wakeUp(const std::string& why) {
+  log()->debug("woken by {}", why);
+  if (wakeTimer_ && wakeTimer_.pending()) return;  // one early tick serves every wake-up
+  auto timer = loop_.addOneShotTimer(Usec(0), [this](Usec now) { tick(now); });
+  if (!timer) {
+    log()->warn("cannot schedule an early look: {}", timer.error().describe());
+    return;
+  }
+  wakeTimer_ = std::move(*timer);
+}
+
+void Manager::scheduleDueTick(Usec now) {
+  // A level is entered by the first tick after its sustain time ends; without this, that tick
+  // comes up to one interval late.
+  const Config& config = engine_->config();
+  std::optional<Usec> due;
+  auto consider = [&](const ThresholdTracker& tracker, const Thresholds& thresholds) {
+    auto at = tracker.nextEntryDue(thresholds);
+    if (at && (!due || *at < *due)) due = at;
+  };
+  const SystemState& system = policyState_.system;
+  consider(system.memAvailable, config.system.memAvailable);
+  consider(system.pressureSome, config.system.pressureSomeAvg10);
+  consider(system.pressureFull, config.system.pressureFullAvg10);
+  for (const auto& [root, state] : policyState_.workspaces) {
+    const WorkspaceSettings& settings = config.forWorkspace(root);
+    consider(state.memory, settings.memory);
+    consider(state.rss, settings.rss);
+    consider(state.heap, settings.heap);
+  }
+  if (!due || *due <= now || *due - now >= sampleTimer_.interval()) {
+    dueTimer_.reset();  // the regular tick comes first, or nothing is pending
+    return;
+  }
+  auto timer = loop_.addOneShotTimer(*due - now, [this](Usec at) { tick(at); });
+  if (!timer) {
+    log()->warn("cannot schedule the look at a sustain's end: {}", timer.error().describe());
+    return;
+  }
+  dueTimer_ = std::move(*timer);
 }
 
 std::string Manager::statusLine() const {

@@ -12,6 +12,7 @@
 
 #include "daemon/event_loop.h"
 #include "daemon/manager_observer.h"
+#include "daemon/memory_wakeup.h"
 #include "daemon/views.h"
 #include "lib/config.h"
 #include "lib/policy_engine.h"
@@ -122,6 +123,12 @@ class Manager {
   void afterDelay(std::function<void()> then);
   void publish();
   void adjustSampleInterval();
+  // Event-driven looks between ticks: kernel wake-ups, and the moment a pending level
+  // completes its sustain time.
+  void armSystemWakeups();
+  void armWorkspaceWakeups(Workspace& workspace);
+  void wakeUp(const std::string& why);
+  void scheduleDueTick(Usec now);
 
   EventLoop& loop_;
   SystemdClient& systemd_;
@@ -135,6 +142,10 @@ class Manager {
   ManagerView managerView_;
   ManagerView announcedManagerView_;
   Timer sampleTimer_;
+  Timer wakeTimer_;  // the early tick a kernel wake-up asked for
+  Timer dueTimer_;   // the tick at which a pending level's sustain time ends
+  std::vector<MemoryWakeup> systemWakeups_;
+  uint64_t configGeneration_ = 0;       // bumped by reload, so wake-ups re-arm with new thresholds
   std::vector<Timer> pendingTimers_;    // one-shot "measure after the action" timers
   std::vector<Decision> decisions_;     // reused every tick
   std::optional<bool> dryRunOverride_;  // set over the bus; survives reloads

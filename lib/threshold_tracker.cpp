@@ -60,4 +60,15 @@ Level ThresholdTracker::update(const Thresholds& thresholds, double value, Usec 
   return level_;
 }
 
+std::optional<Usec> ThresholdTracker::nextEntryDue(const Thresholds& thresholds) const {
+  std::optional<Usec> due;
+  for (int l = static_cast<int>(level_) + 1; l <= static_cast<int>(Level::Critical); ++l) {
+    const auto& since = beyondSince_[static_cast<size_t>(l)];
+    if (!since) continue;
+    const Usec at = *since + thresholds.sustain;
+    if (!due || at < *due) due = at;
+  }
+  return due;
+}
+
 }  // namespace wslgo

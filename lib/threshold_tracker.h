@@ -29,6 +29,10 @@ class ThresholdTracker {
   std::optional<Usec> beyondSince(Level level) const {
     return beyondSince_[static_cast<size_t>(level)];
   }
+  // When the metric, if it stays where it is, completes the sustain time of a level above the
+  // current one: the moment to look again rather than wait for the next sampling tick. Unset
+  // when no higher level is pending.
+  std::optional<Usec> nextEntryDue(const Thresholds& thresholds) const;
 
  private:
   Level level_ = Level::Ok;

@@ -134,3 +134,23 @@ TEST_CASE("the tracker remembers since when the metric has been beyond each leve
   CHECK_FALSE(tracker.beyondSince(Level::Critical).has_value());
   CHECK(tracker.lastValue() == 250);
 }
+
+TEST_CASE("the next entry is due when the earliest pending level completes its sustain") {
+  const Thresholds thresholds = hundreds();
+  ThresholdTracker tracker;
+  CHECK_FALSE(tracker.nextEntryDue(thresholds));  // nothing pending before any reading
+
+  tracker.update(thresholds, 150, Usec(3s));  // beyond warning from t=3s
+  REQUIRE(tracker.nextEntryDue(thresholds));
+  CHECK(*tracker.nextEntryDue(thresholds) == Usec(13s));
+
+  tracker.update(thresholds, 250, Usec(5s));  // beyond high too, from t=5s: warning stays first
+  CHECK(*tracker.nextEntryDue(thresholds) == Usec(13s));
+
+  tracker.update(thresholds, 250, Usec(13s));  // warning entered; high is due at 15s
+  REQUIRE(tracker.level() == Level::Warning);
+  CHECK(*tracker.nextEntryDue(thresholds) == Usec(15s));
+
+  tracker.update(thresholds, 150, Usec(14s));  // back under high: nothing higher is pending
+  CHECK_FALSE(tracker.nextEntryDue(thresholds));
+}
