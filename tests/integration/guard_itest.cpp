@@ -21,151 +21,10 @@
 #include <sdbus-c++/sdbus-c++.h>
 #include <nlohmann/json.hpp>
 
-#include "tests/integration/support/fake_systemd.h"
-#include "tests/integration/support/gopls_daemon.h"
-#include "tests/integration/support/guard_daemon.h"
-#include "tests/integration/support/private_bus.h"
-#include "tests/unit/live.h"
+#include "tests/integration/support/guard_scenario.h"
 
 namespace wslgo::test {
 namespace {
-
-constexpr const char* kBusName = "org.wslgo.Guard1";
-constexpr const char* kManagerPath = "/org/wslgo/Guard1";
-constexpr const char* kManager = "org.wslgo.Guard1.Manager";
-constexpr const char* kWorkspace = "org.wslgo.Guard1.Workspace";
-
-// Fast enough for tests: the guard samples every 200 ms and reads heap figures every second.
-constexpr const char* kFastConfig = R"({
-  "guard": { "sample_interval": "200ms", "fast_sample_interval": "100ms", "heap_interval": "1s" }
-})";
-
-bool waitUntil(const std::function<bool()>& condition,
-               std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return condition();
-}
-
-// Everything one scenario needs, started in order and stopped in reverse.
-struct Scenario {
-  GuardHome home;
-  PrivateBus bus;
-  std::unique_ptr<FakeSystemd> systemd;
-  std::unique_ptr<GuardDaemon> guard;
-  std::unique_ptr<sdbus::IConnection> client;
-  std::unique_ptr<sdbus::IProxy> manager;
-
-  std::mutex mutex;
-  std::vector<std::string> events;  // "WorkspaceAdded <path>", "ActionTaken gc done", ...
-
-  explicit Scenario(PrivateBus started) : bus(std::move(started)) {}
-
-  void record(std::string event) {
-    std::lock_guard<std::mutex> lock(mutex);
-    events.push_back(std::move(event));
-  }
-  bool sawEvent(const std::string& prefix) {
-    std::lock_guard<std::mutex> lock(mutex);
-    for (const auto& event : events) {
-      if (event.rfind(prefix, 0) == 0) return true;
-    }
-    return false;
-  }
-
-  std::unique_ptr<sdbus::IProxy> workspaceProxy(const sdbus::ObjectPath& path) {
-    auto proxy = sdbus::createProxy(*client, kBusName, path);
-    proxy->uponSignal("ActionTaken")
-        .onInterface(kWorkspace)
-        .call([this](const std::string& action, const std::string& result, uint64_t, uint64_t,
-                     const std::string&) { record("ActionTaken " + action + " " + result); });
-    proxy->finishRegistration();
-    return proxy;
-  }
-
-  void connectClient() {
-    client = bus.connect();
-    manager = sdbus::createProxy(*client, kBusName, kManagerPath);
-    manager->uponSignal("WorkspaceAdded")
-        .onInterface(kManager)
-        .call([this](const sdbus::ObjectPath&, const std::string& path) {
-          record("WorkspaceAdded " + path);
-        });
-    manager->uponSignal("WorkspaceRemoved")
-        .onInterface(kManager)
-        .call([this](const sdbus::ObjectPath&, const std::string& path) {
-          record("WorkspaceRemoved " + path);
-        });
-    manager->uponSignal("ConfigReloaded")
-        .onInterface(kManager)
-        .call([this](bool ok, const std::string& message) {
-          record(std::string("ConfigReloaded ") + (ok ? "true " : "false ") + message);
-        });
-    manager->finishRegistration();
-    client->enterEventLoopAsync();
-  }
-
-  ~Scenario() {
-    if (client) client->leaveEventLoop();
-  }
-};
-
-// Starts bus, fake systemd (running real gopls per unit), guard, and a client; skips or
-// fails (CI) when a tool is missing.
-#define WSLGO_START_SCENARIO(var)                                               \
-  if (!GoplsDaemon::toolFound()) WSLGO_SKIP_LIVE_TEST("gopls is not on PATH");  \
-  WSLGO_START_PRIVATE_BUS(var##Bus);                                            \
-  Scenario var(std::move(var##Bus));                                            \
-  var.home.writeUserConfig(kFastConfig);                                        \
-  {                                                                             \
-    FakeSystemd::Options fakeOptions;                                           \
-    fakeOptions.envDir = var.home.unitEnvDir();                                 \
-    fakeOptions.execCommand =                                                   \
-        "cd \"$WSLGO_WORKSPACE\" && exec gopls -listen=\"unix;$WSLGO_SOCKET\" " \
-        "-debug=\"$WSLGO_DEBUG_ADDRESS\"";                                      \
-    auto fake = FakeSystemd::start(var.bus, fakeOptions);                       \
-    REQUIRE(fake.ok());                                                         \
-    var.systemd = std::make_unique<FakeSystemd>(std::move(*fake));              \
-    auto guard = GuardDaemon::start(var.bus, var.home);                         \
-    if (!guard.ok()) FAIL(guard.error().describe());                            \
-    var.guard = std::move(*guard);                                              \
-  }                                                                             \
-  var.connectClient()
-
-template <class T>
-T managerProperty(Scenario& s, const std::string& name) {
-  sdbus::Variant value = s.manager->getProperty(name).onInterface(kManager);
-  return value.get<T>();
-}
-
-template <class T>
-T workspaceProperty(sdbus::IProxy& proxy, const std::string& name) {
-  sdbus::Variant value = proxy.getProperty(name).onInterface(kWorkspace);
-  return value.get<T>();
-}
-
-sdbus::ObjectPath addWorkspace(Scenario& s, const std::string& path,
-                               std::map<std::string, sdbus::Variant> options = {}) {
-  sdbus::ObjectPath object;
-  s.manager->callMethod("AddWorkspace")
-      .onInterface(kManager)
-      .withArguments(path, options)
-      .storeResultsTo(object);
-  return object;
-}
-
-// The error name a call fails with, or "" when it succeeds.
-std::string errorOf(const std::function<void()>& call) {
-  try {
-    call();
-  } catch (const sdbus::Error& e) {
-    return e.getName() + ": " + e.getMessage();
-  }
-  return "";
-}
 
 // (kind, name, type) of every member of `interface` in an introspection XML.
 std::set<std::string> membersOf(const std::string& xml, const std::string& interface) {
@@ -180,13 +39,6 @@ std::set<std::string> membersOf(const std::string& xml, const std::string& inter
     out.insert((*it)[1].str() + " " + (*it)[2].str() + " " + (*it)[3].str());
   }
   return out;
-}
-
-std::string readFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream out;
-  out << in.rdbuf();
-  return out.str();
 }
 
 TEST_CASE("the guard owns org.wslgo.Guard1 and introspection shows exactly the interface XML",
@@ -436,13 +288,7 @@ TEST_CASE("a corrupt state file is kept aside and the guard starts anyway", "[gu
   Scenario s(std::move(bus));
   std::filesystem::create_directories(s.home.stateDir() + "/wslgo-guard");
   std::ofstream(s.home.stateDir() + "/wslgo-guard/state.json") << "{ this is not json";
-  auto fake = FakeSystemd::start(s.bus, FakeSystemd::Options{});
-  REQUIRE(fake.ok());
-  s.systemd = std::make_unique<FakeSystemd>(std::move(*fake));
-  auto guard = GuardDaemon::start(s.bus, s.home);
-  if (!guard.ok()) FAIL(guard.error().describe());
-  s.guard = std::move(*guard);
-  s.connectClient();
+  s.start(kFastConfig);
   CHECK(managerProperty<std::vector<sdbus::ObjectPath>>(s, "Workspaces").empty());
   CHECK(readFile(s.home.stateDir() + "/wslgo-guard/state.json.bad") == "{ this is not json");
   CHECK_THAT(s.guard->log(), Catch::Contains("state.json.bad"));

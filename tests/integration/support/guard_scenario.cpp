@@ -1,0 +1,119 @@
+#include "tests/integration/support/guard_scenario.h"
+
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace wslgo::test {
+
+bool waitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return condition();
+}
+
+Scenario::~Scenario() {
+  if (client) client->leaveEventLoop();
+}
+
+void Scenario::start(const std::string& config, bool realCgroups) {
+  home.writeUserConfig(config);
+  FakeSystemd::Options options;
+  options.envDir = home.unitEnvDir();
+  options.execCommand = kGoplsUnitCommand;
+  options.realCgroups = realCgroups;
+  auto fake = FakeSystemd::start(bus, options);
+  if (!fake.ok()) FAIL(fake.error().describe());
+  systemd = std::make_unique<FakeSystemd>(std::move(*fake));
+  auto started = GuardDaemon::start(bus, home);
+  if (!started.ok()) FAIL(started.error().describe());
+  guard = std::move(*started);
+  connectClient();
+}
+
+void Scenario::record(std::string event) {
+  std::lock_guard<std::mutex> lock(mutex);
+  events.push_back(std::move(event));
+}
+
+bool Scenario::sawEvent(const std::string& prefix) { return !eventsStartingWith(prefix).empty(); }
+
+std::vector<std::string> Scenario::eventsStartingWith(const std::string& prefix) {
+  std::lock_guard<std::mutex> lock(mutex);
+  std::vector<std::string> out;
+  for (const auto& event : events) {
+    if (event.rfind(prefix, 0) == 0) out.push_back(event);
+  }
+  return out;
+}
+
+std::unique_ptr<sdbus::IProxy> Scenario::workspaceProxy(const sdbus::ObjectPath& path) {
+  auto proxy = sdbus::createProxy(*client, kBusName, path);
+  proxy->uponSignal("ActionTaken")
+      .onInterface(kWorkspace)
+      .call([this](const std::string& action, const std::string& result, uint64_t, uint64_t,
+                   const std::string& reason) {
+        record("ActionTaken " + action + " " + result + " " + reason);
+      });
+  proxy->uponSignal("ThresholdCrossed")
+      .onInterface(kWorkspace)
+      .call([this](const std::string& level, const std::string& metric, uint64_t, uint64_t) {
+        record("ThresholdCrossed " + level + " " + metric);
+      });
+  proxy->finishRegistration();
+  return proxy;
+}
+
+void Scenario::connectClient() {
+  client = bus.connect();
+  manager = sdbus::createProxy(*client, kBusName, kManagerPath);
+  manager->uponSignal("WorkspaceAdded")
+      .onInterface(kManager)
+      .call([this](const sdbus::ObjectPath&, const std::string& path) {
+        record("WorkspaceAdded " + path);
+      });
+  manager->uponSignal("WorkspaceRemoved")
+      .onInterface(kManager)
+      .call([this](const sdbus::ObjectPath&, const std::string& path) {
+        record("WorkspaceRemoved " + path);
+      });
+  manager->uponSignal("ConfigReloaded")
+      .onInterface(kManager)
+      .call([this](bool ok, const std::string& message) {
+        record(std::string("ConfigReloaded ") + (ok ? "true " : "false ") + message);
+      });
+  manager->finishRegistration();
+  client->enterEventLoopAsync();
+}
+
+sdbus::ObjectPath addWorkspace(Scenario& s, const std::string& path,
+                               std::map<std::string, sdbus::Variant> options) {
+  sdbus::ObjectPath object;
+  s.manager->callMethod("AddWorkspace")
+      .onInterface(kManager)
+      .withArguments(path, options)
+      .storeResultsTo(object);
+  return object;
+}
+
+std::string errorOf(const std::function<void()>& call) {
+  try {
+    call();
+  } catch (const sdbus::Error& e) {
+    return e.getName() + ": " + e.getMessage();
+  }
+  return "";
+}
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+}  // namespace wslgo::test

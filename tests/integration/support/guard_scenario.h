@@ -1,0 +1,100 @@
+// GuardScenario: a private bus, the fake systemd1 running real gopls per unit, the real
+// wslgo-guard, and a client recording the guard's signals: what the bus-level tests drive.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <sdbus-c++/sdbus-c++.h>
+
+#include "tests/integration/support/fake_systemd.h"
+#include "tests/integration/support/gopls_daemon.h"
+#include "tests/integration/support/guard_daemon.h"
+#include "tests/integration/support/private_bus.h"
+#include "tests/unit/live.h"
+
+namespace wslgo::test {
+
+inline constexpr const char* kBusName = "org.wslgo.Guard1";
+inline constexpr const char* kManagerPath = "/org/wslgo/Guard1";
+inline constexpr const char* kManager = "org.wslgo.Guard1.Manager";
+inline constexpr const char* kWorkspace = "org.wslgo.Guard1.Workspace";
+
+// Fast enough for tests: the guard samples every 200 ms and reads heap figures every second.
+inline constexpr const char* kFastConfig = R"({
+  "guard": { "sample_interval": "200ms", "fast_sample_interval": "100ms", "heap_interval": "1s" }
+})";
+
+// The fake's command for each unit: real gopls on the socket and debug address the guard chose.
+// gopls leaves its socket behind when stopped; like the unit's launcher, remove a stale one.
+inline constexpr const char* kGoplsUnitCommand =
+    "rm -f \"$WSLGO_SOCKET\"; cd \"$WSLGO_WORKSPACE\" && exec gopls "
+    "-listen=\"unix;$WSLGO_SOCKET\" -debug=\"$WSLGO_DEBUG_ADDRESS\"";
+
+bool waitUntil(const std::function<bool()>& condition,
+               std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+// Everything one scenario needs, started in order and stopped in reverse.
+struct Scenario {
+  GuardHome home;
+  PrivateBus bus;
+  std::unique_ptr<FakeSystemd> systemd;
+  std::unique_ptr<GuardDaemon> guard;
+  std::unique_ptr<sdbus::IConnection> client;
+  std::unique_ptr<sdbus::IProxy> manager;
+
+  std::mutex mutex;
+  // In arrival order: "WorkspaceAdded <path>", "ActionTaken gc done <reason>",
+  // "ThresholdCrossed warning rss", "ConfigReloaded false <message>", ...
+  std::vector<std::string> events;
+
+  explicit Scenario(PrivateBus started) : bus(std::move(started)) {}
+  ~Scenario();
+
+  // Starts the fake (running real gopls) and the guard with `config` as the user config.
+  void start(const std::string& config, bool realCgroups = false);
+  void connectClient();
+
+  void record(std::string event);
+  bool sawEvent(const std::string& prefix);
+  std::vector<std::string> eventsStartingWith(const std::string& prefix);
+
+  // A proxy on a workspace object that records its ActionTaken and ThresholdCrossed signals.
+  std::unique_ptr<sdbus::IProxy> workspaceProxy(const sdbus::ObjectPath& path);
+};
+
+// Starts a scenario; skips (fails under CI=true) when gopls is missing.
+#define WSLGO_START_SCENARIO_WITH(var, config, realCgroups)                                   \
+  if (!::wslgo::test::GoplsDaemon::toolFound()) WSLGO_SKIP_LIVE_TEST("gopls is not on PATH"); \
+  WSLGO_START_PRIVATE_BUS(var##Bus);                                                          \
+  ::wslgo::test::Scenario var(std::move(var##Bus));                                           \
+  var.start(config, realCgroups)
+
+#define WSLGO_START_SCENARIO(var) WSLGO_START_SCENARIO_WITH(var, ::wslgo::test::kFastConfig, false)
+
+template <class T>
+T managerProperty(Scenario& s, const std::string& name) {
+  sdbus::Variant value = s.manager->getProperty(name).onInterface(kManager);
+  return value.get<T>();
+}
+
+template <class T>
+T workspaceProperty(sdbus::IProxy& proxy, const std::string& name) {
+  sdbus::Variant value = proxy.getProperty(name).onInterface(kWorkspace);
+  return value.get<T>();
+}
+
+sdbus::ObjectPath addWorkspace(Scenario& s, const std::string& path,
+                               std::map<std::string, sdbus::Variant> options = {});
+
+// The error name and message a call fails with, or "" when it succeeds.
+std::string errorOf(const std::function<void()>& call);
+
+std::string readFile(const std::string& path);
+
+}  // namespace wslgo::test
