@@ -55,6 +55,8 @@ std::string levelState(Level level) {
 // reach the cgroup once the Go scavenger returns them, a restart's once the old process is gone.
 // "Near" a threshold, for faster sampling and an extra kernel wake-up: 90% of the warning line.
 constexpr double kNearThreshold = 0.9;
+constexpr Usec kStartupGrace = std::chrono::seconds(10);
+constexpr Usec kHeapRetry = std::chrono::seconds(1);
 constexpr Usec kAfterActionDelay = std::chrono::seconds(2);
 // A trim walks the caches on the loop thread; it must not stall sampling and the bus.
 constexpr Usec kTrimWalkBudget = std::chrono::milliseconds(200);
@@ -76,8 +78,10 @@ struct Workspace {
   std::optional<MemorySample> sample;
   std::optional<uint64_t> rss;
   std::optional<ActionKind> inFlight;
+  std::optional<Usec> processSince;   // when the current MainPID was first seen
   std::vector<MemoryWakeup> wakeups;  // kernel notifications on the unit's cgroup
   std::string wakeupsFor;             // the cgroup, MainPID and config they were armed for
+  bool wakeupsExplained = false;      // why there are none has been logged
   SampleHistory history;
   WorkspaceView view;
   WorkspaceView announced;  // what the bus was last told
@@ -86,6 +90,17 @@ struct Workspace {
   Workspace(WorkspaceRecord r, Usec historyRetention, size_t historyCapacity)
       : record(std::move(r)), history(historyRetention, historyCapacity) {}
 };
+
+namespace {
+
+// The figure an action's effect is judged by: the judged cgroup memory, or gopls' RSS where the
+// unit has no cgroup figure (no v1 memory cgroup of its own for a non-root user, say).
+uint64_t effectFigure(const Workspace& workspace, const WorkspaceSettings& settings) {
+  if (auto judged = PolicyEngine::judgedMemory(workspace.snapshot, settings)) return *judged;
+  return workspace.rss.value_or(0);
+}
+
+}  // namespace
 
 struct Manager::SystemReaders {
   MeminfoReader meminfo;
@@ -409,7 +424,9 @@ void Manager::sampleSystem(Snapshot& snapshot) {
 void Manager::readHeapIfDue(Workspace& workspace, Usec now, bool force) {
   if (!workspace.debug || workspace.heapReadInFlight) return;
   if (workspace.unit.activeState != "active") return;
-  Usec interval = engine_->config().guard.heapInterval;
+  // Until a gopls has answered once (it is starting), ask again soon rather than in 30 s.
+  Usec interval = workspace.heap ? engine_->config().guard.heapInterval
+                                 : std::min(kHeapRetry, engine_->config().guard.heapInterval);
   if (!force && workspace.heapReadAt && now - *workspace.heapReadAt < interval) return;
   workspace.heapReadAt = now;
   workspace.heapReadInFlight = true;
@@ -464,6 +481,10 @@ void Manager::sampleWorkspace(Workspace& workspace, Usec now) {
   pid_t pid = static_cast<pid_t>(workspace.unit.mainPid);
   if (pid > 0 && (!workspace.mainProcess || workspace.mainProcess->pid() != pid)) {
     workspace.mainProcess.emplace(roots_, pid);
+    // A new gopls: the old one's heap figures say nothing about it.
+    workspace.processSince = now;
+    workspace.heap.reset();
+    workspace.heapReadAt.reset();
   }
   workspace.rss.reset();
   if (pid > 0 && workspace.mainProcess) {
@@ -473,6 +494,12 @@ void Manager::sampleWorkspace(Workspace& workspace, Usec now) {
   readHeapIfDue(workspace, now, false);
   snapshot.heapInUse =
       workspace.heap ? std::optional<uint64_t>(workspace.heap->heapInuse) : std::nullopt;
+  // A gopls that has just started is not acted on until its debug server answered (a GC would
+  // only fail) or the grace has passed without it (then restarts still work).
+  if (snapshot.unit == UnitState::Active && !workspace.heap && workspace.processSince &&
+      now - *workspace.processSince < kStartupGrace) {
+    snapshot.unit = UnitState::Activating;
+  }
   workspace.history.add(HistorySample{realtimeUsec(), snapshot.memoryCurrent.value_or(0),
                                       snapshot.rss.value_or(0), snapshot.heapInUse.value_or(0)});
 }
@@ -551,9 +578,7 @@ void Manager::runAction(Workspace& workspace, ActionKind action, const std::stri
     return;
   }
   workspace.inFlight = action;
-  uint64_t before = PolicyEngine::judgedMemory(
-                        workspace.snapshot, engine_->config().forWorkspace(workspace.record.path))
-                        .value_or(0);
+  uint64_t before = effectFigure(workspace, engine_->config().forWorkspace(workspace.record.path));
   std::string root = workspace.record.path;
   const Config& config = engine_->config();
 
@@ -695,7 +720,10 @@ void Manager::finishAction(Workspace& workspace, ActionKind action, const std::s
       workspace.snapshot.inactiveFile = workspace.sample->stat.inactiveFile;
     }
   }
-  uint64_t after = PolicyEngine::judgedMemory(workspace.snapshot, settings).value_or(0);
+  if (workspace.mainProcess) {
+    if (auto status = workspace.mainProcess->readStatus()) workspace.rss = status->vmRss;
+  }
+  uint64_t after = effectFigure(workspace, settings);
   std::string name(toString(action));
   workspace.view.lastAction = name;
   workspace.view.lastActionUsec = realtimeUsec();
@@ -834,7 +862,9 @@ void Manager::publish() {
     const std::string& active = workspace->unit.activeState;
     if (workspace->inFlight == ActionKind::Restart) {
       view.state = "restarting";
-    } else if (state != policyState_.workspaces.end() && state->second.degraded) {
+    } else if (state != policyState_.workspaces.end() &&
+               (state->second.degraded || state->second.crashLoop)) {
+      // Either way the guard has stopped restarting it, which is what the user must know.
       view.state = "degraded";
     } else if (active == "failed") {
       view.state = "failed";
@@ -928,9 +958,11 @@ void Manager::armWorkspaceWakeups(Workspace& workspace) {
   for (auto& wakeup : armed) {
     if (!wakeup) {
       // Not fatal: a user without a v1 memory cgroup of its own, say. Sampling still works.
-      logEvent(*log(), spdlog::level::info,
+      // Said once per workspace; a crash-looping unit would otherwise repeat it every start.
+      logEvent(*log(), workspace.wakeupsExplained ? spdlog::level::debug : spdlog::level::info,
                "no early wake-up, sampling only: " + wakeup.error().describe(),
                {{"WORKSPACE", workspace.record.path}, {"UNIT", workspace.record.unit}});
+      workspace.wakeupsExplained = true;
       continue;
     }
     log()->debug("{}: wake-up armed: {}", workspace.record.path, wakeup->description());
