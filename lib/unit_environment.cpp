@@ -1,5 +1,7 @@
 #include "lib/unit_environment.h"
 
+#include "lib/text_lines.h"
+
 namespace wslgo {
 namespace {
 
@@ -55,6 +57,40 @@ Result<std::string> renderUnitEnvironment(const UnitEnvironment& environment) {
   for (const auto& [key, value] : lines) {
     if (auto appended = appendLine(out, key, value); !appended) return appended.error();
   }
+  return out;
+}
+
+Result<std::map<std::string, std::string>> parseUnitEnvironment(std::string_view text) {
+  std::map<std::string, std::string> out;
+  size_t number = 0;
+  Result<void> failed;
+  forEachLine(text, [&](std::string_view line) {
+    ++number;
+    if (!failed) return;
+    line = trimWhitespace(line);
+    if (line.empty() || line.front() == '#') return;
+    const size_t equals = line.find('=');
+    const std::string where = "line " + std::to_string(number);
+    if (equals == std::string_view::npos || !isShellName(line.substr(0, equals))) {
+      failed = parseError(where, "expected KEY=\"VALUE\" with a shell variable name");
+      return;
+    }
+    std::string_view raw = line.substr(equals + 1);
+    std::string value;
+    if (raw.size() >= 2 && raw.front() == '"' && raw.back() == '"') {
+      for (size_t i = 1; i + 1 < raw.size(); ++i) {
+        if (raw[i] == '\\' && i + 2 < raw.size()) ++i;
+        value += raw[i];
+      }
+    } else if (!raw.empty() && raw.front() == '"') {
+      failed = parseError(where, "the quoted value has no closing quote");
+      return;
+    } else {
+      value = raw;
+    }
+    out[std::string(line.substr(0, equals))] = std::move(value);
+  });
+  if (!failed) return failed.error();
   return out;
 }
 

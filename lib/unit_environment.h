@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "lib/config.h"
 #include "lib/result.h"
@@ -29,5 +30,9 @@ std::optional<uint64_t> gomemlimitFor(const WorkspaceSettings& settings);
 // \). Keys must be shell names and values single lines: anything else is an error naming the key,
 // since systemd would silently drop or mangle it.
 Result<std::string> renderUnitEnvironment(const UnitEnvironment& environment);
+
+// Reads such a file back (the unit's launcher does, see launcher/): KEY="VALUE" or KEY=VALUE
+// lines, "#" comments and blank lines skipped. A malformed line is an error naming its number.
+Result<std::map<std::string, std::string>> parseUnitEnvironment(std::string_view text);
 
 }  // namespace wslgo

@@ -59,3 +59,36 @@ TEST_CASE("GOMEMLIMIT is the configured one, else 90% of the high threshold",
 
 }  // namespace
 }  // namespace wslgo
+
+TEST_CASE("an environment file reads back to what was rendered, quotes and backslashes included") {
+  wslgo::UnitEnvironment environment;
+  environment.workspace = "/home/dev/src/my app";
+  environment.socket = "/run/user/1000/wslgo-guard/gopls-0123456789abcdef.sock";
+  environment.debugAddress = "127.0.0.1:41234";
+  environment.goplsPath = "/home/dev/go/bin/gopls";
+  environment.gomemlimit = 1u << 30;
+  environment.env = {{"GOFLAGS", R"(-tags="a b" -mod=mod\x)"}};
+  auto text = wslgo::renderUnitEnvironment(environment);
+  REQUIRE(text.ok());
+  auto parsed = wslgo::parseUnitEnvironment(*text);
+  REQUIRE(parsed.ok());
+  CHECK(parsed->at("WSLGO_WORKSPACE") == environment.workspace);
+  CHECK(parsed->at("WSLGO_SOCKET") == environment.socket);
+  CHECK(parsed->at("WSLGO_DEBUG_ADDRESS") == environment.debugAddress);
+  CHECK(parsed->at("WSLGO_GOPLS") == environment.goplsPath);
+  CHECK(parsed->at("GOMEMLIMIT") == "1073741824");
+  CHECK(parsed->at("GOFLAGS") == environment.env.at("GOFLAGS"));
+  CHECK(parsed->size() == 6);
+}
+
+TEST_CASE("an environment file line that is not KEY=VALUE is an error naming its line") {
+  auto bad = wslgo::parseUnitEnvironment("# comment\n\nA=\"1\"\nnot a line\n");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().describe().find("line 4") != std::string::npos);
+  auto open = wslgo::parseUnitEnvironment("A=\"unterminated\n");
+  REQUIRE_FALSE(open.ok());
+  CHECK(open.error().describe().find("no closing quote") != std::string::npos);
+  auto plain = wslgo::parseUnitEnvironment("A=plain value\n");
+  REQUIRE(plain.ok());
+  CHECK(plain->at("A") == "plain value");
+}

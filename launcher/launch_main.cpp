@@ -1,0 +1,121 @@
+// wslgo-gopls-launch WORKSPACE: starts gopls for one workspace as its unit's main process.
+//   ExecStart=.../wslgo-gopls-launch /%I
+//   ExecStopPost=.../wslgo-gopls-launch --cleanup /%I
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "daemon/loopback_port.h"
+#include "lib/atomic_file.h"
+#include "lib/gopls_launch.h"
+#include "lib/kept_file.h"
+#include "lib/unit_environment.h"
+#include "lib/unit_name.h"
+#include "lib/workspace_path.h"
+
+namespace {
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "wslgo-gopls-launch: %s\n", message.c_str());
+  return 1;
+}
+
+std::string envOr(const char* name, const std::string& fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && value[0] != '\0' ? value : fallback;
+}
+
+bool isExecutable(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+}
+
+// Removes `path` only if it is a socket: a workspace's socket path must never cost a file.
+void removeStaleSocket(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(path.c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "Starts gopls for one workspace as the main process of its wslgo-gopls@ unit: listening on "
+      "a unix socket (gopls -remote=unix;SOCKET) with a debug server on loopback. Settings come "
+      "from the environment file wslgo-guard writes, "
+      "$XDG_STATE_HOME/wslgo-guard/units/<systemd-escape --path WORKSPACE>.env; without one the "
+      "guard's default socket path and a free port are used. gopls is WSLGO_GOPLS from that file, "
+      "else $GOPLS, ~/go/bin/gopls, then PATH."};
+  std::string workspace;
+  bool cleanup = false;
+  app.add_option("WORKSPACE", workspace, "the workspace root (the unit passes /%I)")->required();
+  app.add_flag("--cleanup", cleanup, "remove the workspace's socket after gopls stopped and exit");
+  CLI11_PARSE(app, argc, argv);
+
+  const std::string home = envOr("HOME", "");
+  auto root = wslgo::resolveWorkspaceRoot(workspace, /*allowNonModule=*/true);
+  if (!root) {
+    return fail(root.error().describe() +
+                "; the unit's instance must be `systemd-escape --path` of an existing directory, "
+                "e.g. wslgo-gopls@$(systemd-escape --path ~/src/app).service");
+  }
+  auto instance = wslgo::escapeUnitPath(*root);
+  if (!instance) return fail(instance.error().describe());
+
+  wslgo::LaunchInputs inputs;
+  inputs.workspace = *root;
+  inputs.home = home;
+  inputs.runtimeDir = envOr("XDG_RUNTIME_DIR", "");
+  const std::string envFile =
+      envOr("XDG_STATE_HOME", home + "/.local/state") + "/wslgo-guard/units/" + *instance + ".env";
+  std::string buffer;
+  if (auto text = wslgo::readFileInto(envFile, buffer)) {
+    auto parsed = wslgo::parseUnitEnvironment(*text);
+    if (!parsed) return fail(envFile + ": " + parsed.error().describe());
+    inputs.unitEnvironment = std::move(*parsed);
+  } else if (text.error().code != ENOENT) {
+    return fail(text.error().describe());
+  }
+  inputs.getenv = [](const std::string& name) -> std::optional<std::string> {
+    const char* value = std::getenv(name.c_str());
+    return value != nullptr ? std::optional<std::string>(value) : std::nullopt;
+  };
+  inputs.isExecutable = isExecutable;
+  if (!inputs.unitEnvironment.count("WSLGO_DEBUG_ADDRESS") && !cleanup) {
+    if (auto port = wslgo::pickLoopbackPort()) inputs.freePort = *port;
+  }
+  if (cleanup) inputs.freePort = 0;  // no debug server is started; any value serves
+
+  auto launch = wslgo::planGoplsLaunch(inputs);
+  if (!launch) return fail(launch.error().describe());
+  if (cleanup) {
+    removeStaleSocket(launch->socket);
+    return 0;
+  }
+
+  const std::string socketDir = launch->socket.substr(0, launch->socket.rfind('/'));
+  if (auto made = wslgo::makeDirectories(socketDir, 0700); !made) {
+    return fail(made.error().describe());
+  }
+  removeStaleSocket(launch->socket);  // gopls leaves it behind, and would then fail to listen
+  for (const auto& [key, value] : launch->environment) ::setenv(key.c_str(), value.c_str(), 1);
+  if (::chdir(root->c_str()) != 0) return fail(*root + ": cannot enter: " + std::strerror(errno));
+  std::fprintf(stderr, "wslgo-gopls-launch: %s in %s, socket %s, debug server %s\n",
+               launch->gopls.c_str(), root->c_str(), launch->socket.c_str(),
+               launch->debugAddress.c_str());
+  std::fflush(stderr);
+
+  std::vector<char*> args;
+  for (std::string& arg : launch->argv) args.push_back(arg.data());
+  args.push_back(nullptr);
+  ::execv(launch->gopls.c_str(), args.data());
+  return fail(launch->gopls + ": cannot run: " + std::strerror(errno));
+}

@@ -1,0 +1,84 @@
+#include "lib/gopls_launch.h"
+
+#include <cerrno>
+
+#include "lib/workspace_socket.h"
+
+namespace wslgo {
+namespace {
+
+std::optional<std::string> valueOf(const LaunchInputs& inputs, const std::string& key) {
+  auto it = inputs.unitEnvironment.find(key);
+  if (it != inputs.unitEnvironment.end() && !it->second.empty()) return it->second;
+  return std::nullopt;
+}
+
+Result<std::string> findGopls(const LaunchInputs& inputs) {
+  std::vector<std::string> tried;
+  auto candidate = [&](const std::string& path) {
+    tried.push_back(path);
+    return inputs.isExecutable(path);
+  };
+  // Configured paths are taken as given: a wrong one must fail loudly, not fall through.
+  for (const auto& [where, value] :
+       {std::pair{"WSLGO_GOPLS (gopls.path in the guard's config)", valueOf(inputs, "WSLGO_GOPLS")},
+        std::pair{"$GOPLS", inputs.getenv ? inputs.getenv("GOPLS") : std::nullopt}}) {
+    if (!value || value->empty()) continue;
+    if (inputs.isExecutable(*value)) return *value;
+    return errnoError(ENOENT, *value,
+                      std::string("named by ") + where + " is not an executable file");
+  }
+  if (!inputs.home.empty() && candidate(inputs.home + "/go/bin/gopls")) {
+    return inputs.home + "/go/bin/gopls";
+  }
+  std::string path = inputs.getenv ? inputs.getenv("PATH").value_or("") : "";
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find(':', start);
+    if (end == std::string::npos) end = path.size();
+    std::string dir = path.substr(start, end - start);
+    if (!dir.empty() && candidate(dir + "/gopls")) return dir + "/gopls";
+    start = end + 1;
+  }
+  std::string list;
+  for (const std::string& t : tried) list += (list.empty() ? "" : ", ") + t;
+  return errnoError(ENOENT, "gopls",
+                    "not found (tried " + (list.empty() ? std::string("nothing") : list) +
+                        "); install it (apt install gopls, or go install "
+                        "golang.org/x/tools/gopls@latest) or set gopls.path in the config");
+}
+
+}  // namespace
+
+Result<GoplsLaunch> planGoplsLaunch(const LaunchInputs& inputs) {
+  GoplsLaunch launch;
+  auto gopls = findGopls(inputs);
+  if (!gopls) return gopls.error();
+  launch.gopls = *gopls;
+
+  if (auto socket = valueOf(inputs, "WSLGO_SOCKET")) {
+    launch.socket = *socket;
+  } else {
+    if (inputs.runtimeDir.empty()) {
+      return errnoError(EINVAL, "XDG_RUNTIME_DIR",
+                        "is not set; run the unit under the user's systemd (systemctl --user)");
+    }
+    auto standard = workspaceSocketPath(inputs.runtimeDir, inputs.workspace);
+    if (!standard) return standard.error();
+    launch.socket = *standard;
+  }
+  if (auto address = valueOf(inputs, "WSLGO_DEBUG_ADDRESS")) {
+    launch.debugAddress = *address;
+  } else if (inputs.freePort) {
+    launch.debugAddress = "127.0.0.1:" + std::to_string(*inputs.freePort);
+  } else {
+    return errnoError(EADDRNOTAVAIL, "127.0.0.1", "no free loopback port for gopls' debug server");
+  }
+  for (const auto& [key, value] : inputs.unitEnvironment) {
+    if (key.rfind("WSLGO_", 0) != 0) launch.environment[key] = value;
+  }
+  launch.argv = {launch.gopls, "-listen=unix;" + launch.socket, "-debug=" + launch.debugAddress};
+  return launch;
+}
+
+}  // namespace wslgo

@@ -1,0 +1,43 @@
+// GoplsLaunch: how a wslgo-gopls@ unit starts gopls, decided from the guard's environment file
+// when there is one and from defaults when the unit runs alone.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lib/result.h"
+
+namespace wslgo {
+
+// What the launcher knows; the lookups are injected so the decision itself does no I/O.
+struct LaunchInputs {
+  std::string workspace;   // the canonical workspace root
+  std::string home;        // $HOME
+  std::string runtimeDir;  // $XDG_RUNTIME_DIR
+  // The guard's environment file for this workspace, parsed; empty when the guard never ran.
+  std::map<std::string, std::string> unitEnvironment;
+  std::function<std::optional<std::string>(const std::string&)> getenv;
+  std::function<bool(const std::string&)> isExecutable;
+  std::optional<uint16_t> freePort;  // a free loopback port, for when the file names none
+};
+
+struct GoplsLaunch {
+  std::string gopls;         // the binary to exec
+  std::string socket;        // gopls -listen=unix;<socket>
+  std::string debugAddress;  // gopls -debug=<address>
+  std::vector<std::string> argv;
+  // Variables to set for gopls (GOMEMLIMIT, GOFLAGS, ... from the file); WSLGO_* are ours.
+  std::map<std::string, std::string> environment;
+};
+
+// gopls is the first of: WSLGO_GOPLS (the guard's gopls.path), $GOPLS, ~/go/bin/gopls, then each
+// $PATH entry. The socket and debug address come from the file, else the guard's own default
+// socket path (so an editor finds a unit started by hand where the guard would put it) and the
+// free port. An error says what is missing and how to provide it.
+Result<GoplsLaunch> planGoplsLaunch(const LaunchInputs& inputs);
+
+}  // namespace wslgo

@@ -1,0 +1,279 @@
+"""Boots a private systemd --user per scenario, runs the scenario in it, and always tears down.
+
+Outside (the `run` process): checks it can run at all, installs the build into a temporary
+home, makes the cgroup subtree and starts the inside half in a new mount namespace. Whatever
+happens inside, it then kills what is left in the subtree and removes it.
+
+Inside (in the namespace): tmpfs on /run/systemd and /run/log, a private systemd-journald,
+then systemd --user in its own cgroup leaf; the scenario runs as a unittest module with the
+private session's environment; then `systemctl --user exit`.
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from harness import cgroups
+
+SKIP = 77  # ctest's SKIP_RETURN_CODE for these tests
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SLICE_PREFIX = "wslgo-e2e-"
+HARNESS_LEAF = "harness.scope"
+BOOT_TIMEOUT = 30.0
+EXIT_TIMEOUT = 20.0
+
+
+def scenario_names():
+    names = []
+    for entry in sorted(os.listdir(os.path.join(HERE, "scenarios"))):
+        if entry.endswith(".py") and entry[0].isdigit():
+            names.append(entry[:-3])
+    return names
+
+
+def resolve_scenario(name):
+    """'enable', '1' or '1_enable' -> '1_enable'."""
+    for full in scenario_names():
+        number, _, short = full.partition("_")
+        if name in (full, number, short):
+            return full
+    if name == "harness":
+        return name
+    raise SystemExit(f"unknown scenario {name!r}; known: harness, {', '.join(scenario_names())}")
+
+
+def log(message):
+    print(f"e2e: {message}", file=sys.stderr, flush=True)
+
+
+def skip(reason):
+    if os.environ.get("CI") == "true":
+        log(f"{reason} (CI=true: the end-to-end tests must not skip)")
+        return 1
+    log(f"{reason}; skipped")
+    return SKIP
+
+
+def check_can_run():
+    """None when a private user manager can be booted here, else why not."""
+    if os.geteuid() != 0:
+        return ("needs root: a private user manager needs its own mount namespace (tmpfs on "
+                "/run/systemd) and cgroups")
+    for tool in ("unshare", "systemctl", "busctl", "journalctl", "gopls"):
+        if shutil.which(tool) is None:
+            return f"{tool} is not installed"
+    for binary in ("/lib/systemd/systemd", "/lib/systemd/systemd-journald"):
+        if not os.access(binary, os.X_OK):
+            return f"{binary} is missing (package systemd)"
+    if not os.path.exists("/usr/lib/systemd/user/dbus.socket"):
+        return "dbus.socket user unit is missing (package dbus-user-session)"
+    probe = subprocess.run(["unshare", "-m", "true"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        return f"cannot make a mount namespace: unshare -m: {probe.stderr.strip()}"
+    return None
+
+
+def remove_stale_slices():
+    for directory in cgroups.stale_slices(SLICE_PREFIX):
+        for sub, _, _ in sorted(os.walk(directory), key=lambda w: -len(w[0])):
+            try:
+                with open(os.path.join(sub, "cgroup.procs")) as f:
+                    for pid in f.read().split():
+                        os.kill(int(pid), signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.2)
+        for sub, _, _ in sorted(os.walk(directory), key=lambda w: -len(w[0])):
+            try:
+                os.rmdir(sub)
+            except OSError:
+                pass
+        log(f"removed a stale cgroup of an earlier run: {directory}")
+
+
+def session_environment(root):
+    home = os.path.join(root, "home")
+    runtime = os.path.join(root, "runtime")
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "HOME": home,
+        "USER": "root",
+        "LOGNAME": "root",
+        "XDG_RUNTIME_DIR": runtime,
+        "XDG_CONFIG_HOME": os.path.join(home, ".config"),
+        "XDG_STATE_HOME": os.path.join(home, ".local", "state"),
+        "XDG_DATA_HOME": os.path.join(home, ".local", "share"),
+        "XDG_CACHE_HOME": os.path.join(home, ".cache"),
+        "DBUS_SESSION_BUS_ADDRESS": f"unix:path={runtime}/bus",
+        "WSLGO_E2E_ROOT": root,
+        "WSLGO_E2E_PREFIX": os.path.join(home, ".local"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    for key in ("CI", "TERM", "GOPLS"):
+        if key in os.environ:
+            env[key] = os.environ[key]
+    return env
+
+
+def install(build_dir, env):
+    """What a user does: cmake --install BUILD --prefix ~/.local."""
+    for key in ("HOME", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME",
+                "XDG_CACHE_HOME"):
+        os.makedirs(env[key], mode=0o700, exist_ok=True)
+    done = subprocess.run(["cmake", "--install", build_dir, "--prefix", env["WSLGO_E2E_PREFIX"]],
+                          capture_output=True, text=True)
+    with open(os.path.join(env["WSLGO_E2E_ROOT"], "install.log"), "w") as f:
+        f.write(done.stdout + done.stderr)
+    if done.returncode != 0:
+        raise RuntimeError(f"cmake --install {build_dir} failed:\n{done.stdout}{done.stderr}")
+    unit = os.path.join(env["XDG_DATA_HOME"], "systemd", "user", "wslgo-guard.service")
+    if not os.path.isfile(unit):
+        log(f"cmake --install put no wslgo-guard.service where the user manager looks ({unit}); "
+            "the product scenarios will fail at `systemctl --user enable`")
+
+
+def run_outside(build_dir, scenarios, shell, keep):
+    reason = check_can_run()
+    if reason:
+        return skip(reason)
+    if not os.path.isfile(os.path.join(build_dir, "cmake_install.cmake")):
+        log(f"{build_dir} is not a configured build directory (no cmake_install.cmake)")
+        return 1
+    remove_stale_slices()
+    worst = 0
+    for scenario in scenarios:
+        started = time.monotonic()
+        code = _one_boot(build_dir, scenario, shell, keep)
+        log(f"{scenario}: {'passed' if code == 0 else 'FAILED'} in {time.monotonic() - started:.1f}s")
+        worst = worst or code
+    return worst
+
+
+def _one_boot(build_dir, scenario, shell, keep):
+    root = tempfile.mkdtemp(prefix=f"wslgo-e2e-{scenario}-")
+    os.chmod(root, 0o755)
+    env = session_environment(root)
+    env["WSLGO_E2E_SOURCE"] = os.path.dirname(os.path.dirname(HERE))
+    env["WSLGO_E2E_BUILD"] = build_dir
+    tree = cgroups.CgroupTree(f"{SLICE_PREFIX}{os.getpid()}.slice",
+                              [HARNESS_LEAF, f"user@{os.getuid()}.service"])
+    if not tree.hierarchies:
+        shutil.rmtree(root, ignore_errors=True)
+        return skip("no writable cgroup hierarchy: " + "; ".join(tree.notes))
+    code = 1
+    try:
+        install(build_dir, env)
+        tree.create()
+        env["WSLGO_E2E_CGROUPS"] = ":".join(tree.slice_dirs)
+        inside = [sys.executable, os.path.join(HERE, "run"), "--inside", scenario]
+        if shell:
+            inside.append("--shell")
+        child = subprocess.Popen(["unshare", "-m", "--propagation", "private", "--"] + inside,
+                                 env=env, preexec_fn=lambda: tree.join(HARNESS_LEAF))
+        try:
+            code = child.wait()
+        except KeyboardInterrupt:
+            child.send_signal(signal.SIGTERM)
+            code = child.wait()
+    except Exception as e:  # the harness's own failure: say it and still tear down
+        log(f"harness error: {e}")
+        code = 1
+    finally:
+        failures = tree.remove()
+        if failures:
+            log("could not remove cgroups: " + "; ".join(failures))
+            code = code or 1
+        if code == 0 and not keep:
+            shutil.rmtree(root, ignore_errors=True)
+        else:
+            log(f"kept {root} (journal.txt, systemd-user.log, install.log)")
+    return code
+
+
+def _mount_tmpfs(target):
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=755", "tmpfs", target], check=True)
+
+
+def _wait_for(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def run_inside(scenario, shell):
+    root = os.environ["WSLGO_E2E_ROOT"]
+    runtime = os.environ["XDG_RUNTIME_DIR"]
+    # /run/systemd/system tells tools that systemd runs; journald puts its sockets next to it.
+    _mount_tmpfs("/run/systemd")
+    os.makedirs("/run/systemd/system")
+    _mount_tmpfs("/run/log")
+    if os.path.isdir("/var/log/journal"):
+        _mount_tmpfs("/var/log/journal")  # never write into the host's persistent journal
+    # The host's kernel ring buffer would bury the units' lines in every dump.
+    os.makedirs("/run/systemd/journald.conf.d")
+    with open("/run/systemd/journald.conf.d/e2e.conf", "w") as f:
+        f.write("[Journal]\nStorage=volatile\nReadKMsg=no\n")
+    journald = subprocess.Popen(["/lib/systemd/systemd-journald"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    manager = None
+    code = 1
+    try:
+        _wait_for(lambda: os.path.exists("/run/systemd/journal/stdout"), 10, "systemd-journald")
+        leaf = f"user@{os.getuid()}.service"
+        cgroup_dirs = [os.path.join(d, "cgroup.procs") for d in _leaf_dirs(leaf)]
+
+        def enter_leaf():
+            for procs in cgroup_dirs:
+                with open(procs, "w") as f:
+                    f.write("0")
+
+        with open(os.path.join(root, "systemd-user.log"), "w") as manager_log:
+            manager = subprocess.Popen(["/lib/systemd/systemd", "--user"], stdout=manager_log,
+                                       stderr=subprocess.STDOUT, preexec_fn=enter_leaf)
+        _wait_for(lambda: os.path.exists(os.path.join(runtime, "bus")), BOOT_TIMEOUT,
+                  "the user manager's bus socket $XDG_RUNTIME_DIR/bus (dbus.socket)")
+        state = subprocess.run(["systemctl", "--user", "is-system-running", "--wait"],
+                               capture_output=True, text=True, timeout=BOOT_TIMEOUT)
+        if state.stdout.strip() not in ("running", "degraded"):
+            raise RuntimeError(f"the user manager did not boot: {state.stdout.strip()}")
+        if shell:
+            log("a shell in the private session; `exit` tears it down")
+            code = subprocess.call([os.environ.get("SHELL", "/bin/bash")])
+        else:
+            code = subprocess.call([sys.executable, "-m", "unittest", "-v",
+                                    f"scenarios.{scenario}" if scenario != "harness"
+                                    else "harness.self_test"], cwd=HERE)
+    except Exception as e:
+        log(f"harness error inside the namespace: {e}")
+        code = 1
+    finally:
+        if manager is not None:
+            subprocess.run(["systemctl", "--user", "exit"], capture_output=True, timeout=10)
+            try:
+                manager.wait(EXIT_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                log("systemd --user did not exit; killing it")
+                manager.kill()
+                manager.wait()
+        with open(os.path.join(root, "journal.txt"), "w") as f:
+            subprocess.run(["journalctl", "--no-pager", "-o", "short-precise"], stdout=f,
+                           stderr=subprocess.STDOUT)
+        if code != 0:
+            tail = subprocess.run(["journalctl", "--no-pager", "-n", "60"], capture_output=True,
+                                  text=True).stdout
+            log("the journal's last lines:\n" + tail)
+        journald.terminate()
+        journald.wait()
+    return code
+
+
+def _leaf_dirs(leaf):
+    return [os.path.join(d, leaf) for d in os.environ["WSLGO_E2E_CGROUPS"].split(":")]
