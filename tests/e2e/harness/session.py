@@ -26,11 +26,11 @@ class CommandFailed(AssertionError):
     pass
 
 
-def run(*argv, check=True, timeout=60, input=None, cwd=None):
+def run(*argv, check=True, timeout=60, input=None, cwd=None, env=None):
     """Runs a command; a failure says what ran and what it printed."""
     try:
         done = subprocess.run(list(argv), capture_output=True, text=True, timeout=timeout,
-                              input=input, cwd=cwd)
+                              input=input, cwd=cwd, env=env)
     except subprocess.TimeoutExpired as e:
         raise CommandFailed(f"`{' '.join(argv)}` did not finish within {timeout}s; "
                             f"output so far: {e.stdout!r} {e.stderr!r}") from None

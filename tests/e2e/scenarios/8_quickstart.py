@@ -1,0 +1,46 @@
+"""Scenario 8: the README's first command, scripts/quickstart, in a Go module on a machine with a
+user manager: a running guard, a running gopls unit, and the editor line. Twice, since a user
+runs it again."""
+
+import os
+import re
+import unittest
+
+from harness import session as s
+
+
+class Quickstart(unittest.TestCase):
+    def run_quickstart(self, cwd):
+        env = dict(os.environ, WSLGO_SKIP_DEPS="1", WSLGO_BUILD_DIR=os.environ["WSLGO_E2E_BUILD"])
+        return s.run(os.path.join(s.SOURCE, "scripts", "quickstart"), cwd=cwd, timeout=600,
+                     env=env)
+
+    def test_quickstart_in_a_module_gives_a_guard_a_gopls_unit_and_the_editor_line(self):
+        root = s.copy_fixture_module("hello")
+        out = self.run_quickstart(root).stdout
+
+        s.wait_active(s.GUARD, 30)
+        self.assertEqual(s.systemctl("is-enabled", s.GUARD).stdout.strip(), "enabled")
+        unit = s.gopls_unit_for(root)
+        s.wait_active(unit, 60)
+        line = re.search(r'"go\.languageServerFlags": \["-remote=unix;([^"]+)"\]', out)
+        self.assertIsNotNone(line, f"no VS Code line in the output:\n{out}")
+        socket = line.group(1)
+        self.assertEqual(socket, s.workspace_property(s.workspace_object(root), "Socket"))
+        s.wait_until(lambda: os.path.exists(socket), 60, f"gopls' socket {socket}")
+        main = os.path.join(root, "cmd", "hello", "main.go")
+        ln, col = s.position_of(main, "greet.Greeting(", offset_in_needle=len("greet."))
+        answer = s.gopls(socket, root, "definition", f"{main}:{ln}:{col}").stdout
+        self.assertIn(os.path.join(root, "greet", "greet.go"), answer)
+        self.assertIn(root, out, "the status does not list the workspace")
+
+        # Again: nothing breaks, the same gopls keeps running.
+        pid = s.unit_property(unit, "MainPID")
+        again = self.run_quickstart(root).stdout
+        self.assertIn("already registered", again)
+        self.assertIn(socket, again)
+        self.assertEqual(s.unit_property(unit, "MainPID"), pid, "quickstart restarted gopls")
+
+
+if __name__ == "__main__":
+    unittest.main()
