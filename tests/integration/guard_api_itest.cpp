@@ -1,0 +1,146 @@
+// The rest of org.wslgo.Guard1 over the bus: every property with its contract type, the
+// writable DryRun, TrimCache, Restart with a reason, and Busy while an action runs.
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <future>
+#include <map>
+#include <regex>
+#include <string>
+#include <thread>
+
+#include "tests/integration/support/guard_scenario.h"
+
+namespace wslgo::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+// name -> D-Bus type of every property of `interface` in the contract XML.
+std::map<std::string, std::string> contractProperties(const std::string& interface) {
+  const std::string xml = readFile(std::string(WSLGO_SOURCE_DIR) + "/daemon/org.wslgo.Guard1.xml");
+  const auto start = xml.find("<interface name=\"" + interface + "\"");
+  const std::string block = xml.substr(start, xml.find("</interface>", start) - start);
+  std::map<std::string, std::string> out;
+  std::regex property(R"re(<property name="([^"]+)" type="([^"]+)")re");
+  for (auto it = std::sregex_iterator(block.begin(), block.end(), property);
+       it != std::sregex_iterator(); ++it) {
+    out[(*it)[1].str()] = (*it)[2].str();
+  }
+  return out;
+}
+
+std::map<std::string, std::string> servedProperties(sdbus::IProxy& proxy,
+                                                    const std::string& interface) {
+  std::map<std::string, sdbus::Variant> all;
+  proxy.callMethod("GetAll")
+      .onInterface("org.freedesktop.DBus.Properties")
+      .withArguments(interface)
+      .storeResultsTo(all);
+  std::map<std::string, std::string> out;
+  for (const auto& [name, value] : all) out[name] = value.peekValueType();
+  return out;
+}
+
+TEST_CASE("GetAll serves every property of both interfaces with the contract's types", "[guard]") {
+  WSLGO_START_SCENARIO(s);
+  auto workspace = s.workspaceProxy(addWorkspace(s, s.home.makeModule("app")));
+  REQUIRE(waitUntil([&] { return workspaceProperty<uint32_t>(*workspace, "MainPID") > 0; }));
+
+  const auto managerContract = contractProperties(kManager);
+  const auto workspaceContract = contractProperties(kWorkspace);
+  REQUIRE(managerContract.size() >= 10);
+  REQUIRE(workspaceContract.size() >= 15);
+  CHECK(servedProperties(*s.manager, kManager) == managerContract);
+  CHECK(servedProperties(*workspace, kWorkspace) == workspaceContract);
+
+  // The figures are this machine's, not placeholders.
+  CHECK(managerProperty<uint64_t>(s, "MemTotal") >= managerProperty<uint64_t>(s, "MemAvailable"));
+  CHECK(managerProperty<uint64_t>(s, "SwapTotal") >= managerProperty<uint64_t>(s, "SwapFree"));
+  auto pressure = managerProperty<sdbus::Struct<double, double, double>>(s, "MemoryPressure");
+  CHECK(std::get<0>(pressure) >= 0.0);
+  CHECK(std::get<0>(pressure) <= 100.0);
+  CHECK_THAT(workspaceProperty<std::string>(*workspace, "DebugAddress"),
+             Catch::Matches(R"(127\.0\.0\.1:[0-9]+)"));
+  // The shipped thresholds are shares of MemTotal: 20%, 30%, 40%.
+  const double total = static_cast<double>(managerProperty<uint64_t>(s, "MemTotal"));
+  CHECK(static_cast<double>(workspaceProperty<uint64_t>(*workspace, "WarningLimit")) ==
+        Approx(total * 0.2).epsilon(0.01));
+  CHECK(workspaceProperty<uint64_t>(*workspace, "HighLimit") >
+        workspaceProperty<uint64_t>(*workspace, "WarningLimit"));
+  CHECK(workspaceProperty<uint64_t>(*workspace, "CriticalLimit") >
+        workspaceProperty<uint64_t>(*workspace, "HighLimit"));
+}
+
+TEST_CASE("DryRun set over the bus turns actions into reports and survives a reload", "[guard]") {
+  // The same low RSS lines as the ladder test: gopls is at high from its first sample.
+  WSLGO_START_SCENARIO_WITH(s, R"({
+    "guard": { "sample_interval": "200ms", "fast_sample_interval": "100ms", "heap_interval": "1s" },
+    "workspaces": { "default": {
+      "rss": { "warning": "1M", "high": "2M", "critical": null, "sustain": "0s" },
+      "growth": { "bytes_per_minute": null } } }
+  })",
+                            false);
+  s.manager->setProperty("DryRun").onInterface(kManager).toValue(true);
+  CHECK(managerProperty<bool>(s, "DryRun"));
+  s.manager->callMethod("Reload").onInterface(kManager);
+  CHECK(managerProperty<bool>(s, "DryRun"));  // the operator's choice outlives the file's
+
+  auto workspace = s.workspaceProxy(addWorkspace(s, s.home.makeModule("app")));
+  REQUIRE(waitUntil([&] { return workspaceProperty<uint32_t>(*workspace, "MainPID") > 0; }));
+  const uint32_t pid = workspaceProperty<uint32_t>(*workspace, "MainPID");
+  REQUIRE(waitUntil([&] { return s.sawEvent("ActionTaken gc dry-run"); }));
+  CHECK(workspaceProperty<std::string>(*workspace, "LastAction") == "would gc");
+  CHECK(s.eventsStartingWith("ActionTaken gc done").empty());
+  CHECK(workspaceProperty<uint32_t>(*workspace, "MainPID") == pid);
+
+  CHECK_THAT(errorOf([&] {
+               s.manager->setProperty("DryRun").onInterface(kManager).toValue(std::string("yes"));
+             }),
+             Catch::Contains("org.freedesktop.DBus.Error") || Catch::Contains("InvalidArgument"));
+  CHECK(s.guard->running());
+}
+
+TEST_CASE("TrimCache and Restart act on request, and a second action meanwhile is Busy",
+          "[guard]") {
+  WSLGO_START_SCENARIO(s);
+  std::string module = s.home.makeModule("app");
+  auto workspace = s.workspaceProxy(addWorkspace(s, module));
+  REQUIRE(waitUntil([&] { return workspaceProperty<uint64_t>(*workspace, "HeapInUse") > 0; }));
+  const uint32_t firstPid = workspaceProperty<uint32_t>(*workspace, "MainPID");
+
+  // Nothing to trim in a fresh home: a clear failure, not a hang or a crash.
+  CHECK_THAT(errorOf([&] { workspace->callMethod("TrimCache").onInterface(kWorkspace); }),
+             Catch::StartsWith("org.wslgo.Guard1.Error.") && Catch::Contains("nothing to trim"));
+
+  // A restart takes seconds (profile, restart, measure after): meanwhile a GC is refused.
+  auto restarted = std::async(std::launch::async, [&] {
+    return errorOf([&] {
+      auto connection = s.bus.connect();
+      auto proxy = sdbus::createProxy(*connection, kBusName, workspace->getObjectPath());
+      proxy->callMethod("Restart")
+          .onInterface(kWorkspace)
+          .withArguments(std::string("testing the restart"))
+          .withTimeout(60s);
+    });
+  });
+  CHECK(waitUntil(
+      [&] { return workspaceProperty<std::string>(*workspace, "State") == "restarting"; }, 10s));
+  CHECK_THAT(errorOf([&] { workspace->callMethod("CollectGarbage").onInterface(kWorkspace); }),
+             Catch::StartsWith("org.wslgo.Guard1.Error.Busy") && Catch::Contains("restart"));
+  CHECK(restarted.get().empty());
+  CHECK(waitUntil([&] { return s.sawEvent("ActionTaken restart done testing the restart"); }));
+  CHECK(waitUntil([&] {
+    uint32_t pid = workspaceProperty<uint32_t>(*workspace, "MainPID");
+    return pid > 0 && pid != firstPid;
+  }));
+  CHECK_THAT(errorOf([&] {
+               workspace->callMethod("Restart")
+                   .onInterface(kWorkspace)
+                   .withArguments(std::string(5000, 'x'));
+             }),
+             Catch::StartsWith("org.wslgo.Guard1.Error.InvalidArgument"));
+  CHECK(s.guard->running());
+}
+
+}  // namespace
+}  // namespace wslgo::test
