@@ -88,6 +88,17 @@ std::optional<CgroupLayout> hybridLayoutOrSkipReason(std::string& reason) {
   return *layout;
 }
 
+// Makes `var`, a ScratchCgroup, or says why this host cannot and leaves the test.
+#define WSLGO_SCRATCH_CGROUP_OR_SKIP(var)                   \
+  std::string var##Reason;                                  \
+  auto var##Layout = hybridLayoutOrSkipReason(var##Reason); \
+  if (!var##Layout) {                                       \
+    WARN(var##Reason << ": skipped");                       \
+    return;                                                 \
+  }                                                         \
+  ScratchCgroup var(*var##Layout);                          \
+  REQUIRE(var.make())
+
 // Turns the loop until `woken` or the deadline; the time it took.
 std::optional<std::chrono::milliseconds> runUntilWoken(EventLoop& loop, const bool& woken,
                                                        Usec deadline) {
@@ -104,14 +115,7 @@ std::optional<std::chrono::milliseconds> runUntilWoken(EventLoop& loop, const bo
 }
 
 TEST_CASE("a v1 usage threshold wakes the loop when a process in the cgroup crosses it") {
-  std::string reason;
-  auto layout = hybridLayoutOrSkipReason(reason);
-  if (!layout) {
-    WARN(reason << ": skipped");
-    return;
-  }
-  ScratchCgroup cgroup(*layout);
-  REQUIRE(cgroup.make());
+  WSLGO_SCRATCH_CGROUP_OR_SKIP(cgroup);
   auto loop = EventLoop::create();
   REQUIRE(loop.ok());
 
@@ -146,14 +150,7 @@ TEST_CASE("a v1 usage threshold wakes the loop when a process in the cgroup cros
 }
 
 TEST_CASE("a PSI trigger on a cgroup's memory.pressure wakes the loop when its tasks stall") {
-  std::string reason;
-  auto layout = hybridLayoutOrSkipReason(reason);
-  if (!layout) {
-    WARN(reason << ": skipped");
-    return;
-  }
-  ScratchCgroup cgroup(*layout);
-  REQUIRE(cgroup.make());
+  WSLGO_SCRATCH_CGROUP_OR_SKIP(cgroup);
   REQUIRE(cgroup.limitTo(16u << 20));
   auto loop = EventLoop::create();
   REQUIRE(loop.ok());
