@@ -1,5 +1,6 @@
 #include "tests/integration/fake_systemd1/fake_manager.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -69,8 +70,9 @@ std::optional<std::string> goplsInstance(std::string_view name) {
 
 }  // namespace
 
-FakeManager::FakeManager(sdbus::IConnection& connection, Options options)
-    : connection_(connection), options_(std::move(options)) {
+FakeManager::FakeManager(sdbus::IConnection& connection, Options options,
+                         std::optional<FakeCgroups> cgroups)
+    : connection_(connection), options_(std::move(options)), cgroups_(std::move(cgroups)) {
   registerManager();
   registerControl();
 }
@@ -214,9 +216,10 @@ FakeManager::Unit& FakeManager::loadUnit(const std::string& name) {
   o.registerProperty("MainPID").onInterface(kServiceInterface).withGetter([u] {
     return static_cast<uint32_t>(u->mainPid);
   });
-  o.registerProperty("ControlGroup").onInterface(kServiceInterface).withGetter([u] {
-    return u->mainPid > 0 ? "/user.slice/user-0.slice/user@0.service/app.slice/" + u->name
-                          : std::string();
+  o.registerProperty("ControlGroup").onInterface(kServiceInterface).withGetter([this, u] {
+    if (u->mainPid <= 0) return std::string();
+    return cgroups_ ? cgroups_->controlGroup(u->name)
+                    : "/user.slice/user-0.slice/user@0.service/app.slice/" + u->name;
   });
   o.registerProperty("NRestarts").onInterface(kServiceInterface).withGetter([u] {
     return u->nRestarts;
@@ -370,10 +373,30 @@ bool FakeManager::spawn(Unit& unit) {
   envp.push_back(nullptr);
   const std::string command =
       options_.execCommand.empty() ? "exec sleep 2147483647" : options_.execCommand;
+  std::vector<std::string> cgroupProcs;
+  if (cgroups_) {
+    auto procs = cgroups_->prepareUnit(unit.name);
+    if (!procs) {
+      std::fprintf(stderr, "wslgo-fake-systemd1: %s\n", procs.error().describe().c_str());
+      return false;
+    }
+    cgroupProcs = std::move(*procs);
+  }
 
   const pid_t pid = ::fork();
   if (pid < 0) return false;
   if (pid == 0) {
+    // Into the unit's cgroups before exec, so everything the command touches is charged there
+    // (v1 keeps a page's charge where it was made).
+    for (const std::string& procs : cgroupProcs) {
+      const int fd = ::open(procs.c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd < 0 || ::write(fd, "0", 1) != 1) {
+        constexpr char kMessage[] = "wslgo-fake-systemd1: cannot enter the unit's cgroup\n";
+        (void)!::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+        ::_exit(126);
+      }
+      ::close(fd);
+    }
     ::setpgid(0, 0);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     sigset_t none;
@@ -418,6 +441,8 @@ void FakeManager::childExited(pid_t pid, int status) {
   Unit& unit = *found;
   unit.mainPid = 0;
   ++unit.generation;
+  // The main process is gone: as with KillMode=control-group, so is the rest of the unit.
+  if (cgroups_) cgroups_->releaseUnit(unit.name);
   emitUnitChanged(unit, {}, {"MainPID", "ControlGroup"});
   if (unit.stopping) {
     unit.stopping = false;
@@ -477,6 +502,7 @@ void FakeManager::killAll() {
   for (auto& [name, unit] : units_) {
     if (unit->mainPid > 0) ::kill(-unit->mainPid, SIGKILL);
   }
+  if (cgroups_) cgroups_->removeAll();
 }
 
 }  // namespace wslgo::fake

@@ -16,6 +16,8 @@
 #include <sdbus-c++/IConnection.h>
 #include <sdbus-c++/IObject.h>
 
+#include "tests/integration/fake_systemd1/fake_cgroups.h"
+
 namespace wslgo::fake {
 
 using Clock = std::chrono::steady_clock;
@@ -31,7 +33,10 @@ class FakeManager {
     std::string envDir;       // <instance>.env files; WSLGO_FAKE_SYSTEMD_ENV_DIR
   };
 
-  FakeManager(sdbus::IConnection& connection, Options options);
+  // With `cgroups`, every unit's processes run in a real cgroup of their own and ControlGroup
+  // names it; without, they stay in ours and ControlGroup is a made-up path.
+  FakeManager(sdbus::IConnection& connection, Options options,
+              std::optional<FakeCgroups> cgroups = std::nullopt);
   ~FakeManager();
   FakeManager(const FakeManager&) = delete;
   FakeManager& operator=(const FakeManager&) = delete;
@@ -40,7 +45,8 @@ class FakeManager {
   void childExited(pid_t pid, int status);
   // Runs the timers that are due; returns when the next one is due, if any.
   std::optional<Clock::time_point> runDueTimers(Clock::time_point now);
-  // SIGKILL to every unit's process group (on exit, so no test leaves processes behind).
+  // SIGKILL to every unit's process group and cgroup, then the cgroups are removed (on exit, so
+  // no test leaves processes or cgroups behind).
   void killAll();
 
  private:
@@ -86,6 +92,7 @@ class FakeManager {
 
   sdbus::IConnection& connection_;
   Options options_;
+  std::optional<FakeCgroups> cgroups_;
   std::unique_ptr<sdbus::IObject> manager_;
   std::unique_ptr<sdbus::IObject> control_;
   std::map<std::string, std::unique_ptr<Unit>> units_;

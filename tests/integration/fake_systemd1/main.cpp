@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <sdbus-c++/IConnection.h>
 
@@ -100,9 +101,22 @@ int main(int argc, char** argv) {
   }
 
   try {
+    // WSLGO_FAKE_SYSTEMD_CGROUP=1: units in real cgroups under /wslgo-fake-<our pid>.
+    std::optional<wslgo::fake::FakeCgroups> cgroups;
+    if (envOr("WSLGO_FAKE_SYSTEMD_CGROUP", "") == "1") {
+      auto made = wslgo::fake::FakeCgroups::create(wslgo::SysRoots{},
+                                                   "wslgo-fake-" + std::to_string(::getpid()));
+      if (!made) {
+        std::fprintf(stderr, "wslgo-fake-systemd1: %s\n", made.error().describe().c_str());
+        return 1;
+      }
+      cgroups = std::move(*made);
+    }
     auto connection = sdbus::createSessionBusConnectionWithAddress(address);
-    wslgo::fake::FakeManager manager(*connection, {envOr("WSLGO_FAKE_SYSTEMD_EXEC", ""),
-                                                   envOr("WSLGO_FAKE_SYSTEMD_ENV_DIR", "")});
+    wslgo::fake::FakeManager manager(
+        *connection,
+        {envOr("WSLGO_FAKE_SYSTEMD_EXEC", ""), envOr("WSLGO_FAKE_SYSTEMD_ENV_DIR", "")},
+        std::move(cgroups));
     // The name last: whoever waits for it finds every object in place.
     connection->requestName("org.freedesktop.systemd1");
     const int rc = runLoop(*connection, manager, signalFd);

@@ -71,6 +71,7 @@ Result<FakeSystemd> FakeSystemd::start(const PrivateBus& bus, const Options& opt
   }
   env.push_back("WSLGO_FAKE_SYSTEMD_EXEC=" + options.execCommand);
   env.push_back("WSLGO_FAKE_SYSTEMD_ENV_DIR=" + options.envDir);
+  env.push_back(std::string("WSLGO_FAKE_SYSTEMD_CGROUP=") + (options.realCgroups ? "1" : "0"));
   std::vector<char*> envp;
   for (auto& entry : env) envp.push_back(entry.data());
   envp.push_back(nullptr);

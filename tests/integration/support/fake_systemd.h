@@ -23,6 +23,10 @@ class FakeSystemd {
     // the KEY=VALUE lines of envDir/X.env in its environment. Empty: a long sleep.
     std::string execCommand;
     std::string envDir;
+    // Each unit's processes in a real cgroup of its own (/wslgo-fake-<fake's pid>/<unit> in
+    // every writable hierarchy), named by ControlGroup, so the guard reads real memory files and
+    // PSI. Needs the right to make cgroups (root here); the fake exits at start without it.
+    bool realCgroups = false;
   };
 
   // The binary from this build tree (WSLGO_BINARY_DIR).
