@@ -56,6 +56,7 @@ std::string levelState(Level level) {
 // "Near" a threshold, for faster sampling and an extra kernel wake-up: 90% of the warning line.
 constexpr double kNearThreshold = 0.9;
 constexpr Usec kStartupGrace = std::chrono::seconds(10);
+constexpr Usec kOtherGoplsMaxAge = std::chrono::seconds(1);
 constexpr Usec kHeapRetry = std::chrono::seconds(1);
 constexpr Usec kAfterActionDelay = std::chrono::seconds(2);
 // A trim walks the caches on the loop thread; it must not stall sampling and the bus.
@@ -1071,21 +1072,30 @@ std::string Manager::statusJson() const {
   }
   // gopls processes the guard did not start (an editor's own, a forwarder): reported, never
   // touched. Scanned here only, on request, not every tick.
-  out["other_gopls"] = nlohmann::json::array();
-  if (auto found = findGoplsProcesses(roots_)) {
-    for (const GoplsProcess& gopls : *found) {
-      bool ours = std::any_of(workspaces_.begin(), workspaces_.end(), [&](const auto& entry) {
-        return static_cast<pid_t>(entry.second->unit.mainPid) == gopls.pid;
-      });
-      if (ours) continue;
-      nlohmann::json entry{{"pid", gopls.pid},
-                           {"role", std::string(toString(gopls.invocation.role))},
-                           {"directory", gopls.workingDirectory}};
-      if (auto status = readProcessStatus(roots_, gopls.pid); status && status->vmRss) {
-        entry["rss"] = *status->vmRss;
+  // /proc is walked at most once a second however often GetStatus is called: the walk is most of
+  // a call's cost.
+  const Usec now = loop_.now();
+  if (!otherGoplsAt_ || now - *otherGoplsAt_ >= kOtherGoplsMaxAge) {
+    otherGoplsAt_ = now;
+    otherGopls_.clear();
+    if (auto found = findGoplsProcesses(roots_)) {
+      for (const GoplsProcess& gopls : *found) {
+        OtherGopls other{gopls.pid, std::string(toString(gopls.invocation.role)),
+                         gopls.workingDirectory, std::nullopt};
+        if (auto status = readProcessStatus(roots_, gopls.pid)) other.rss = status->vmRss;
+        otherGopls_.push_back(std::move(other));
       }
-      out["other_gopls"].push_back(std::move(entry));
     }
+  }
+  out["other_gopls"] = nlohmann::json::array();
+  for (const OtherGopls& gopls : otherGopls_) {
+    bool ours = std::any_of(workspaces_.begin(), workspaces_.end(), [&](const auto& entry) {
+      return static_cast<pid_t>(entry.second->unit.mainPid) == gopls.pid;
+    });
+    if (ours) continue;
+    nlohmann::json entry{{"pid", gopls.pid}, {"role", gopls.role}, {"directory", gopls.directory}};
+    if (gopls.rss) entry["rss"] = *gopls.rss;
+    out["other_gopls"].push_back(std::move(entry));
   }
   return out.dump();
 }

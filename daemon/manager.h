@@ -1,6 +1,8 @@
 // Manager: the guard's state and its one tick: sample, ask the policy engine, act, publish.
 #pragma once
 
+#include <sys/types.h>
+
 #include <functional>
 #include <map>
 #include <memory>
@@ -151,6 +153,15 @@ class Manager {
   std::optional<bool> dryRunOverride_;  // set over the bus; survives reloads
   struct SystemReaders;
   std::unique_ptr<SystemReaders> systemReaders_;
+  // gopls processes the guard did not start, for GetStatus: a cache of the /proc walk.
+  struct OtherGopls {
+    pid_t pid;
+    std::string role;
+    std::string directory;
+    std::optional<uint64_t> rss;
+  };
+  mutable std::vector<OtherGopls> otherGopls_;
+  mutable std::optional<Usec> otherGoplsAt_;
 };
 
 }  // namespace wslgo
