@@ -1,7 +1,11 @@
 // The rest of org.wslgo.Guard1 over the bus: every property with its contract type, the
 // writable DryRun, TrimCache, Restart with a reason, and Busy while an action runs.
+#include <unistd.h>
+
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <fstream>
 #include <future>
 #include <map>
 #include <regex>
@@ -140,6 +144,52 @@ TEST_CASE("TrimCache and Restart act on request, and a second action meanwhile i
              }),
              Catch::StartsWith("org.wslgo.Guard1.Error.InvalidArgument"));
   CHECK(s.guard->running());
+}
+
+TEST_CASE("in a real cgroup MemoryCurrent is the unit's cgroup memory and RSS gopls' VmRSS",
+          "[guard]") {
+  if (::geteuid() != 0) WSLGO_SKIP_LIVE_TEST("the fake systemd makes cgroups only as root");
+  WSLGO_START_SCENARIO_WITH(s, kFastConfig, true);
+  auto workspace = s.workspaceProxy(addWorkspace(s, s.home.makeModule("app")));
+  REQUIRE(waitUntil([&] { return workspaceProperty<uint64_t>(*workspace, "MemoryCurrent") > 0; }));
+  const pid_t pid = static_cast<pid_t>(workspaceProperty<uint32_t>(*workspace, "MainPID"));
+
+  // The cgroup the fake put gopls in, as /proc says, and its memory file in that hierarchy.
+  std::string cgroupLine;
+  {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
+    for (std::string line; std::getline(in, line);) {
+      if (line.find(":memory:") != std::string::npos || line.rfind("0::", 0) == 0) {
+        cgroupLine = line;
+        if (line.find(":memory:") != std::string::npos) break;
+      }
+    }
+  }
+  REQUIRE_FALSE(cgroupLine.empty());
+  const bool v1 = cgroupLine.find(":memory:") != std::string::npos;
+  const std::string dir = cgroupLine.substr(cgroupLine.rfind(':') + 1);
+  const std::string file = v1 ? "/sys/fs/cgroup/memory" + dir + "/memory.usage_in_bytes"
+                              : "/sys/fs/cgroup" + dir + "/memory.current";
+  INFO("cgroup file " << file);
+  // Both move while gopls works: compare within a quarter or 16 MiB, as the e2e tests do.
+  auto close = [](uint64_t a, uint64_t b) {
+    const uint64_t diff = a > b ? a - b : b - a;
+    return diff <= std::max<uint64_t>(16u << 20, std::max(a, b) / 4);
+  };
+  CHECK(waitUntil([&] {
+    return close(workspaceProperty<uint64_t>(*workspace, "MemoryCurrent"),
+                 std::stoull(readFile(file)));
+  }));
+  CHECK(waitUntil([&] {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(status, line);) {
+      if (line.rfind("VmRSS:", 0) == 0) {
+        return close(workspaceProperty<uint64_t>(*workspace, "RSS"),
+                     std::stoull(line.substr(6)) * 1024);
+      }
+    }
+    return false;
+  }));
 }
 
 }  // namespace
