@@ -2,12 +2,14 @@
 //   ExecStart=.../wslgo-gopls-launch /%I
 //   ExecStopPost=.../wslgo-gopls-launch --cleanup /%I
 #include <sys/stat.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,9 +25,13 @@
 
 namespace {
 
+// EX_CONFIG: the unit's RestartPreventExitStatus= names it, so a refusal that no restart can fix
+// (a wrong instance, no gopls) fails once instead of looping until the start limit.
+constexpr int kExitRefused = EX_CONFIG;
+
 int fail(const std::string& message) {
   std::fprintf(stderr, "wslgo-gopls-launch: %s\n", message.c_str());
-  return 1;
+  return kExitRefused;
 }
 
 std::string envOr(const char* name, const std::string& fallback) {
@@ -44,6 +50,49 @@ void removeStaleSocket(const std::string& path) {
   if (::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(path.c_str());
 }
 
+// Everything but the free port, which only a start needs. The guard's environment file for the
+// workspace is read when there is one; a file that is there but unreadable or malformed is an
+// error, since the guard's settings would silently be lost.
+wslgo::Result<wslgo::LaunchInputs> inputsFor(const std::string& root) {
+  wslgo::LaunchInputs inputs;
+  inputs.workspace = root;
+  inputs.home = envOr("HOME", "");
+  inputs.runtimeDir = envOr("XDG_RUNTIME_DIR", "");
+  inputs.getenv = [](const std::string& name) -> std::optional<std::string> {
+    const char* value = std::getenv(name.c_str());
+    return value != nullptr ? std::optional<std::string>(value) : std::nullopt;
+  };
+  inputs.isExecutable = isExecutable;
+  auto instance = wslgo::escapeUnitPath(root);
+  if (!instance) return instance.error();
+  const std::string envFile = envOr("XDG_STATE_HOME", inputs.home + "/.local/state") +
+                              "/wslgo-guard/units/" + *instance + ".env";
+  std::string buffer;
+  if (auto text = wslgo::readFileInto(envFile, buffer)) {
+    auto parsed = wslgo::parseUnitEnvironment(*text);
+    if (!parsed) {
+      return wslgo::errnoError(
+          EINVAL, envFile,
+          parsed.error().describe() +
+              "; wslgo-guard rewrites it when it starts the unit, or delete it");
+    }
+    inputs.unitEnvironment = std::move(*parsed);
+  } else if (text.error().code != ENOENT) {
+    return text.error();
+  }
+  return inputs;
+}
+
+// ExecStopPost=: gopls leaves its socket behind. Best effort and always successful, even for a
+// workspace that is gone or a gopls that was uninstalled, so a stop never fails over it.
+int cleanup(const std::string& workspace) {
+  auto root = wslgo::resolveWorkspaceRoot(workspace, /*allowNonModule=*/true);
+  auto inputs = inputsFor(root ? *root : workspace);
+  if (!inputs) return 0;
+  if (auto socket = wslgo::launchSocket(*inputs)) removeStaleSocket(*socket);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -53,53 +102,28 @@ int main(int argc, char** argv) {
       "from the environment file wslgo-guard writes, "
       "$XDG_STATE_HOME/wslgo-guard/units/<systemd-escape --path WORKSPACE>.env; without one the "
       "guard's default socket path and a free port are used. gopls is WSLGO_GOPLS from that file, "
-      "else $GOPLS, ~/go/bin/gopls, then PATH."};
+      "else $GOPLS, ~/go/bin/gopls, then PATH. Exits 78 (EX_CONFIG) when it refuses to start."};
   std::string workspace;
-  bool cleanup = false;
+  bool cleanupOnly = false;
   app.add_option("WORKSPACE", workspace, "the workspace root (the unit passes /%I)")->required();
-  app.add_flag("--cleanup", cleanup, "remove the workspace's socket after gopls stopped and exit");
+  app.add_flag("--cleanup", cleanupOnly,
+               "remove the workspace's socket after gopls stopped and exit");
   CLI11_PARSE(app, argc, argv);
+  if (cleanupOnly) return cleanup(workspace);
 
-  const std::string home = envOr("HOME", "");
   auto root = wslgo::resolveWorkspaceRoot(workspace, /*allowNonModule=*/true);
   if (!root) {
     return fail(root.error().describe() +
                 "; the unit's instance must be `systemd-escape --path` of an existing directory, "
                 "e.g. wslgo-gopls@$(systemd-escape --path ~/src/app).service");
   }
-  auto instance = wslgo::escapeUnitPath(*root);
-  if (!instance) return fail(instance.error().describe());
-
-  wslgo::LaunchInputs inputs;
-  inputs.workspace = *root;
-  inputs.home = home;
-  inputs.runtimeDir = envOr("XDG_RUNTIME_DIR", "");
-  const std::string envFile =
-      envOr("XDG_STATE_HOME", home + "/.local/state") + "/wslgo-guard/units/" + *instance + ".env";
-  std::string buffer;
-  if (auto text = wslgo::readFileInto(envFile, buffer)) {
-    auto parsed = wslgo::parseUnitEnvironment(*text);
-    if (!parsed) return fail(envFile + ": " + parsed.error().describe());
-    inputs.unitEnvironment = std::move(*parsed);
-  } else if (text.error().code != ENOENT) {
-    return fail(text.error().describe());
+  auto inputs = inputsFor(*root);
+  if (!inputs) return fail(inputs.error().describe());
+  if (!inputs->unitEnvironment.count("WSLGO_DEBUG_ADDRESS")) {
+    if (auto port = wslgo::pickLoopbackPort()) inputs->freePort = *port;
   }
-  inputs.getenv = [](const std::string& name) -> std::optional<std::string> {
-    const char* value = std::getenv(name.c_str());
-    return value != nullptr ? std::optional<std::string>(value) : std::nullopt;
-  };
-  inputs.isExecutable = isExecutable;
-  if (!inputs.unitEnvironment.count("WSLGO_DEBUG_ADDRESS") && !cleanup) {
-    if (auto port = wslgo::pickLoopbackPort()) inputs.freePort = *port;
-  }
-  if (cleanup) inputs.freePort = 0;  // no debug server is started; any value serves
-
-  auto launch = wslgo::planGoplsLaunch(inputs);
+  auto launch = wslgo::planGoplsLaunch(*inputs);
   if (!launch) return fail(launch.error().describe());
-  if (cleanup) {
-    removeStaleSocket(launch->socket);
-    return 0;
-  }
 
   const std::string socketDir = launch->socket.substr(0, launch->socket.rfind('/'));
   if (auto made = wslgo::makeDirectories(socketDir, 0700); !made) {

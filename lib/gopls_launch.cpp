@@ -50,23 +50,23 @@ Result<std::string> findGopls(const LaunchInputs& inputs) {
 
 }  // namespace
 
+Result<std::string> launchSocket(const LaunchInputs& inputs) {
+  if (auto socket = valueOf(inputs, "WSLGO_SOCKET")) return *socket;
+  if (inputs.runtimeDir.empty()) {
+    return errnoError(EINVAL, "XDG_RUNTIME_DIR",
+                      "is not set; run the unit under the user's systemd (systemctl --user)");
+  }
+  return workspaceSocketPath(inputs.runtimeDir, inputs.workspace);
+}
+
 Result<GoplsLaunch> planGoplsLaunch(const LaunchInputs& inputs) {
   GoplsLaunch launch;
   auto gopls = findGopls(inputs);
   if (!gopls) return gopls.error();
   launch.gopls = *gopls;
-
-  if (auto socket = valueOf(inputs, "WSLGO_SOCKET")) {
-    launch.socket = *socket;
-  } else {
-    if (inputs.runtimeDir.empty()) {
-      return errnoError(EINVAL, "XDG_RUNTIME_DIR",
-                        "is not set; run the unit under the user's systemd (systemctl --user)");
-    }
-    auto standard = workspaceSocketPath(inputs.runtimeDir, inputs.workspace);
-    if (!standard) return standard.error();
-    launch.socket = *standard;
-  }
+  auto socket = launchSocket(inputs);
+  if (!socket) return socket.error();
+  launch.socket = *socket;
   if (auto address = valueOf(inputs, "WSLGO_DEBUG_ADDRESS")) {
     launch.debugAddress = *address;
   } else if (inputs.freePort) {

@@ -40,4 +40,8 @@ struct GoplsLaunch {
 // free port. An error says what is missing and how to provide it.
 Result<GoplsLaunch> planGoplsLaunch(const LaunchInputs& inputs);
 
+// The socket alone, as planGoplsLaunch picks it: what the unit's stop step removes, which must
+// work even when gopls itself can no longer be found.
+Result<std::string> launchSocket(const LaunchInputs& inputs);
+
 }  // namespace wslgo

@@ -92,3 +92,13 @@ TEST_CASE("without XDG_RUNTIME_DIR and no socket in the file the launch is refus
   REQUIRE_FALSE(launch.ok());
   CHECK(launch.error().describe().find("systemctl --user") != std::string::npos);
 }
+
+TEST_CASE("the stop step finds the socket even when gopls is no longer installed") {
+  auto inputs = machine({}, {{"PATH", "/usr/bin"}});
+  REQUIRE_FALSE(planGoplsLaunch(inputs).ok());
+  auto socket = wslgo::launchSocket(inputs);
+  REQUIRE(socket.ok());
+  CHECK(*socket == *wslgo::workspaceSocketPath("/run/user/1000", "/home/dev/src/app"));
+  inputs.unitEnvironment = {{"WSLGO_SOCKET", "/run/user/1000/wslgo-guard/gopls-x.sock"}};
+  CHECK(*wslgo::launchSocket(inputs) == "/run/user/1000/wslgo-guard/gopls-x.sock");
+}
