@@ -228,13 +228,14 @@ Result<void> Manager::writeUnitEnvironment(const Workspace& workspace) const {
   return writeFileAtomically(dir + "/" + *instance + ".env", *text, 0600);
 }
 
-Result<void> Manager::startUnit(Workspace& workspace) {
+Result<void> Manager::startUnit(Workspace& workspace, bool restart) {
   if (auto written = writeUnitEnvironment(workspace); !written) return written.error();
   // gopls creates its socket but not the directory it sits in.
   if (auto made = makeDirectories(paths_.runtimeDir + "/wslgo-guard", 0700); !made) {
     return made.error();
   }
-  auto job = systemd_.startUnit(workspace.record.unit);
+  auto job = restart ? systemd_.restartUnit(workspace.record.unit)
+                     : systemd_.startUnit(workspace.record.unit);
   if (!job) return job.error();
   // The optional runtime MemoryHigh= (the "limit" action): the kernel throttles and reclaims
   // above it on cgroup v2. On a hybrid host's v1 memory controller it has no effect.
@@ -327,6 +328,21 @@ Result<std::string> Manager::addWorkspace(const std::string& path, const AddOpti
   record.unit = *unit;
   record.socket = *socket;
   record.debugPort = *port;
+  // A unit already running (started by hand, say) keeps its gopls and its editors: the guard
+  // takes the socket and debug port that gopls runs with, since StartUnit would not make it read
+  // a new environment file. If they cannot be read, the unit is restarted once instead.
+  bool restart = false;
+  if (auto running = systemd_.unitInfo(*unit);
+      running && running->activeState == "active" && running->mainPid > 0) {
+    auto gopls = inspectGoplsProcess(roots_, static_cast<pid_t>(running->mainPid));
+    auto debugPort = gopls ? loopbackDebugPort(gopls->invocation.debugAddress) : std::nullopt;
+    if (gopls && debugPort && gopls->invocation.listen.network == GoplsNetwork::Unix) {
+      record.socket = gopls->invocation.listen.address;
+      record.debugPort = *debugPort;
+    } else {
+      restart = true;
+    }
+  }
   record.addedUsec = realtimeUsec();
   if (options.allowNonModule) record.options["allow_non_module"] = "true";
   auto workspace =
@@ -342,7 +358,7 @@ Result<std::string> Manager::addWorkspace(const std::string& path, const AddOpti
   }
   added.debug = std::make_unique<GoplsDebugClient>(
       http_, "127.0.0.1:" + std::to_string(added.record.debugPort));
-  if (auto started = startUnit(added); !started) {
+  if (auto started = startUnit(added, restart); !started) {
     // Keep nothing half-registered: the caller sees why and can fix it and add again.
     systemd_.unwatchUnit(added.record.unit);
     workspaces_.erase(*root);

@@ -97,7 +97,9 @@ class Manager {
   const Workspace* find(const std::string& root) const;
   Result<void> saveRegistry() const;
   Result<void> writeUnitEnvironment(const Workspace& workspace) const;
-  Result<void> startUnit(Workspace& workspace);
+  // Writes the unit's environment file, then starts the unit (or restarts it, so that a running
+  // gopls picks the file up).
+  Result<void> startUnit(Workspace& workspace, bool restart = false);
   void adopt(Workspace& workspace);
   void refreshUnit(Workspace& workspace);
   void sampleSystem(Snapshot& snapshot);

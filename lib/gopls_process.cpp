@@ -184,4 +184,18 @@ Result<std::vector<GoplsProcess>> findGoplsProcesses(const SysRoots& roots) {
   return found;
 }
 
+std::optional<uint16_t> loopbackDebugPort(std::string_view debugAddress) {
+  const size_t colon = debugAddress.rfind(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  const std::string_view host = debugAddress.substr(0, colon);
+  if (!host.empty() && host != "127.0.0.1" && host != "localhost") return std::nullopt;
+  const std::string_view digits = debugAddress.substr(colon + 1);
+  unsigned port = 0;
+  auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+  if (error != std::errc() || end != digits.data() + digits.size() || port == 0 || port > 65535) {
+    return std::nullopt;
+  }
+  return static_cast<uint16_t>(port);
+}
+
 }  // namespace wslgo

@@ -3,6 +3,8 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,6 +48,10 @@ struct GoplsInvocation {
   std::string debugAddress;  // -debug
   std::string logfile;       // -logfile
 };
+
+// The TCP port of a -debug address the guard can reach on loopback ("127.0.0.1:N",
+// "localhost:N", ":N"); unset for anything else (another host, no port, garbage).
+std::optional<uint16_t> loopbackDebugPort(std::string_view debugAddress);
 
 // Classifies a command line the way gopls' own flag parsing would read it. `exePath` is the
 // target of /proc/PID/exe (may be empty when unreadable); either it or argv[0] naming `gopls`

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <map>
@@ -190,6 +192,63 @@ TEST_CASE("in a real cgroup MemoryCurrent is the unit's cgroup memory and RSS go
     }
     return false;
   }));
+}
+
+TEST_CASE("a unit already running when added keeps its gopls, socket and debug port", "[guard]") {
+  if (!GoplsDaemon::toolFound()) WSLGO_SKIP_LIVE_TEST("gopls is not on PATH");
+  WSLGO_START_PRIVATE_BUS(bus);
+  Scenario s(std::move(bus));
+  // The units run the real launcher, as the installed template does; with no environment file
+  // it takes the guard's default socket and a port of its own.
+  const std::string launcher = std::string(WSLGO_BINARY_DIR) + "/launcher/wslgo-gopls-launch";
+  s.home.writeUserConfig(kFastConfig);
+  FakeSystemd::Options options;
+  options.envDir = s.home.unitEnvDir();
+  options.execCommand = "HOME='" + s.home.home() + "' XDG_RUNTIME_DIR='" + s.home.runtimeDir() +
+                        "' XDG_STATE_HOME='" + s.home.stateDir() + "' exec '" + launcher +
+                        "' \"$(systemd-escape --unescape --path \"$WSLGO_INSTANCE\")\"";
+  auto fake = FakeSystemd::start(s.bus, options);
+  REQUIRE(fake.ok());
+  s.systemd = std::make_unique<FakeSystemd>(std::move(*fake));
+  auto guard = GuardDaemon::start(s.bus, s.home);
+  REQUIRE(guard.ok());
+  s.guard = std::move(*guard);
+  s.connectClient();
+
+  // Started by hand, before the guard knows the workspace.
+  const std::string module = s.home.makeModule("app");
+  std::string escaped;
+  {
+    FILE* pipe = ::popen(("systemd-escape --path '" + module + "'").c_str(), "r");
+    REQUIRE(pipe != nullptr);
+    char buffer[4096];
+    escaped.assign(buffer, std::fread(buffer, 1, sizeof buffer, pipe));
+    ::pclose(pipe);
+    escaped.erase(escaped.find_last_not_of('\n') + 1);
+  }
+  const std::string unit = "wslgo-gopls@" + escaped + ".service";
+  auto systemd =
+      sdbus::createProxy(*s.client, "org.freedesktop.systemd1", "/org/freedesktop/systemd1");
+  sdbus::ObjectPath job;
+  systemd->callMethod("StartUnit")
+      .onInterface("org.freedesktop.systemd1.Manager")
+      .withArguments(unit, std::string("replace"))
+      .storeResultsTo(job);
+  const std::string socketDir = s.home.runtimeDir() + "/wslgo-guard";
+  REQUIRE(waitUntil(
+      [&] { return std::filesystem::exists(socketDir) && !std::filesystem::is_empty(socketDir); }));
+  const std::string handSocket = std::filesystem::directory_iterator(socketDir)->path().string();
+
+  auto workspace = s.workspaceProxy(addWorkspace(s, module));
+  const uint32_t pid = workspaceProperty<uint32_t>(*workspace, "MainPID");
+  CHECK(pid > 0);
+  CHECK(workspaceProperty<std::string>(*workspace, "Socket") == handSocket);
+  // The guard reaches this gopls' debug server: heap figures arrive, and it was not restarted.
+  CHECK(waitUntil([&] { return workspaceProperty<uint64_t>(*workspace, "HeapInUse") > 0; }));
+  CHECK(workspaceProperty<uint32_t>(*workspace, "MainPID") == pid);
+  const std::string cmdline = readFile("/proc/" + std::to_string(pid) + "/cmdline");
+  CHECK(cmdline.find("-debug=" + workspaceProperty<std::string>(*workspace, "DebugAddress")) !=
+        std::string::npos);
 }
 
 }  // namespace

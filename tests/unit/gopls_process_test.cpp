@@ -319,3 +319,16 @@ TEST_CASE("the scan finds a gopls daemon this test starts", "[gopls][live]") {
   auto gone = wslgo::inspectGoplsProcess(wslgo::SysRoots{}, mine->pid);
   CHECK_FALSE(gone.ok());
 }
+
+TEST_CASE("a debug address gives its port only when the guard can reach it on loopback") {
+  using wslgo::loopbackDebugPort;
+  CHECK(loopbackDebugPort("127.0.0.1:6060") == std::optional<uint16_t>(6060));
+  CHECK(loopbackDebugPort("localhost:1") == std::optional<uint16_t>(1));
+  CHECK(loopbackDebugPort(":54867") == std::optional<uint16_t>(54867));
+  CHECK_FALSE(loopbackDebugPort("10.0.0.2:6060"));
+  CHECK_FALSE(loopbackDebugPort("127.0.0.1:"));
+  CHECK_FALSE(loopbackDebugPort("127.0.0.1:65536"));
+  CHECK_FALSE(loopbackDebugPort("127.0.0.1:0"));
+  CHECK_FALSE(loopbackDebugPort("127.0.0.1:12ab"));
+  CHECK_FALSE(loopbackDebugPort(""));
+}
