@@ -28,6 +28,7 @@
 #include "bench/daemon_bench.h"
 #include "tests/integration/support/fake_systemd.h"
 #include "tests/integration/support/guard_daemon.h"
+#include "tests/integration/support/guard_scenario.h"
 #include "tests/integration/support/private_bus.h"
 
 extern char** environ;
@@ -37,12 +38,12 @@ namespace {
 
 using test::FakeSystemd;
 using test::GuardHome;
+using test::kBusName;
+using test::kManager;
+using test::kManagerPath;
+using test::kWorkspace;
 using test::PrivateBus;
 
-constexpr const char* kBusName = "org.wslgo.Guard1";
-constexpr const char* kManagerPath = "/org/wslgo/Guard1";
-constexpr const char* kManager = "org.wslgo.Guard1.Manager";
-constexpr const char* kWorkspace = "org.wslgo.Guard1.Workspace";
 constexpr double kRssTargetMiB = 8;
 constexpr double kCpuTargetPercent = 0.1;
 constexpr double kGetStatusTargetMs = 2;

@@ -22,6 +22,7 @@
 #include "bench/daemon_bench.h"
 #include "tests/integration/support/fake_systemd.h"
 #include "tests/integration/support/guard_daemon.h"
+#include "tests/integration/support/guard_scenario.h"
 #include "tests/integration/support/private_bus.h"
 
 namespace wslgo::bench {
@@ -30,12 +31,12 @@ namespace {
 using test::FakeSystemd;
 using test::GuardDaemon;
 using test::GuardHome;
+using test::kBusName;
+using test::kManager;
+using test::kManagerPath;
+using test::kWorkspace;
 using test::PrivateBus;
 
-constexpr const char* kBusName = "org.wslgo.Guard1";
-constexpr const char* kManagerPath = "/org/wslgo/Guard1";
-constexpr const char* kManager = "org.wslgo.Guard1.Manager";
-constexpr const char* kWorkspace = "org.wslgo.Guard1.Workspace";
 constexpr size_t kHogBytes = 96u << 20;
 
 // Lines far above the hog at rest (a few MiB) and far below it holding kHogBytes. No sustain and
