@@ -441,10 +441,19 @@ void Manager::sampleSystem(Snapshot& snapshot) {
 void Manager::readHeapIfDue(Workspace& workspace, Usec now, bool force) {
   if (!workspace.debug || workspace.heapReadInFlight) return;
   if (workspace.unit.activeState != "active") return;
-  // Until a gopls has answered once (it is starting), ask again soon rather than in 30 s.
-  Usec interval = workspace.heap ? engine_->config().guard.heapInterval
-                                 : std::min(kHeapRetry, engine_->config().guard.heapInterval);
+  // Until a starting gopls has answered once, ask again soon rather than in 30 s; one that never
+  // answers (no debug server) is asked at the normal rate once its start-up grace is over.
+  const bool starting =
+      !workspace.heap && workspace.processSince && now - *workspace.processSince < kStartupGrace;
+  Usec interval = starting ? std::min(kHeapRetry, engine_->config().guard.heapInterval)
+                           : engine_->config().guard.heapInterval;
   if (!force && workspace.heapReadAt && now - *workspace.heapReadAt < interval) return;
+  // Routine refreshes are spread over the ticks of a heap interval instead of all landing on one
+  // (each starts an HTTP request); a starting gopls and reads around an action are not held back.
+  if (!force && !starting) {
+    if (heapRefreshesLeft_ == 0) return;
+    --heapRefreshesLeft_;
+  }
   workspace.heapReadAt = now;
   workspace.heapReadInFlight = true;
   std::string root = workspace.record.path;
@@ -526,6 +535,11 @@ void Manager::tick(Usec now) {
   snapshot.now = now;
   sampleSystem(snapshot);
   snapshot.workspaces.reserve(workspaces_.size());
+  // Enough refreshes per tick that every workspace gets one per heap interval, and no more.
+  const GuardSettings& guard = engine_->config().guard;
+  const auto ticksPerHeapInterval =
+      static_cast<size_t>(std::max<Usec::rep>(1, guard.heapInterval / guard.sampleInterval));
+  heapRefreshesLeft_ = (workspaces_.size() + ticksPerHeapInterval - 1) / ticksPerHeapInterval;
   for (auto& [root, workspace] : workspaces_) {
     sampleWorkspace(*workspace, now);
     snapshot.workspaces.push_back(workspace->snapshot);

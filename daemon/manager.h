@@ -149,7 +149,9 @@ class Manager {
   Timer wakeTimer_;  // the early tick a kernel wake-up asked for
   Timer dueTimer_;   // the tick at which a pending level's sustain time ends
   std::vector<MemoryWakeup> systemWakeups_;
-  uint64_t configGeneration_ = 0;       // bumped by reload, so wake-ups re-arm with new thresholds
+  uint64_t configGeneration_ = 0;
+  size_t heapRefreshesLeft_ = 0;  // routine heap reads this tick may still start       // bumped by
+                                  // reload, so wake-ups re-arm with new thresholds
   std::vector<Timer> pendingTimers_;    // one-shot "measure after the action" timers
   std::vector<Decision> decisions_;     // reused every tick
   std::optional<bool> dryRunOverride_;  // set over the bus; survives reloads
