@@ -217,6 +217,7 @@ Result<void> Manager::writeUnitEnvironment(const Workspace& workspace) const {
   environment.socket = workspace.record.socket;
   environment.debugAddress = "127.0.0.1:" + std::to_string(workspace.record.debugPort);
   environment.goplsPath = config.gopls.path;
+  environment.goplsArgs = config.gopls.args;
   environment.gomemlimit = gomemlimitFor(settings);
   environment.env = settings.env;
   auto text = renderUnitEnvironment(environment);

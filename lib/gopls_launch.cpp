@@ -1,6 +1,9 @@
 #include "lib/gopls_launch.h"
 
+#include <algorithm>
 #include <cerrno>
+
+#include <nlohmann/json.hpp>
 
 #include "lib/workspace_socket.h"
 
@@ -78,6 +81,16 @@ Result<GoplsLaunch> planGoplsLaunch(const LaunchInputs& inputs) {
     if (key.rfind("WSLGO_", 0) != 0) launch.environment[key] = value;
   }
   launch.argv = {launch.gopls, "-listen=unix;" + launch.socket, "-debug=" + launch.debugAddress};
+  if (auto extra = valueOf(inputs, "WSLGO_GOPLS_ARGS")) {
+    auto parsed = nlohmann::json::parse(*extra, nullptr, /*allow_exceptions=*/false);
+    if (!parsed.is_array() ||
+        !std::all_of(parsed.begin(), parsed.end(), [](const auto& a) { return a.is_string(); })) {
+      return errnoError(EINVAL, "WSLGO_GOPLS_ARGS",
+                        "is not a JSON array of strings (" + *extra +
+                            "); fix gopls.args in the config and restart the unit");
+    }
+    for (const auto& arg : parsed) launch.argv.push_back(arg.get<std::string>());
+  }
   return launch;
 }
 

@@ -37,7 +37,8 @@ struct GoplsLaunch {
 // gopls is the first of: WSLGO_GOPLS (the guard's gopls.path), $GOPLS, ~/go/bin/gopls, then each
 // $PATH entry. The socket and debug address come from the file, else the guard's own default
 // socket path (so an editor finds a unit started by hand where the guard would put it) and the
-// free port. An error says what is missing and how to provide it.
+// free port. WSLGO_GOPLS_ARGS (gopls.args, a JSON array) is appended to gopls' arguments. An error
+// says what is missing and how to provide it.
 Result<GoplsLaunch> planGoplsLaunch(const LaunchInputs& inputs);
 
 // The socket alone, as planGoplsLaunch picks it: what the unit's stop step removes, which must

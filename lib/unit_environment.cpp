@@ -1,5 +1,7 @@
 #include "lib/unit_environment.h"
 
+#include <nlohmann/json.hpp>
+
 #include "lib/text_lines.h"
 
 namespace wslgo {
@@ -54,6 +56,10 @@ Result<std::string> renderUnitEnvironment(const UnitEnvironment& environment) {
   lines["WSLGO_DEBUG_ADDRESS"] = environment.debugAddress;
   if (!environment.goplsPath.empty()) lines["WSLGO_GOPLS"] = environment.goplsPath;
   if (environment.gomemlimit) lines["GOMEMLIMIT"] = std::to_string(*environment.gomemlimit);
+  // A JSON array keeps arguments with spaces or quotes intact on the file's one line.
+  if (!environment.goplsArgs.empty()) {
+    lines["WSLGO_GOPLS_ARGS"] = nlohmann::json(environment.goplsArgs).dump();
+  }
   for (const auto& [key, value] : lines) {
     if (auto appended = appendLine(out, key, value); !appended) return appended.error();
   }

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "lib/config.h"
 #include "lib/result.h"
@@ -17,6 +18,7 @@ struct UnitEnvironment {
   std::string socket;                      // WSLGO_SOCKET: gopls -listen=unix;<socket>
   std::string debugAddress;                // WSLGO_DEBUG_ADDRESS: gopls -debug=<address>
   std::string goplsPath;                   // WSLGO_GOPLS: empty lets the unit find gopls itself
+  std::vector<std::string> goplsArgs;      // WSLGO_GOPLS_ARGS (a JSON array): gopls.args
   std::optional<uint64_t> gomemlimit;      // GOMEMLIMIT, bytes
   std::map<std::string, std::string> env;  // from the workspace's config (GOFLAGS, GOPATH…)
 };

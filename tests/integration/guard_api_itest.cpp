@@ -194,14 +194,11 @@ TEST_CASE("in a real cgroup MemoryCurrent is the unit's cgroup memory and RSS go
   }));
 }
 
-TEST_CASE("a unit already running when added keeps its gopls, socket and debug port", "[guard]") {
-  if (!GoplsDaemon::toolFound()) WSLGO_SKIP_LIVE_TEST("gopls is not on PATH");
-  WSLGO_START_PRIVATE_BUS(bus);
-  Scenario s(std::move(bus));
-  // The units run the real launcher, as the installed template does; with no environment file
-  // it takes the guard's default socket and a port of its own.
+// Starts the fake systemd with units that run the real launcher, as the installed template
+// does, then the guard with `config`.
+void startWithLauncher(Scenario& s, const std::string& config) {
   const std::string launcher = std::string(WSLGO_BINARY_DIR) + "/launcher/wslgo-gopls-launch";
-  s.home.writeUserConfig(kFastConfig);
+  s.home.writeUserConfig(config);
   FakeSystemd::Options options;
   options.envDir = s.home.unitEnvDir();
   options.execCommand = "HOME='" + s.home.home() + "' XDG_RUNTIME_DIR='" + s.home.runtimeDir() +
@@ -214,6 +211,33 @@ TEST_CASE("a unit already running when added keeps its gopls, socket and debug p
   REQUIRE(guard.ok());
   s.guard = std::move(*guard);
   s.connectClient();
+}
+
+TEST_CASE("gopls.args from the config reach the gopls the unit's launcher starts", "[guard]") {
+  if (!GoplsDaemon::toolFound()) WSLGO_SKIP_LIVE_TEST("gopls is not on PATH");
+  WSLGO_START_PRIVATE_BUS(bus);
+  Scenario s(std::move(bus));
+  startWithLauncher(s, R"({ "gopls": { "args": ["-rpc.trace", "-remote.debug="] } })");
+  auto workspace = s.workspaceProxy(addWorkspace(s, s.home.makeModule("app")));
+  REQUIRE(waitUntil([&] { return workspaceProperty<uint32_t>(*workspace, "MainPID") > 0; }));
+  // The unit's shell execs the launcher, which execs gopls: wait for the last one.
+  std::string cmdline;
+  CHECK(waitUntil([&] {
+    cmdline = readFile(
+        "/proc/" + std::to_string(workspaceProperty<uint32_t>(*workspace, "MainPID")) + "/cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    return cmdline.find("-listen=unix;") != std::string::npos;
+  }));
+  CHECK_THAT(cmdline, Catch::Contains(" -rpc.trace ") && Catch::EndsWith("-remote.debug= "));
+  CHECK(waitUntil([&] { return workspaceProperty<uint64_t>(*workspace, "HeapInUse") > 0; }));
+}
+
+TEST_CASE("a unit already running when added keeps its gopls, socket and debug port", "[guard]") {
+  if (!GoplsDaemon::toolFound()) WSLGO_SKIP_LIVE_TEST("gopls is not on PATH");
+  WSLGO_START_PRIVATE_BUS(bus);
+  Scenario s(std::move(bus));
+  // With no environment file the launcher takes the guard's default socket and a port of its own.
+  startWithLauncher(s, kFastConfig);
 
   // Started by hand, before the guard knows the workspace.
   const std::string module = s.home.makeModule("app");

@@ -102,3 +102,19 @@ TEST_CASE("the stop step finds the socket even when gopls is no longer installed
   inputs.unitEnvironment = {{"WSLGO_SOCKET", "/run/user/1000/wslgo-guard/gopls-x.sock"}};
   CHECK(*wslgo::launchSocket(inputs) == "/run/user/1000/wslgo-guard/gopls-x.sock");
 }
+
+TEST_CASE("gopls.args from the environment file follow the listen and debug flags intact") {
+  auto inputs = machine({"/usr/bin/gopls"}, {{"PATH", "/usr/bin"}});
+  inputs.unitEnvironment["WSLGO_GOPLS_ARGS"] = R"(["-rpc.trace", "-logfile=/tmp/a b.log"])";
+  auto launch = planGoplsLaunch(inputs);
+  REQUIRE(launch.ok());
+  REQUIRE(launch->argv.size() == 5);
+  CHECK(launch->argv[3] == "-rpc.trace");
+  CHECK(launch->argv[4] == "-logfile=/tmp/a b.log");
+  CHECK(launch->environment.count("WSLGO_GOPLS_ARGS") == 0);
+
+  inputs.unitEnvironment["WSLGO_GOPLS_ARGS"] = "-rpc.trace";
+  auto bad = planGoplsLaunch(inputs);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().describe().find("not a JSON array of strings") != std::string::npos);
+}

@@ -68,6 +68,7 @@ TEST_CASE("an environment file reads back to what was rendered, quotes and backs
   environment.goplsPath = "/home/dev/go/bin/gopls";
   environment.gomemlimit = 1u << 30;
   environment.env = {{"GOFLAGS", R"(-tags="a b" -mod=mod\x)"}};
+  environment.goplsArgs = {"-rpc.trace", "-logfile=/tmp/a \"b\".log"};
   auto text = wslgo::renderUnitEnvironment(environment);
   REQUIRE(text.ok());
   auto parsed = wslgo::parseUnitEnvironment(*text);
@@ -78,7 +79,8 @@ TEST_CASE("an environment file reads back to what was rendered, quotes and backs
   CHECK(parsed->at("WSLGO_GOPLS") == environment.goplsPath);
   CHECK(parsed->at("GOMEMLIMIT") == "1073741824");
   CHECK(parsed->at("GOFLAGS") == environment.env.at("GOFLAGS"));
-  CHECK(parsed->size() == 6);
+  CHECK(parsed->at("WSLGO_GOPLS_ARGS") == R"(["-rpc.trace","-logfile=/tmp/a \"b\".log"])");
+  CHECK(parsed->size() == 7);
 }
 
 TEST_CASE("an environment file line that is not KEY=VALUE is an error naming its line") {
