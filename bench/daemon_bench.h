@@ -5,6 +5,11 @@
 #include <string>
 #include <vector>
 
+#include "lib/result.h"
+#include "tests/integration/support/fake_systemd.h"
+#include "tests/integration/support/guard_daemon.h"
+#include "tests/integration/support/private_bus.h"
+
 namespace wslgo::bench {
 
 struct DaemonBenchOptions {
@@ -23,6 +28,14 @@ bool reportFigure(const std::string& name, const std::string& value, const std::
                   bool ok);
 // A line that informs and has no target.
 void reportNote(const std::string& name, const std::string& value);
+
+// A private bus and, on it, the fake systemd running `unitCommand` (sh -c) for each unit in a
+// real cgroup of its own, with the environment files the guard writes into `home`.
+struct BusAndUnits {
+  test::PrivateBus bus;
+  test::FakeSystemd fake;
+};
+Result<BusAndUnits> startBusAndUnits(const test::GuardHome& home, const std::string& unitCommand);
 
 // The value at quantile q (0..1) of `values`, which it sorts; 0 when empty.
 double quantile(std::vector<double>& values, double q);

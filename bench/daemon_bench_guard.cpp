@@ -36,7 +36,6 @@ extern char** environ;
 namespace wslgo::bench {
 namespace {
 
-using test::FakeSystemd;
 using test::GuardHome;
 using test::kBusName;
 using test::kManager;
@@ -306,16 +305,12 @@ bool runGuardFigures(const DaemonBenchOptions& options) {
     return reportFigure(name, "gopls is not on PATH (apt install gopls)", "-", false);
   }
   GuardHome home;
-  auto bus = PrivateBus::start();
-  if (!bus) return reportFigure(name, "private bus: " + bus.error().describe(), "-", false);
-  FakeSystemd::Options fakeOptions;
-  fakeOptions.envDir = home.unitEnvDir();
-  fakeOptions.realCgroups = true;
-  fakeOptions.execCommand =
-      "cd \"$WSLGO_WORKSPACE\" && exec gopls -listen=\"unix;$WSLGO_SOCKET\" "
-      "-debug=\"$WSLGO_DEBUG_ADDRESS\" 2>>\"$WSLGO_WORKSPACE.gopls.log\"";
-  auto fake = FakeSystemd::start(*bus, fakeOptions);
-  if (!fake) return reportFigure(name, "fake systemd: " + fake.error().describe(), "-", false);
+  auto rig =
+      startBusAndUnits(home,
+                       "cd \"$WSLGO_WORKSPACE\" && exec gopls -listen=\"unix;$WSLGO_SOCKET\" "
+                       "-debug=\"$WSLGO_DEBUG_ADDRESS\" 2>>\"$WSLGO_WORKSPACE.gopls.log\"");
+  if (!rig) return reportFigure(name, rig.error().describe(), "-", false);
+  PrivateBus* bus = &rig->bus;
   auto guard = Guard::start(*bus, home);
   if (!guard) return reportFigure(name, guard.error().describe(), "-", false);
 

@@ -28,7 +28,6 @@
 namespace wslgo::bench {
 namespace {
 
-using test::FakeSystemd;
 using test::GuardDaemon;
 using test::GuardHome;
 using test::kBusName;
@@ -100,15 +99,10 @@ bool runLatencyFigure(const DaemonBenchOptions& options) {
   const std::string name = "trigger to action: memory line crossed -> decided";
   GuardHome home;
   home.writeUserConfig(kConfig);
-  auto bus = PrivateBus::start();
-  if (!bus) return reportFigure(name, "private bus: " + bus.error().describe(), "-", false);
   const std::string stamp = home.home() + "/crossed";
-  FakeSystemd::Options fakeOptions;
-  fakeOptions.envDir = home.unitEnvDir();
-  fakeOptions.realCgroups = true;
-  fakeOptions.execCommand = "exec '" + selfPath() + "' --hog '" + stamp + "'";
-  auto fake = FakeSystemd::start(*bus, fakeOptions);
-  if (!fake) return reportFigure(name, "fake systemd: " + fake.error().describe(), "-", false);
+  auto rig = startBusAndUnits(home, "exec '" + selfPath() + "' --hog '" + stamp + "'");
+  if (!rig) return reportFigure(name, rig.error().describe(), "-", false);
+  PrivateBus* bus = &rig->bus;
   auto guard = GuardDaemon::start(*bus, home);
   if (!guard) return reportFigure(name, guard.error().describe(), "-", false);
 

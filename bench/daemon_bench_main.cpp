@@ -28,6 +28,18 @@ void reportNote(const std::string& name, const std::string& value) {
   std::fflush(stdout);
 }
 
+Result<BusAndUnits> startBusAndUnits(const test::GuardHome& home, const std::string& unitCommand) {
+  auto bus = test::PrivateBus::start();
+  if (!bus) return errnoError(bus.error().code, "private bus", bus.error().describe());
+  test::FakeSystemd::Options options;
+  options.envDir = home.unitEnvDir();
+  options.realCgroups = true;
+  options.execCommand = unitCommand;
+  auto fake = test::FakeSystemd::start(*bus, options);
+  if (!fake) return errnoError(fake.error().code, "fake systemd", fake.error().describe());
+  return BusAndUnits{std::move(*bus), std::move(*fake)};
+}
+
 double quantile(std::vector<double>& values, double q) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());

@@ -201,7 +201,8 @@ bool tickFigure(size_t workspaces) {
             *r.loop, [&] { return r.http->inFlight() == 0; }, kSettleTimeout))
       break;
   }
-  reportNote(name + ", heap read due", microsLine(heapCosts) + " (heap refreshes due: the tick starts its share of GETs)");
+  reportNote(name + ", heap read due",
+             microsLine(heapCosts) + " (heap refreshes due: the tick starts its share of GETs)");
   return ok;
 }
 
