@@ -222,11 +222,12 @@ Result<void> Manager::writeUnitEnvironment(const Workspace& workspace) const {
   environment.env = settings.env;
   auto text = renderUnitEnvironment(environment);
   if (!text) return text.error();
-  auto instance = escapeUnitPath(workspace.record.path);
-  if (!instance) return instance.error();
-  std::string dir = paths_.stateDir + "/units";
-  if (auto made = makeDirectories(dir, 0700); !made) return made.error();
-  return writeFileAtomically(dir + "/" + *instance + ".env", *text, 0600);
+  auto file = unitEnvironmentFile(paths_.stateDir, workspace.record.path);
+  if (!file) return file.error();
+  if (auto made = makeDirectories(file->substr(0, file->rfind('/')), 0700); !made) {
+    return made.error();
+  }
+  return writeFileAtomically(*file, *text, 0600);
 }
 
 Result<void> Manager::startUnit(Workspace& workspace, bool restart) {
@@ -402,9 +403,9 @@ Result<void> Manager::removeWorkspace(const std::string& path) {
     log()->warn("{}: stopping {} failed: {}", *root, unit, stopped.error().describe());
   }
   systemd_.unwatchUnit(unit);
-  if (auto instance = escapeUnitPath(*root)) {
+  if (auto file = unitEnvironmentFile(paths_.stateDir, *root)) {
     std::error_code ignored;
-    std::filesystem::remove(paths_.stateDir + "/units/" + *instance + ".env", ignored);
+    std::filesystem::remove(*file, ignored);
   }
   workspaces_.erase(*root);
   policyState_.workspaces.erase(*root);
@@ -967,9 +968,8 @@ void Manager::armSystemWakeups() {
 
 void Manager::armWorkspaceWakeups(Workspace& workspace) {
   workspace.wakeups.clear();
-  if (!systemReaders_->layout) return;
-  const CgroupDirs dirs =
-      cgroupDirsFor(*systemReaders_->layout, workspace.unit.controlGroup, roots_);
+  if (!workspace.cgroup) return;
+  const CgroupDirs& dirs = workspace.cgroup->dirs();
   const Thresholds& memory = engine_->config().forWorkspace(workspace.record.path).memory;
   auto wake = [this](const std::string& why) { wakeUp(why); };
 

@@ -20,7 +20,6 @@
 #include "lib/gopls_launch.h"
 #include "lib/kept_file.h"
 #include "lib/unit_environment.h"
-#include "lib/unit_name.h"
 #include "lib/workspace_path.h"
 
 namespace {
@@ -63,10 +62,10 @@ wslgo::Result<wslgo::LaunchInputs> inputsFor(const std::string& root) {
     return value != nullptr ? std::optional<std::string>(value) : std::nullopt;
   };
   inputs.isExecutable = isExecutable;
-  auto instance = wslgo::escapeUnitPath(root);
-  if (!instance) return instance.error();
-  const std::string envFile = envOr("XDG_STATE_HOME", inputs.home + "/.local/state") +
-                              "/wslgo-guard/units/" + *instance + ".env";
+  auto file = wslgo::unitEnvironmentFile(
+      envOr("XDG_STATE_HOME", inputs.home + "/.local/state") + "/wslgo-guard", root);
+  if (!file) return file.error();
+  const std::string& envFile = *file;
   std::string buffer;
   if (auto text = wslgo::readFileInto(envFile, buffer)) {
     auto parsed = wslgo::parseUnitEnvironment(*text);

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lib/text_lines.h"
+#include "lib/unit_name.h"
 
 namespace wslgo {
 namespace {
@@ -64,6 +65,13 @@ Result<std::string> renderUnitEnvironment(const UnitEnvironment& environment) {
     if (auto appended = appendLine(out, key, value); !appended) return appended.error();
   }
   return out;
+}
+
+Result<std::string> unitEnvironmentFile(std::string_view guardStateDir,
+                                        std::string_view workspace) {
+  auto instance = escapeUnitPath(workspace);
+  if (!instance) return instance.error();
+  return std::string(guardStateDir) + "/units/" + *instance + ".env";
 }
 
 Result<std::map<std::string, std::string>> parseUnitEnvironment(std::string_view text) {

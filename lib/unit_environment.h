@@ -33,6 +33,11 @@ std::optional<uint64_t> gomemlimitFor(const WorkspaceSettings& settings);
 // since systemd would silently drop or mangle it.
 Result<std::string> renderUnitEnvironment(const UnitEnvironment& environment);
 
+// Where the guard writes a workspace's file and the unit's launcher reads it:
+// <guardStateDir>/units/<systemd-escape --path of the workspace>.env, guardStateDir being
+// $XDG_STATE_HOME/wslgo-guard.
+Result<std::string> unitEnvironmentFile(std::string_view guardStateDir, std::string_view workspace);
+
 // Reads such a file back (the unit's launcher does, see launcher/): KEY="VALUE" or KEY=VALUE
 // lines, "#" comments and blank lines skipped. A malformed line is an error naming its number.
 Result<std::map<std::string, std::string>> parseUnitEnvironment(std::string_view text);

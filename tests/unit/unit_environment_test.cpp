@@ -94,3 +94,10 @@ TEST_CASE("an environment file line that is not KEY=VALUE is an error naming its
   REQUIRE(plain.ok());
   CHECK(plain->at("A") == "plain value");
 }
+
+TEST_CASE("a workspace's environment file is named after its unit's instance") {
+  auto file = wslgo::unitEnvironmentFile("/home/dev/.local/state/wslgo-guard", "/home/dev/my-app");
+  REQUIRE(file.ok());
+  CHECK(*file == "/home/dev/.local/state/wslgo-guard/units/home-dev-my\\x2dapp.env");
+  CHECK_FALSE(wslgo::unitEnvironmentFile("/state", "relative/path").ok());
+}
