@@ -20,6 +20,7 @@
 #include "lib/cgroup_hierarchy.h"
 #include "lib/sys_roots.h"
 #include "tests/unit/live.h"
+#include "tests/unit/scratch_cgroup.h"
 #include "tests/unit/temp_dir.h"
 
 namespace wslgo {
@@ -27,28 +28,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// A cgroup in the v1 memory hierarchy and in the unified one, removed however the test ends.
-struct ScratchCgroup {
-  CgroupDirs dirs;
-
-  explicit ScratchCgroup(const CgroupLayout& layout)
-      : dirs(cgroupDirsFor(layout, "/wslgo-wakeup-test-" + std::to_string(::getpid()), {})) {}
-  ~ScratchCgroup() {
-    if (dirs.memoryV1) ::rmdir(dirs.memoryV1->c_str());
-    if (dirs.unified) ::rmdir(dirs.unified->c_str());
-  }
-  bool make() const {
-    return dirs.memoryV1 && dirs.unified && ::mkdir(dirs.memoryV1->c_str(), 0755) == 0 &&
-           ::mkdir(dirs.unified->c_str(), 0755) == 0;
-  }
-  bool limitTo(uint64_t bytes) const {
-    std::ofstream(*dirs.memoryV1 + "/memory.limit_in_bytes") << bytes;
-    std::ifstream in(*dirs.memoryV1 + "/memory.limit_in_bytes");
-    uint64_t set = 0;
-    in >> set;
-    return set <= bytes && set > 0;
-  }
-};
+using test::ScratchCgroup;
 
 // Runs `work` in a child that first joins the cgroup in both hierarchies.
 template <class Work>
@@ -89,14 +69,14 @@ std::optional<CgroupLayout> hybridLayoutOrSkipReason(std::string& reason) {
 }
 
 // Makes `var`, a ScratchCgroup, or says why this host cannot and leaves the test.
-#define WSLGO_SCRATCH_CGROUP_OR_SKIP(var)                   \
-  std::string var##Reason;                                  \
-  auto var##Layout = hybridLayoutOrSkipReason(var##Reason); \
-  if (!var##Layout) {                                       \
-    WARN(var##Reason << ": skipped");                       \
-    return;                                                 \
-  }                                                         \
-  ScratchCgroup var(*var##Layout);                          \
+#define WSLGO_SCRATCH_CGROUP_OR_SKIP(var)                                              \
+  std::string var##Reason;                                                             \
+  auto var##Layout = hybridLayoutOrSkipReason(var##Reason);                            \
+  if (!var##Layout) {                                                                  \
+    WARN(var##Reason << ": skipped");                                                  \
+    return;                                                                            \
+  }                                                                                    \
+  ScratchCgroup var(*var##Layout, "/wslgo-wakeup-test-" + std::to_string(::getpid())); \
   REQUIRE(var.make())
 
 // Turns the loop until `woken` or the deadline; the time it took.

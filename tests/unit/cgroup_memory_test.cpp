@@ -15,6 +15,7 @@
 #include "lib/kept_file.h"
 #include "tests/unit/fixtures.h"
 #include "tests/unit/live.h"
+#include "tests/unit/scratch_cgroup.h"
 
 using namespace wslgo;
 namespace fs = std::filesystem;
@@ -477,22 +478,10 @@ TEST_CASE("the reader follows a real unit cgroup until it is removed", "[cgroup-
   }
   if (::geteuid() != 0) WSLGO_SKIP_LIVE_TEST("creating cgroups needs root");
   const std::string unit = "/wslgo-unit-test-" + std::to_string(::getpid()) + ".service";
-  CgroupDirs dirs = cgroupDirsFor(*layout, unit, roots);
+  test::ScratchCgroup cgroups(*layout, unit);
+  const CgroupDirs& dirs = cgroups.dirs;
   REQUIRE(dirs.unified);
   REQUIRE(dirs.memoryV1);
-  // Removed again however the test ends; rmdir of a missing directory is harmless.
-  struct Cgroups {
-    const CgroupDirs& dirs;
-    ~Cgroups() { remove(); }
-    bool make() const {
-      return ::mkdir(dirs.unified->c_str(), 0755) == 0 &&
-             ::mkdir(dirs.memoryV1->c_str(), 0755) == 0;
-    }
-    bool remove() const {
-      bool memory = ::rmdir(dirs.memoryV1->c_str()) == 0;
-      return ::rmdir(dirs.unified->c_str()) == 0 && memory;
-    }
-  } cgroups{dirs};
   REQUIRE(cgroups.make());
 
   CgroupMemoryReader reader(roots, dirs);
