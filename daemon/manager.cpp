@@ -65,6 +65,13 @@ constexpr size_t kTrimWalkMaxFiles = 20000;
 
 }  // namespace
 
+// What a workspace's kernel wake-ups were armed for; any change re-arms them.
+struct ArmedFor {
+  std::string controlGroup;
+  uint32_t mainPid = 0;
+  uint64_t configGeneration = 0;
+};
+
 // What the manager knows about one workspace beyond its registry record.
 struct Workspace {
   WorkspaceRecord record;
@@ -81,7 +88,7 @@ struct Workspace {
   std::optional<ActionKind> inFlight;
   std::optional<Usec> processSince;   // when the current MainPID was first seen
   std::vector<MemoryWakeup> wakeups;  // kernel notifications on the unit's cgroup
-  std::string wakeupsFor;             // the cgroup, MainPID and config they were armed for
+  ArmedFor wakeupsFor;                // the cgroup, MainPID and config they were armed for
   bool wakeupsExplained = false;      // why there are none has been logged
   SampleHistory history;
   WorkspaceView view;
@@ -492,10 +499,11 @@ void Manager::sampleWorkspace(Workspace& workspace, Usec now) {
   }
   if (snapshot.unit == UnitState::Active && !workspace.unit.controlGroup.empty()) {
     // A restarted unit gets a new cgroup at the same path: the MainPID tells them apart.
-    std::string key = workspace.unit.controlGroup + "@" + std::to_string(workspace.unit.mainPid) +
-                      "#" + std::to_string(configGeneration_);
-    if (workspace.wakeupsFor != key) {
-      workspace.wakeupsFor = std::move(key);
+    // Compared field by field: this runs every tick and must not allocate.
+    ArmedFor& armed = workspace.wakeupsFor;
+    if (armed.controlGroup != workspace.unit.controlGroup ||
+        armed.mainPid != workspace.unit.mainPid || armed.configGeneration != configGeneration_) {
+      armed = {workspace.unit.controlGroup, workspace.unit.mainPid, configGeneration_};
       armWorkspaceWakeups(workspace);
     }
   }
