@@ -7,6 +7,7 @@
 #include "bench/bench.h"
 #include "bench/benches.h"
 #include "lib/policy_engine.h"
+#include "tests/support/policy_test_config.h"
 
 namespace wslgo::bench {
 namespace {
@@ -15,28 +16,15 @@ using namespace std::chrono_literals;
 constexpr uint64_t kGiB = 1ull << 30;
 constexpr size_t kWorkspaces = 100;
 
+// The tests' configuration with every workspace and system metric judged, so an evaluation does
+// all the work a steady state asks for.
 Config benchConfig() {
-  Config config;
-  config.defaults.memory = Thresholds{.warning = 2.0 * kGiB,
-                                      .high = 3.0 * kGiB,
-                                      .critical = 4.0 * kGiB,
-                                      .sustain = 10s,
-                                      .hysteresis = 0.1,
-                                      .higherIsWorse = true};
+  Config config = test::policyTestConfig();
   config.defaults.rss = config.defaults.memory;
   config.defaults.heap = config.defaults.memory;
   config.defaults.growthBytesPerMinute = 512ull << 20;
-  config.system.memAvailable = Thresholds{.warning = 1.5 * kGiB,
-                                          .high = 1.0 * kGiB,
-                                          .critical = 0.5 * kGiB,
-                                          .sustain = 5s,
-                                          .hysteresis = 0.1,
-                                          .higherIsWorse = false};
   config.system.pressureSomeAvg10 = Thresholds{.warning = 20, .high = 40, .critical = 60};
   config.system.pressureFullAvg10 = Thresholds{.warning = 5, .high = 15, .critical = 30};
-  config.actions.ladder = {{ActionKind::Gc, Level::Warning},
-                           {ActionKind::Trim, Level::High},
-                           {ActionKind::Restart, Level::Critical}};
   return config;
 }
 

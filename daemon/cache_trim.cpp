@@ -17,6 +17,8 @@
 #include <utility>
 #include <vector>
 
+#include "lib/file_path.h"
+
 namespace wslgo {
 namespace {
 
@@ -119,16 +121,6 @@ Result<std::pair<UniqueFd, struct stat>> openRoot(const std::string& dir, bool f
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return errnoError(errno, dir, "cannot stat");
   return std::pair<UniqueFd, struct stat>(std::move(fd), st);
-}
-
-bool isAbsolute(std::string_view path) { return !path.empty() && path.front() == '/'; }
-
-std::string joinPath(std::string_view base, std::string_view relative) {
-  while (base.size() > 1 && base.back() == '/') base.remove_suffix(1);
-  std::string out(base);
-  if (out != "/") out += '/';
-  out += relative;
-  return out;
 }
 
 size_t pathComponents(std::string_view path) {
@@ -375,20 +367,22 @@ Result<PruneStats> pruneCacheToBudget(const std::string& dir, uint64_t budgetByt
 }
 
 std::string goplsCacheDir(const GoCacheEnv& env) {
-  if (isAbsolute(env.goplsCache)) return env.goplsCache;
-  if (isAbsolute(env.xdgCacheHome)) return joinPath(env.xdgCacheHome, "gopls");
-  if (isAbsolute(env.home)) return joinPath(env.home, ".cache/gopls");
+  if (isAbsolutePath(env.goplsCache)) return env.goplsCache;
+  if (isAbsolutePath(env.xdgCacheHome)) return joinPath(env.xdgCacheHome, "gopls");
+  if (isAbsolutePath(env.home)) return joinPath(env.home, ".cache/gopls");
   return {};
 }
 
 std::string goModCacheDir(const GoCacheEnv& env) {
-  if (!env.goModCache.empty()) return isAbsolute(env.goModCache) ? env.goModCache : std::string();
+  if (!env.goModCache.empty()) {
+    return isAbsolutePath(env.goModCache) ? env.goModCache : std::string();
+  }
   if (!env.goPath.empty()) {
     std::string_view first(env.goPath);
     first = first.substr(0, first.find(':'));
-    return isAbsolute(first) ? joinPath(first, "pkg/mod") : std::string();
+    return isAbsolutePath(first) ? joinPath(first, "pkg/mod") : std::string();
   }
-  if (isAbsolute(env.home)) return joinPath(env.home, "go/pkg/mod");
+  if (isAbsolutePath(env.home)) return joinPath(env.home, "go/pkg/mod");
   return {};
 }
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include "lib/config.h"
 #include "lib/result.h"
+#include "lib/usec.h"
 
 namespace wslgo {
 

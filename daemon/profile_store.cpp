@@ -13,6 +13,8 @@
 #include <tuple>
 #include <utility>
 
+#include "lib/file_path.h"
+
 namespace wslgo {
 namespace {
 
@@ -31,16 +33,6 @@ Error badKey(const std::string& root, std::string_view key) {
   return errnoError(EINVAL, root,
                     "workspace key \"" + std::string(key) +
                         "\" is not a single path component; pass the systemd-escaped root");
-}
-
-bool isAbsolute(std::string_view path) { return !path.empty() && path.front() == '/'; }
-
-std::string joinPath(std::string_view base, std::string_view relative) {
-  while (base.size() > 1 && base.back() == '/') base.remove_suffix(1);
-  std::string out(base);
-  if (out != "/") out += '/';
-  out += relative;
-  return out;
 }
 
 std::optional<unsigned> parseDigits(std::string_view text) {
@@ -148,8 +140,8 @@ std::optional<ProfileName> parseProfileFileName(std::string_view name) {
 }
 
 std::string defaultProfileRoot(std::string_view xdgStateHome, std::string_view home) {
-  if (isAbsolute(xdgStateHome)) return joinPath(xdgStateHome, "wslgo-guard/profiles");
-  if (isAbsolute(home)) return joinPath(home, ".local/state/wslgo-guard/profiles");
+  if (isAbsolutePath(xdgStateHome)) return joinPath(xdgStateHome, "wslgo-guard/profiles");
+  if (isAbsolutePath(home)) return joinPath(home, ".local/state/wslgo-guard/profiles");
   return {};
 }
 

@@ -171,11 +171,7 @@ Result<CgroupLayout> readCgroupLayout(const SysRoots& roots) {
   auto text = readFileInto(path, buffer);
   if (!text) return text.error();
   auto mounts = parseCgroupMounts(*text);
-  if (!mounts) {
-    Error error = mounts.error();
-    error.path = path;
-    return error;
-  }
+  if (!mounts) return mounts.error().withPath(path);
   return classifyCgroupMounts(std::move(mounts).value());
 }
 
@@ -232,11 +228,7 @@ Result<std::vector<ProcCgroupEntry>> readProcCgroup(const SysRoots& roots, pid_t
   auto text = readFileInto(path, buffer);
   if (!text) return text.error();
   auto entries = parseProcCgroup(*text);
-  if (!entries) {
-    Error error = entries.error();
-    error.path = path;
-    return error;
-  }
+  if (!entries) return entries.error().withPath(path);
   return entries;
 }
 

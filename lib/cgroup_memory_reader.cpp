@@ -19,11 +19,6 @@ bool isGone(int code) { return code == ENOENT || code == ENODEV; }
 // Process readers report a process that exited as ENOENT (no /proc/PID) or ESRCH (mid-read).
 bool isVanishedProcess(int code) { return code == ENOENT || code == ESRCH; }
 
-Error atPath(Error error, const std::string& path) {
-  error.path = path;
-  return error;
-}
-
 // Reads a file that may be missing; `absent` remembers a missing one so later samples skip it.
 template <class Parse, class Apply>
 Result<void> readOptionalInto(KeptFile& file, bool& absent, Parse&& parse, Apply&& apply) {
@@ -35,7 +30,7 @@ Result<void> readOptionalInto(KeptFile& file, bool& absent, Parse&& parse, Apply
     return {};
   }
   auto parsed = parse(*text);
-  if (!parsed) return atPath(parsed.error(), file.path());
+  if (!parsed) return parsed.error().withPath(file.path());
   apply(*parsed);
   return {};
 }
@@ -146,7 +141,7 @@ Result<bool> CgroupMemoryReader::readV2(MemorySample& sample) {
     return text.error();
   }
   auto current = parseCgroupValue(*text);
-  if (!current) return atPath(current.error(), v2Current_.path());
+  if (!current) return current.error().withPath(v2Current_.path());
   sample.current = *current;
   sample.currentSource = MemorySource::CgroupV2;
 
@@ -200,7 +195,7 @@ Result<bool> CgroupMemoryReader::readV1(MemorySample& sample) {
     return text.error();
   }
   auto usage = parseCgroupValue(*text);
-  if (!usage) return atPath(usage.error(), v1Usage_.path());
+  if (!usage) return usage.error().withPath(v1Usage_.path());
   sample.current = *usage;
   sample.currentSource = MemorySource::CgroupV1;
 
@@ -245,7 +240,7 @@ Result<void> CgroupMemoryReader::readProcessRss(MemorySample& sample) {
     return text.error();
   }
   auto pids = parsePidList(*text);
-  if (!pids) return atPath(pids.error(), procs_.path());
+  if (!pids) return pids.error().withPath(procs_.path());
 
   uint64_t total = 0;
   for (pid_t pid : *pids) {

@@ -10,10 +10,9 @@
 
 #include "lib/levels.h"
 #include "lib/result.h"
+#include "lib/usec.h"
 
 namespace wslgo {
-
-using Usec = std::chrono::microseconds;
 
 // Where a metric's levels begin. Unset levels are skipped. The unit is the metric's: bytes for
 // memory figures, percent of wall time for PSI. For metrics where lower is worse

@@ -26,17 +26,6 @@ std::string_view trimRight(std::string_view s) {
   return s;
 }
 
-Error fieldError(std::string_view name, std::string_view value, std::string_view problem) {
-  std::string message = "runtime.MemStats ";
-  message += name;
-  message += ": ";
-  message += problem;
-  message += ", got \"";
-  message += value;
-  message += "\"";
-  return parseError({}, std::move(message));
-}
-
 }  // namespace
 
 Result<HeapStats> parsePprofHeapDebug1(std::string_view text) {
@@ -72,10 +61,10 @@ Result<HeapStats> parsePprofHeapDebug1(std::string_view text) {
       uint64_t number = 0;
       auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
       if (ec == std::errc::result_out_of_range) {
-        return fieldError(name, value, "the number does not fit in 64 bits");
+        return fieldError("runtime.MemStats", name, value, "the number does not fit in 64 bits");
       }
       if (ec != std::errc() || end != value.data() + value.size()) {
-        return fieldError(name, value, "expected a decimal number");
+        return fieldError("runtime.MemStats", name, value, "expected a decimal number");
       }
       stats.*kFields[i].member = number;
       seen[i] = true;

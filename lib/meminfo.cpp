@@ -39,32 +39,23 @@ constexpr std::array kFields = {
     Field{"SReclaimable", &Meminfo::sReclaimable},
 };
 
-Error fieldError(std::string_view name, std::string_view value, std::string_view problem) {
-  std::string message = "line ";
-  message += name;
-  message += ": ";
-  message += problem;
-  message += ", got \"";
-  message += value;
-  message += "\"";
-  return parseError({}, std::move(message));
-}
-
 // "  24683620 kB" -> bytes.
 Result<uint64_t> parseKib(std::string_view name, std::string_view rest) {
   std::string_view value = trimWhitespace(rest);
   uint64_t kib = 0;
   auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), kib);
   if (ec == std::errc::result_out_of_range) {
-    return fieldError(name, value, "the number does not fit in 64 bits");
+    return fieldError("line", name, value, "the number does not fit in 64 bits");
   }
-  if (ec != std::errc()) return fieldError(name, value, "expected a number of kB");
+  if (ec != std::errc()) return fieldError("line", name, value, "expected a number of kB");
   std::string_view unit = trimWhitespace(value.substr(static_cast<size_t>(end - value.data())));
   if (unit != "kB") {
     // The kernel always prints the unit; a line without it was cut short or is not meminfo.
-    return fieldError(name, value, "expected a number followed by \"kB\"");
+    return fieldError("line", name, value, "expected a number followed by \"kB\"");
   }
-  if (kib > kMax / kKib) return fieldError(name, value, "the size in bytes overflows 64 bits");
+  if (kib > kMax / kKib) {
+    return fieldError("line", name, value, "the size in bytes overflows 64 bits");
+  }
   return kib * kKib;
 }
 
@@ -76,11 +67,6 @@ uint64_t saturatingAdd(uint64_t a, uint64_t b) {
 // The share of a reclaimable pool the kernel counts as available: it keeps up to half of it,
 // at most the low watermark, in reserve.
 uint64_t reclaimable(uint64_t pool, uint64_t low) { return pool - std::min(pool / 2, low); }
-
-Error withPath(Error error, const std::string& path) {
-  error.path = path;
-  return error;
-}
 
 std::string minFreeKbytesPath(const SysRoots& roots) {
   return roots.procPath("sys/vm/min_free_kbytes");
@@ -160,7 +146,7 @@ Result<Meminfo> readMeminfo(const SysRoots& roots) {
   auto text = readFileInto(path, buffer);
   if (!text) return text.error();
   auto meminfo = parseMeminfo(*text);
-  if (!meminfo) return withPath(meminfo.error(), path);
+  if (!meminfo) return meminfo.error().withPath(path);
   if (!meminfo->memAvailableReported) {
     refineEstimate(*meminfo, readFileInto(minFreeKbytesPath(roots), buffer));
   }
@@ -174,7 +160,7 @@ Result<Meminfo> MeminfoReader::read() {
   auto text = file_.read();
   if (!text) return text.error();
   auto meminfo = parseMeminfo(*text);
-  if (!meminfo) return withPath(meminfo.error(), file_.path());
+  if (!meminfo) return meminfo.error().withPath(file_.path());
   if (!meminfo->memAvailableReported) refineEstimate(*meminfo, minFreeKbytes_.read());
   return meminfo;
 }

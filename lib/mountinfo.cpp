@@ -100,11 +100,7 @@ Result<std::vector<MountEntry>> readMountinfo(const SysRoots& roots) {
   auto text = readFileInto(path, buffer);
   if (!text) return text.error();
   auto entries = parseMountinfo(*text);
-  if (!entries) {
-    Error error = entries.error();
-    error.path = path;
-    return error;
-  }
+  if (!entries) return entries.error().withPath(path);
   return entries;
 }
 

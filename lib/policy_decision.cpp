@@ -1,5 +1,8 @@
 #include "lib/policy_decision.h"
 
+#include <array>
+#include <cstddef>
+
 namespace wslgo {
 
 std::string_view toString(DecisionKind kind) {
@@ -20,6 +23,11 @@ std::string_view toString(DecisionKind kind) {
       return "restored";
   }
   return "unknown";
+}
+
+std::string_view toString(Metric metric) {
+  constexpr std::array<std::string_view, 3> kNames{"memory", "rss", "heap"};  // in enum order
+  return kNames.at(static_cast<size_t>(metric));
 }
 
 }  // namespace wslgo

@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "lib/config.h"
 #include "lib/levels.h"
+#include "lib/usec.h"
 
 namespace wslgo {
 
@@ -23,20 +23,35 @@ enum class DecisionKind {
 
 std::string_view toString(DecisionKind kind);
 
+// A workspace's metrics, as the daemon's ThresholdCrossed signal names them.
+enum class Metric { Memory, Rss, Heap };
+
+std::string_view toString(Metric metric);  // "memory", "rss", "heap"
+
+// Which metric put a workspace at a new level, its value and that level's threshold (bytes).
+struct Crossing {
+  Metric metric = Metric::Memory;
+  uint64_t value = 0;
+  uint64_t threshold = 0;
+};
+
+// Decisions and outcomes are built with designated initializers that name only what they set;
+// every member has an initializer so that GCC's -Wmissing-field-initializers accepts that.
 struct Decision {
   Usec at{0};
   DecisionKind kind = DecisionKind::Level;
-  std::string workspace;  // empty: the system as a whole
+  std::string workspace{};  // empty: the system as a whole
   Level level = Level::Ok;
-  std::optional<ActionKind> action;  // set for Action and Outcome
-  bool dryRun = false;               // an Action to report as "would …", not to run
-  bool systemRelief = false;         // an Action taken for the system, not the workspace
-  std::string reason;                // for a person; quotes the numbers
+  std::optional<ActionKind> action{};  // set for Action and Outcome
+  bool dryRun = false;                 // an Action to report as "would …", not to run
+  bool systemRelief = false;           // an Action taken for the system, not the workspace
+  std::string reason{};                // for a person; quotes the numbers
+  std::optional<Crossing> crossed{};   // on a workspace's Level decision above Ok
 };
 
 // What an executed action did, reported back by whoever ran it.
 struct ActionOutcome {
-  std::string workspace;
+  std::string workspace{};
   ActionKind action = ActionKind::Gc;
   uint64_t before = 0;  // judged memory (see docs/policy.md) when the action started, bytes
   uint64_t after = 0;   // and once it finished

@@ -10,22 +10,22 @@ namespace wslgo {
 namespace {
 
 // One metric as the reasons name it, tied to its thresholds and tracker.
-struct Metric {
+struct TrackedMetric {
   std::string_view name;
   const Thresholds* thresholds;
   const ThresholdTracker* tracker;
   bool percent;  // PSI: the value is a percentage, not bytes
 };
 
-std::string formatValue(const Metric& metric, double value) {
+std::string formatValue(const TrackedMetric& metric, double value) {
   return metric.percent ? describePercent(value) : describeBytes(value);
 }
 
 // "memory 3.20 GiB above high 3.00 GiB for 12s"
-std::string describeBeyond(const Metric& metric, Level level, Usec now) {
+std::string describeBeyond(const TrackedMetric& metric, Level level, Usec now) {
   std::string text(metric.name);
   double value = metric.tracker->lastValue().value_or(0);
-  double threshold = thresholdValue(*metric.thresholds, level).value_or(0);
+  double threshold = metric.thresholds->at(level).value_or(0);
   text += ' ';
   text += formatValue(metric, value);
   if (!isBeyond(*metric.thresholds, value, threshold)) {
@@ -50,11 +50,11 @@ std::string describeBeyond(const Metric& metric, Level level, Usec now) {
 }
 
 // "memory 2.60 GiB below 2.70 GiB (high 3.00 GiB less 10% hysteresis)"
-std::string describeCleared(const Metric& metric, Level level) {
+std::string describeCleared(const TrackedMetric& metric, Level level) {
   std::string text(metric.name);
   const Thresholds& thresholds = *metric.thresholds;
   double value = metric.tracker->lastValue().value_or(0);
-  double threshold = thresholdValue(thresholds, level).value_or(0);
+  double threshold = thresholds.at(level).value_or(0);
   text += ' ';
   text += formatValue(metric, value);
   text += thresholds.higherIsWorse ? " below " : " above ";
@@ -71,43 +71,67 @@ std::string describeCleared(const Metric& metric, Level level) {
 
 // The first metric at `level`, or the first one at all: the one a reason quotes.
 template <size_t N>
-const Metric& drivingMetric(const std::array<Metric, N>& metrics, Level level) {
-  for (const Metric& metric : metrics) {
+const TrackedMetric& drivingMetric(const std::array<TrackedMetric, N>& metrics, Level level) {
+  for (const TrackedMetric& metric : metrics) {
     if (metric.tracker->level() == level) return metric;
   }
   return metrics[0];
 }
 
-std::array<Metric, 3> workspaceMetrics(const WorkspaceSettings& settings,
-                                       const WorkspaceState& ws) {
+// A workspace's metrics in the order workspaceMetrics lists them, which is also the order in
+// which they are asked which one crossed.
+constexpr std::array kWorkspaceMetrics{Metric::Memory, Metric::Rss, Metric::Heap};
+
+std::array<TrackedMetric, 3> workspaceMetrics(const WorkspaceSettings& settings,
+                                              const WorkspaceState& ws) {
   return {{{"memory", &settings.memory, &ws.memory, false},
            {"RSS", &settings.rss, &ws.rss, false},
            {"Go heap", &settings.heap, &ws.heap, false}}};
 }
 
-std::array<Metric, 3> systemMetrics(const SystemSettings& settings, const SystemState& system) {
+// Trackers hold whole byte counts as doubles; the crossing reports them as the integers they are.
+uint64_t wholeBytes(std::optional<double> value) {
+  return value ? static_cast<uint64_t>(*value) : 0;
+}
+
+// The first workspace metric, in the order memory, rss, heap, whose tracker sits at `level`:
+// the one that put the workspace there.
+std::optional<Crossing> crossingAt(const std::array<TrackedMetric, 3>& metrics, Level level) {
+  for (size_t i = 0; i < metrics.size(); ++i) {
+    const TrackedMetric& metric = metrics[i];
+    if (metric.tracker->level() != level) continue;
+    return Crossing{.metric = kWorkspaceMetrics[i],
+                    .value = wholeBytes(metric.tracker->lastValue()),
+                    .threshold = wholeBytes(metric.thresholds->at(level))};
+  }
+  return std::nullopt;
+}
+
+std::array<TrackedMetric, 3> systemMetrics(const SystemSettings& settings,
+                                           const SystemState& system) {
   return {{{"MemAvailable", &settings.memAvailable, &system.memAvailable, false},
            {"memory PSI some avg10", &settings.pressureSomeAvg10, &system.pressureSome, true},
            {"memory PSI full avg10", &settings.pressureFullAvg10, &system.pressureFull, true}}};
 }
 
 template <size_t N>
-Level worstLevel(const std::array<Metric, N>& metrics) {
+Level worstLevel(const std::array<TrackedMetric, N>& metrics) {
   Level worst = Level::Ok;
-  for (const Metric& metric : metrics) worst = std::max(worst, metric.tracker->level());
+  for (const TrackedMetric& metric : metrics) worst = std::max(worst, metric.tracker->level());
   return worst;
 }
 
 // A level change as a decision; `before` holds each metric's level ahead of this update.
 template <size_t N>
-Decision levelDecision(const std::array<Metric, N>& metrics, const std::array<Level, N>& before,
-                       Level from, Level to, std::string workspace, Usec now) {
-  Decision decision;
-  decision.at = now;
-  decision.kind = DecisionKind::Level;
-  decision.workspace = std::move(workspace);
-  decision.level = to;
-  decision.reason = std::string(toString(from)) + " -> " + std::string(toString(to)) + ": ";
+Decision levelDecision(const std::array<TrackedMetric, N>& metrics,
+                       const std::array<Level, N>& before, Level from, Level to,
+                       std::string workspace, Usec now) {
+  Decision decision{
+      .at = now,
+      .kind = DecisionKind::Level,
+      .workspace = std::move(workspace),
+      .level = to,
+      .reason = std::string(toString(from)) + " -> " + std::string(toString(to)) + ": "};
   if (to > from) {
     decision.reason += describeBeyond(drivingMetric(metrics, to), to, now);
     return decision;
@@ -117,7 +141,7 @@ Decision levelDecision(const std::array<Metric, N>& metrics, const std::array<Le
     if (before[i] != from) continue;
     Level crossed = from;
     for (int l = static_cast<int>(to) + 1; l < static_cast<int>(from); ++l) {
-      if (thresholdValue(*metrics[i].thresholds, static_cast<Level>(l))) {
+      if (metrics[i].thresholds->at(static_cast<Level>(l))) {
         crossed = static_cast<Level>(l);
         break;
       }
@@ -129,9 +153,16 @@ Decision levelDecision(const std::array<Metric, N>& metrics, const std::array<Le
   return decision;
 }
 
-bool restartInProgress(const WorkspaceSnapshot& workspace) {
+// A gopls in its start-up grace counts as still activating: a restart of it has not settled.
+bool restartInProgress(const WorkspaceSnapshot& workspace, Usec now) {
   return workspace.inFlight == ActionKind::Restart || workspace.unit == UnitState::Activating ||
-         workspace.unit == UnitState::Deactivating;
+         workspace.unit == UnitState::Deactivating || PolicyEngine::inStartupGrace(workspace, now);
+}
+
+// Whether the figures come from a running gopls that may be acted on: an active unit past its
+// start-up grace.
+bool runningGopls(const WorkspaceSnapshot& workspace, Usec now) {
+  return workspace.unit == UnitState::Active && !PolicyEngine::inStartupGrace(workspace, now);
 }
 
 size_t index(ActionKind action) { return static_cast<size_t>(action); }
@@ -140,9 +171,9 @@ size_t index(ActionKind action) { return static_cast<size_t>(action); }
 
 PolicyEngine::PolicyEngine(Config config) : config_(std::move(config)) {}
 
-const WorkspaceSettings& PolicyEngine::settingsFor(const std::string& workspace) const {
-  auto it = config_.workspaces.find(workspace);
-  return it != config_.workspaces.end() ? it->second : config_.defaults;
+bool PolicyEngine::inStartupGrace(const WorkspaceSnapshot& workspace, Usec now) {
+  return workspace.unit == UnitState::Active && !workspace.heapInUse && workspace.processSince &&
+         now - *workspace.processSince < kStartupGrace;
 }
 
 std::optional<uint64_t> PolicyEngine::judgedMemory(const WorkspaceSnapshot& workspace,
@@ -180,7 +211,7 @@ void PolicyEngine::evaluate(const Snapshot& snapshot, PolicyState& state,
   observeSystem(snapshot.system, state.system, now, out);
 
   bool restartBusy = false;
-  for (const auto& [workspace, ws] : state.order) restartBusy |= restartInProgress(*workspace);
+  for (const auto& [workspace, ws] : state.order) restartBusy |= restartInProgress(*workspace, now);
 
   bool acted = false;
   for (auto& [workspace, ws] : state.order) {
@@ -197,7 +228,7 @@ void PolicyEngine::evaluate(const Snapshot& snapshot, PolicyState& state,
 
 void PolicyEngine::observeWorkspace(const WorkspaceSnapshot& snapshot, WorkspaceState& ws, Usec now,
                                     std::vector<Decision>& out) const {
-  const WorkspaceSettings& settings = settingsFor(snapshot.id);
+  const WorkspaceSettings& settings = config_.forWorkspace(snapshot.id);
   const RestartSettings& restart = config_.actions.restart;
   ws.lastSeen = now;
 
@@ -214,7 +245,7 @@ void PolicyEngine::observeWorkspace(const WorkspaceSnapshot& snapshot, Workspace
     ws.heap.update(settings.heap, static_cast<double>(*snapshot.heapInUse), now);
   }
   auto grown = ws.judgedMemory ? ws.judgedMemory : snapshot.rss;
-  if (snapshot.unit != UnitState::Active) {
+  if (!runningGopls(snapshot, now)) {
     ws.growth.clear();  // starting or stopping: the figures say nothing about a leak
   } else if (grown) {
     ws.growth.add(now, static_cast<double>(*grown), settings.growthWindow);
@@ -222,7 +253,9 @@ void PolicyEngine::observeWorkspace(const WorkspaceSnapshot& snapshot, Workspace
 
   Level level = worstLevel(metrics);
   if (level != ws.level) {
-    out.push_back(levelDecision(metrics, before, ws.level, level, snapshot.id, now));
+    Decision decision = levelDecision(metrics, before, ws.level, level, snapshot.id, now);
+    if (level > Level::Ok) decision.crossed = crossingAt(metrics, level);
+    out.push_back(std::move(decision));
     ws.level = level;
     if (level == Level::Ok) {
       ws.nextRung = 0;
@@ -244,40 +277,45 @@ void PolicyEngine::observeWorkspace(const WorkspaceSnapshot& snapshot, Workspace
         ws.crashes.record(now, restart.window);
       }
       size_t recent = ws.crashes.count(now, restart.window);
-      Decision crash{now,
-                     DecisionKind::Crash,
-                     snapshot.id,
-                     ws.level,
-                     std::nullopt,
-                     false,
-                     false,
-                     "unit restarted by systemd, not by the guard (NRestarts " +
-                         std::to_string(*ws.nRestarts) + " -> " +
-                         std::to_string(snapshot.nRestarts) + ", unit " +
-                         std::string(toString(snapshot.unit)) + "); " + std::to_string(recent) +
-                         " in " + formatDuration(restart.window)};
-      out.push_back(std::move(crash));
+      out.push_back({.at = now,
+                     .kind = DecisionKind::Crash,
+                     .workspace = snapshot.id,
+                     .level = ws.level,
+                     .reason = "unit restarted by systemd, not by the guard (NRestarts " +
+                               std::to_string(*ws.nRestarts) + " -> " +
+                               std::to_string(snapshot.nRestarts) + ", unit " +
+                               std::string(toString(snapshot.unit)) + "); " +
+                               std::to_string(recent) + " in " + formatDuration(restart.window)});
       if (!ws.crashLoop && recent >= std::max(1u, restart.maxRestarts)) {
         ws.crashLoop = true;
-        out.push_back({now, DecisionKind::CrashLoop, snapshot.id, ws.level, std::nullopt, false,
-                       false,
-                       "crash loop: " + std::to_string(recent) + " restarts by systemd in " +
-                           formatDuration(restart.window) +
-                           "; the guard will not restart it until none happened for " +
-                           formatDuration(restart.window)});
+        out.push_back({.at = now,
+                       .kind = DecisionKind::CrashLoop,
+                       .workspace = snapshot.id,
+                       .level = ws.level,
+                       .reason = "crash loop: " + std::to_string(recent) +
+                                 " restarts by systemd in " + formatDuration(restart.window) +
+                                 "; the guard will not restart it until none happened for " +
+                                 formatDuration(restart.window)});
       }
     }
   }
   ws.nRestarts = snapshot.nRestarts;
   if (ws.crashLoop && ws.crashes.count(now, restart.window) == 0) {
     ws.crashLoop = false;
-    out.push_back({now, DecisionKind::Restored, snapshot.id, ws.level, std::nullopt, false, false,
-                   "crash loop over: no restart by systemd for " + formatDuration(restart.window)});
+    out.push_back(
+        {.at = now,
+         .kind = DecisionKind::Restored,
+         .workspace = snapshot.id,
+         .level = ws.level,
+         .reason = "crash loop over: no restart by systemd for " + formatDuration(restart.window)});
   }
   if (ws.degraded && ws.restarts.allows(now, restart.window, restart.maxRestarts)) {
     ws.degraded = false;
-    out.push_back({now, DecisionKind::Restored, snapshot.id, ws.level, std::nullopt, false, false,
-                   "restart limit window passed: restarts allowed again"});
+    out.push_back({.at = now,
+                   .kind = DecisionKind::Restored,
+                   .workspace = snapshot.id,
+                   .level = ws.level,
+                   .reason = "restart limit window passed: restarts allowed again"});
   }
 }
 
@@ -350,19 +388,17 @@ bool PolicyEngine::cooledDown(const WorkspaceState& ws, ActionKind action, Usec 
 
 Decision PolicyEngine::actionDecision(const std::string& workspace, ActionKind action, Level level,
                                       Usec now) const {
-  Decision decision;
-  decision.at = now;
-  decision.kind = DecisionKind::Action;
-  decision.workspace = workspace;
-  decision.level = level;
-  decision.action = action;
-  decision.dryRun = config_.guard.dryRun;
-  return decision;
+  return {.at = now,
+          .kind = DecisionKind::Action,
+          .workspace = workspace,
+          .level = level,
+          .action = action,
+          .dryRun = config_.guard.dryRun};
 }
 
 bool PolicyEngine::stepLadder(const WorkspaceSnapshot& snapshot, WorkspaceState& ws, Usec now,
                               bool& restartBusy, std::vector<Decision>& out) const {
-  if (snapshot.unit != UnitState::Active || snapshot.inFlight) return false;
+  if (!runningGopls(snapshot, now) || snapshot.inFlight) return false;
   if (ws.level == Level::Ok) return stepGrowth(snapshot, ws, now, out);
 
   const ActionSettings& actions = config_.actions;
@@ -385,16 +421,20 @@ bool PolicyEngine::stepLadder(const WorkspaceSnapshot& snapshot, WorkspaceState&
       if (auto at = ws.restarts.oldestExpiresAt(now, restart.window)) {
         until = " (in " + formatDuration(*at - now) + ")";
       }
-      out.push_back({now, DecisionKind::Degraded, snapshot.id, ws.level, std::nullopt, false, false,
-                     "degraded: " + std::to_string(ws.restarts.count(now, restart.window)) +
-                         " restarts in " + formatDuration(restart.window) +
-                         " reached the limit; no more restarts until the window passes" + until +
-                         " or an operator resets the workspace"});
+      out.push_back(
+          {.at = now,
+           .kind = DecisionKind::Degraded,
+           .workspace = snapshot.id,
+           .level = ws.level,
+           .reason = "degraded: " + std::to_string(ws.restarts.count(now, restart.window)) +
+                     " restarts in " + formatDuration(restart.window) +
+                     " reached the limit; no more restarts until the window passes" + until +
+                     " or an operator resets the workspace"});
       return true;
     }
   }
 
-  auto metrics = workspaceMetrics(settingsFor(snapshot.id), ws);
+  auto metrics = workspaceMetrics(config_.forWorkspace(snapshot.id), ws);
   Decision decision = actionDecision(snapshot.id, action, ws.level, now);
   if (ws.lastAction && ws.escalateSooner) {
     decision.reason = std::string(toString(*ws.lastAction)) + " was ineffective; ";
@@ -431,7 +471,7 @@ bool PolicyEngine::stepLadder(const WorkspaceSnapshot& snapshot, WorkspaceState&
 
 bool PolicyEngine::stepGrowth(const WorkspaceSnapshot& snapshot, WorkspaceState& ws, Usec now,
                               std::vector<Decision>& out) const {
-  const WorkspaceSettings& settings = settingsFor(snapshot.id);
+  const WorkspaceSettings& settings = config_.forWorkspace(snapshot.id);
   if (!settings.growthBytesPerMinute || !cooledDown(ws, ActionKind::Gc, now)) return false;
   auto slope = ws.growth.bytesPerMinute(settings.growthWindow);
   auto limit = static_cast<double>(*settings.growthBytesPerMinute);
@@ -467,8 +507,8 @@ void PolicyEngine::stepRelief(PolicyState& state, Usec now, bool restartBusy,
   size_t candidates = 0;
   const bool byGrowth = config_.system.reliefPick == ReliefPick::FastestGrowing;
   for (auto& [workspace, ws] : state.order) {
-    const WorkspaceSettings& settings = settingsFor(workspace->id);
-    if (workspace->unit != UnitState::Active || workspace->inFlight) continue;
+    const WorkspaceSettings& settings = config_.forWorkspace(workspace->id);
+    if (!runningGopls(*workspace, now) || workspace->inFlight) continue;
     if (!ws->judgedMemory && !workspace->rss) continue;
     if (!cooledDown(*ws, action, now)) continue;
     if (ws->lastActionAt && now - *ws->lastActionAt < actions.settle) continue;
@@ -519,14 +559,13 @@ void PolicyEngine::stepRelief(PolicyState& state, Usec now, bool restartBusy,
 }
 
 Decision PolicyEngine::recordOutcome(PolicyState& state, const ActionOutcome& outcome) const {
-  Decision decision;
-  decision.at = outcome.at;
-  decision.kind = DecisionKind::Outcome;
-  decision.workspace = outcome.workspace;
-  decision.action = outcome.action;
   auto it = state.workspaces.find(outcome.workspace);
   WorkspaceState* ws = it != state.workspaces.end() ? &it->second : nullptr;
-  if (ws) decision.level = ws->level;
+  Decision decision{.at = outcome.at,
+                    .kind = DecisionKind::Outcome,
+                    .workspace = outcome.workspace,
+                    .level = ws ? ws->level : Level::Ok,
+                    .action = outcome.action};
 
   std::string name(toString(outcome.action));
   if (!outcome.success) {
@@ -558,14 +597,11 @@ std::optional<Decision> PolicyEngine::resetDegraded(PolicyState& state, std::str
   if (it == state.workspaces.end() || !it->second.degraded) return std::nullopt;
   it->second.degraded = false;
   it->second.restarts.clear();
-  return Decision{now,
-                  DecisionKind::Restored,
-                  std::string(workspace),
-                  it->second.level,
-                  std::nullopt,
-                  false,
-                  false,
-                  "degraded state reset by an operator"};
+  return Decision{.at = now,
+                  .kind = DecisionKind::Restored,
+                  .workspace = std::string(workspace),
+                  .level = it->second.level,
+                  .reason = "degraded state reset by an operator"};
 }
 
 }  // namespace wslgo

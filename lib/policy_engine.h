@@ -1,6 +1,7 @@
 // PolicyEngine: the pure decision engine — levels, escalation ladder, cooldowns, rate limits.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -9,8 +10,13 @@
 #include "lib/policy_decision.h"
 #include "lib/policy_snapshot.h"
 #include "lib/policy_state.h"
+#include "lib/usec.h"
 
 namespace wslgo {
+
+// How long a gopls that has just started may go without reporting its Go heap before the engine
+// acts on it anyway (see PolicyEngine::inStartupGrace).
+inline constexpr Usec kStartupGrace = std::chrono::seconds(10);
 
 // Deterministic: the same config, snapshots and outcomes give the same decisions. No I/O, no
 // clock, no logging; time is the snapshot's `now`. See docs/policy.md for the rules.
@@ -38,7 +44,11 @@ class PolicyEngine {
   static std::optional<uint64_t> judgedMemory(const WorkspaceSnapshot& workspace,
                                               const WorkspaceSettings& settings);
 
-  const WorkspaceSettings& settingsFor(const std::string& workspace) const;
+  // Whether a gopls that has just started is still given time: its unit is active, its debug
+  // server has not answered yet (no heap figure) and its process was first seen less than
+  // kStartupGrace ago. A GC would only fail until the debug server answers; once the grace has
+  // passed without it, restarts still work. Such a workspace is treated as an activating unit.
+  static bool inStartupGrace(const WorkspaceSnapshot& workspace, Usec now);
 
  private:
   void observeWorkspace(const WorkspaceSnapshot& snapshot, WorkspaceState& ws, Usec now,

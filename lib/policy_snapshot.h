@@ -7,15 +7,16 @@
 #include <string_view>
 #include <vector>
 
-#include "lib/config.h"
 #include "lib/levels.h"
 #include "lib/meminfo.h"
 #include "lib/psi.h"
+#include "lib/usec.h"
 
 namespace wslgo {
 
 // The gopls unit's systemd ActiveState. The engine acts only on an active unit: there is
-// nothing to collect in a unit that is starting, stopping or failed.
+// nothing to collect in a unit that is starting, stopping or failed (nor in one whose gopls is
+// in its start-up grace, see PolicyEngine::inStartupGrace).
 enum class UnitState { Active, Activating, Deactivating, Reloading, Inactive, Failed, Unknown };
 
 std::string_view toString(UnitState state);
@@ -30,6 +31,7 @@ struct WorkspaceSnapshot {
   UnitState unit = UnitState::Active;
   uint64_t nRestarts = 0;              // systemd's NRestarts: automatic restarts of the unit
   std::optional<ActionKind> inFlight;  // an action the daemon started and has not finished
+  std::optional<Usec> processSince;    // when the current gopls process (MainPID) was first seen
 };
 
 struct SystemSnapshot {

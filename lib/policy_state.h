@@ -11,12 +11,12 @@
 #include <utility>
 #include <vector>
 
-#include "lib/config.h"
 #include "lib/growth.h"
 #include "lib/levels.h"
 #include "lib/policy_snapshot.h"
 #include "lib/rate_limiter.h"
 #include "lib/threshold_tracker.h"
+#include "lib/usec.h"
 
 namespace wslgo {
 

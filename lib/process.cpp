@@ -45,30 +45,11 @@ bool parseKibibytes(std::string_view value, uint64_t& bytes) {
   return true;
 }
 
-Error badLine(std::string_view key, std::string_view value, std::string_view expected) {
-  std::string message(key);
-  message += ": expected ";
-  message += expected;
-  message += ", got '";
-  message += value;
-  message += "'";
-  return parseError({}, std::move(message));
-}
-
 std::string pidPath(const SysRoots& roots, pid_t pid, std::string_view file) {
   std::string relative = std::to_string(pid);
   relative += '/';
   relative += file;
   return roots.procPath(relative);
-}
-
-// Parsers know no path; the reader that fed them does.
-template <class T>
-Result<T> atPath(Result<T> result, const std::string& path) {
-  if (result.ok() || !result.error().path.empty()) return result;
-  Error error = result.error();
-  error.path = path;
-  return error;
 }
 
 Result<std::string> readLink(const std::string& path) {
@@ -114,13 +95,13 @@ Result<ProcessStatus> parseProcessStatus(std::string_view text) {
     auto kib = [&](std::optional<uint64_t>& field) {
       uint64_t bytes = 0;
       if (!parseKibibytes(value, bytes)) {
-        failure = badLine(key, value, "a size in kB that fits in 64 bits");
+        failure = fieldError({}, key, value, "expected a size in kB that fits in 64 bits");
       } else {
         field = bytes;
       }
     };
     auto id = [&](auto& field) {
-      if (!parseWhole(value, field)) failure = badLine(key, value, "a number");
+      if (!parseWhole(value, field)) failure = fieldError({}, key, value, "expected a number");
     };
     if (key == "Name") {
       status.name = std::string(value);
@@ -173,7 +154,7 @@ Result<SmapsRollup> parseSmapsRollup(std::string_view text) {
     for (Field& field : fields) {
       if (field.key != key) continue;
       if (!parseKibibytes(value, *field.target)) {
-        failure = badLine(key, value, "a size in kB that fits in 64 bits");
+        failure = fieldError({}, key, value, "expected a size in kB that fits in 64 bits");
       }
       field.seen = true;
     }
@@ -215,7 +196,7 @@ Result<std::vector<pid_t>> parsePidList(std::string_view text) {
     line = line.substr(first, line.find_last_not_of(" \t") + 1 - first);
     pid_t pid = 0;
     if (!parseWhole(line, pid) || pid < 0) {
-      failure = badLine("pid list", line, "one positive pid per line");
+      failure = fieldError({}, "pid list", line, "expected one positive pid per line");
       return;
     }
     // A process outside our pid namespace is listed as 0: it exists, but has no /proc entry
@@ -231,7 +212,9 @@ Result<ProcessStatus> readProcessStatus(const SysRoots& roots, pid_t pid) {
   std::string buffer;
   auto text = readPidFile(path, buffer);
   if (!text) return text.error();
-  return atPath(parseProcessStatus(*text), path);
+  auto status = parseProcessStatus(*text);
+  if (!status) return status.error().withPath(path);
+  return status;
 }
 
 Result<SmapsRollup> readSmapsRollup(const SysRoots& roots, pid_t pid) {
@@ -239,7 +222,9 @@ Result<SmapsRollup> readSmapsRollup(const SysRoots& roots, pid_t pid) {
   std::string buffer;
   auto text = readPidFile(path, buffer);
   if (!text) return text.error();
-  return atPath(parseSmapsRollup(*text), path);
+  auto rollup = parseSmapsRollup(*text);
+  if (!rollup) return rollup.error().withPath(path);
+  return rollup;
 }
 
 Result<std::vector<std::string>> readCmdline(const SysRoots& roots, pid_t pid) {
@@ -302,13 +287,17 @@ Result<std::string_view> ProcessMemoryReader::readKept(KeptFile& file) {
 Result<SmapsRollup> ProcessMemoryReader::read() {
   auto text = readKept(smapsRollup_);
   if (!text) return text.error();
-  return atPath(parseSmapsRollup(*text), smapsRollup_.path());
+  auto rollup = parseSmapsRollup(*text);
+  if (!rollup) return rollup.error().withPath(smapsRollup_.path());
+  return rollup;
 }
 
 Result<ProcessStatus> ProcessMemoryReader::readStatus() {
   auto text = readKept(status_);
   if (!text) return text.error();
-  return atPath(parseProcessStatus(*text), status_.path());
+  auto status = parseProcessStatus(*text);
+  if (!status) return status.error().withPath(status_.path());
+  return status;
 }
 
 }  // namespace wslgo

@@ -71,11 +71,7 @@ Result<PressureLine> parseLine(std::string_view kind, std::string_view fields) {
 bool isAbsent(int code) { return code == ENOENT || code == EOPNOTSUPP; }
 
 Result<std::optional<Pressure>> toOptional(Result<Pressure> parsed, const std::string& path) {
-  if (!parsed) {
-    Error error = parsed.error();
-    error.path = path;
-    return error;
-  }
+  if (!parsed) return parsed.error().withPath(path);
   return std::optional<Pressure>(*parsed);
 }
 

@@ -5,7 +5,7 @@
 #include <optional>
 #include <vector>
 
-#include "lib/config.h"
+#include "lib/usec.h"
 
 namespace wslgo {
 

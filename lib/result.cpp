@@ -1,6 +1,7 @@
 #include "lib/result.h"
 
 #include <cstring>
+#include <utility>
 
 namespace wslgo {
 
@@ -19,12 +20,31 @@ std::string Error::describe() const {
   return out;
 }
 
+Error Error::withPath(std::string path) const {
+  Error error = *this;
+  error.path = std::move(path);
+  return error;
+}
+
 Error errnoError(int code, std::string path, std::string message) {
   return Error{code, std::move(path), std::move(message)};
 }
 
 Error parseError(std::string path, std::string message) {
   return Error{EINVAL, std::move(path), std::move(message)};
+}
+
+Error fieldError(std::string_view where, std::string_view field, std::string_view value,
+                 std::string_view problem) {
+  std::string message(where);
+  if (!message.empty()) message += ' ';
+  message += field;
+  message += ": ";
+  message += problem;
+  message += ", got \"";
+  message += value;
+  message += '"';
+  return parseError({}, std::move(message));
 }
 
 }  // namespace wslgo

@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
@@ -17,10 +18,18 @@ struct Error {
 
   // "PATH: MESSAGE (strerror)" with the parts that are present.
   std::string describe() const;
+
+  // This error about `path`. Parsers know no path; the reader that fed them the text attaches
+  // the file it read: `return parsed.error().withPath(path);`.
+  Error withPath(std::string path) const;
 };
 
 Error errnoError(int code, std::string path, std::string message = {});
 Error parseError(std::string path, std::string message);
+// A parse error (no path yet) about one named field of a text, quoting what was found:
+// `WHERE FIELD: PROBLEM, got "VALUE"`, or `FIELD: PROBLEM, got "VALUE"` when `where` is empty.
+Error fieldError(std::string_view where, std::string_view field, std::string_view value,
+                 std::string_view problem);
 
 template <class T>
 class [[nodiscard]] Result {

@@ -172,7 +172,8 @@ Result<std::string> simulateTrace(const PolicyEngine& engine, std::string_view t
               std::find_if(snapshot.workspaces.begin(), snapshot.workspaces.end(),
                            [&](const WorkspaceSnapshot& w) { return w.id == decision.workspace; });
           if (target == snapshot.workspaces.end()) continue;
-          auto before = PolicyEngine::judgedMemory(*target, engine.settingsFor(decision.workspace));
+          auto before =
+              PolicyEngine::judgedMemory(*target, engine.config().forWorkspace(decision.workspace));
           if (!before) continue;
           double share = 0;
           uint64_t gone = 0;
@@ -194,9 +195,12 @@ Result<std::string> simulateTrace(const PolicyEngine& engine, std::string_view t
           total.bytes += gone;
           total.nRestarts = target->nRestarts;
           applyFreed(*target, gone);
-          ActionOutcome outcome{decision.workspace, *decision.action, *before, *before - gone, true,
-                                snapshot.now};
-          emit(engine.recordOutcome(state, outcome));
+          emit(engine.recordOutcome(state, {.workspace = decision.workspace,
+                                            .action = *decision.action,
+                                            .before = *before,
+                                            .after = *before - gone,
+                                            .success = true,
+                                            .at = snapshot.now}));
         }
         break;
       }

@@ -1,5 +1,7 @@
 #include "lib/sys_roots.h"
 
+#include "lib/file_path.h"
+
 namespace wslgo {
 namespace {
 
@@ -9,22 +11,15 @@ bool isUnder(std::string_view path, std::string_view dir) {
          (path.size() == dir.size() || path[dir.size()] == '/');
 }
 
-std::string join(const std::string& root, std::string_view relative) {
-  std::string out = root;
-  if (!relative.empty() && relative.front() != '/') out += '/';
-  out += relative;
-  return out;
-}
-
 }  // namespace
 
 std::string SysRoots::rebase(std::string_view absolutePath) const {
-  if (isUnder(absolutePath, "/proc")) return join(proc, absolutePath.substr(5));
-  if (isUnder(absolutePath, "/sys")) return join(sys, absolutePath.substr(4));
+  if (isUnder(absolutePath, "/proc")) return joinPath(proc, absolutePath.substr(5));
+  if (isUnder(absolutePath, "/sys")) return joinPath(sys, absolutePath.substr(4));
   return std::string(absolutePath);
 }
 
-std::string SysRoots::procPath(std::string_view relative) const { return join(proc, relative); }
-std::string SysRoots::sysPath(std::string_view relative) const { return join(sys, relative); }
+std::string SysRoots::procPath(std::string_view relative) const { return joinPath(proc, relative); }
+std::string SysRoots::sysPath(std::string_view relative) const { return joinPath(sys, relative); }
 
 }  // namespace wslgo

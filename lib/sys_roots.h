@@ -15,8 +15,8 @@ struct SysRoots {
   // outside /proc and /sys are returned unchanged.
   std::string rebase(std::string_view absolutePath) const;
 
-  std::string procPath(std::string_view relative) const;  // proc + "/" + relative
-  std::string sysPath(std::string_view relative) const;   // sys + "/" + relative
+  std::string procPath(std::string_view relative) const;  // joinPath(proc, relative)
+  std::string sysPath(std::string_view relative) const;   // joinPath(sys, relative)
 };
 
 }  // namespace wslgo

@@ -2,20 +2,6 @@
 
 namespace wslgo {
 
-std::optional<double> thresholdValue(const Thresholds& thresholds, Level level) {
-  switch (level) {
-    case Level::Ok:
-      return std::nullopt;
-    case Level::Warning:
-      return thresholds.warning;
-    case Level::High:
-      return thresholds.high;
-    case Level::Critical:
-      return thresholds.critical;
-  }
-  return std::nullopt;
-}
-
 bool isBeyond(const Thresholds& thresholds, double value, double threshold) {
   return thresholds.higherIsWorse ? value >= threshold : value <= threshold;
 }
@@ -32,7 +18,7 @@ Level ThresholdTracker::update(const Thresholds& thresholds, double value, Usec 
   Level entered = Level::Ok;
   for (Level level : kLevels) {
     auto& since = beyondSince_[static_cast<size_t>(level)];
-    auto threshold = thresholdValue(thresholds, level);
+    auto threshold = thresholds.at(level);
     if (!threshold || !isBeyond(thresholds, value, *threshold)) {
       since.reset();
       continue;
@@ -48,7 +34,7 @@ Level ThresholdTracker::update(const Thresholds& thresholds, double value, Usec 
   // Falling: every level from the current one down is dropped while the value is past its
   // clear line; the first one still held stops the fall.
   while (level_ > Level::Ok) {
-    auto threshold = thresholdValue(thresholds, level_);
+    auto threshold = thresholds.at(level_);
     bool cleared = !threshold;
     if (threshold) {
       double line = clearLine(thresholds, *threshold);

@@ -9,9 +9,6 @@
 
 namespace wslgo {
 
-// The value of `level` in `thresholds`, unset for Ok and for levels not configured.
-std::optional<double> thresholdValue(const Thresholds& thresholds, Level level);
-
 // Rules, per level L with threshold t:
 //  - the metric is "beyond" L while value >= t (value <= t when lower is worse);
 //  - L is entered once the metric has been beyond it without a break for `sustain`;

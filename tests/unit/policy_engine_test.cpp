@@ -7,37 +7,16 @@
 #include <vector>
 
 #include "lib/policy_engine.h"
+#include "tests/support/policy_test_config.h"
 
 using namespace std::chrono_literals;
 using namespace wslgo;
+using wslgo::test::policyTestConfig;
 
 namespace {
 
 constexpr uint64_t kMiB = 1ull << 20;
 constexpr uint64_t kGiB = 1ull << 30;
-
-// Warning 2 GiB, high 3 GiB, critical 4 GiB, 10s sustain, 10% hysteresis; the issue's ladder.
-Config testConfig() {
-  Config config;
-  config.defaults.memory = Thresholds{.warning = 2.0 * kGiB,
-                                      .high = 3.0 * kGiB,
-                                      .critical = 4.0 * kGiB,
-                                      .sustain = 10s,
-                                      .hysteresis = 0.1,
-                                      .higherIsWorse = true};
-  config.defaults.excludeInactiveFile = true;
-  config.actions.ladder = {{ActionKind::Gc, Level::Warning},
-                           {ActionKind::Trim, Level::High},
-                           {ActionKind::Restart, Level::High}};
-  config.actions.settle = 30s;
-  config.actions.gc.cooldown = 60s;
-  config.actions.gc.minFreed = 0.1;
-  config.actions.trim.cooldown = 120s;
-  config.actions.restart.cooldown = 5min;
-  config.actions.restart.maxRestarts = 3;
-  config.actions.restart.window = 30min;
-  return config;
-}
 
 WorkspaceSnapshot workspace(std::string id, uint64_t memory) {
   WorkspaceSnapshot w;
@@ -66,7 +45,7 @@ struct Run {
   PolicyState state;
   std::vector<Decision> all;
 
-  explicit Run(Config config = testConfig()) : engine(std::move(config)) {}
+  explicit Run(Config config = policyTestConfig()) : engine(std::move(config)) {}
 
   std::vector<Decision> step(Usec now, std::vector<WorkspaceSnapshot> workspaces) {
     auto decisions = engine.evaluate(at(now, std::move(workspaces)), state);
@@ -134,8 +113,12 @@ TEST_CASE("a gc that frees less than min_freed escalates to trim without waiting
   Run run;
   run.hold(0s, 12s, 3200 * kMiB);
   REQUIRE(run.actions().size() == 1);
-  auto outcome = run.engine.recordOutcome(
-      run.state, {"/w/a", ActionKind::Gc, 3200 * kMiB, 3150 * kMiB, true, 12s});
+  auto outcome = run.engine.recordOutcome(run.state, {.workspace = "/w/a",
+                                                      .action = ActionKind::Gc,
+                                                      .before = 3200 * kMiB,
+                                                      .after = 3150 * kMiB,
+                                                      .success = true,
+                                                      .at = 12s});
   CHECK(outcome.kind == DecisionKind::Outcome);
   CHECK(outcome.reason ==
         "gc freed 50.0 MiB (3.12 GiB -> 3.08 GiB, 1.6%): ineffective, less than 10.0%; "
@@ -149,8 +132,12 @@ TEST_CASE("a gc that frees less than min_freed escalates to trim without waiting
 TEST_CASE("an effective gc lets the settle time run") {
   Run run;
   run.hold(0s, 12s, 3200 * kMiB);
-  (void)run.engine.recordOutcome(run.state,
-                                 {"/w/a", ActionKind::Gc, 3200 * kMiB, 2000 * kMiB, true, 12s});
+  (void)run.engine.recordOutcome(run.state, {.workspace = "/w/a",
+                                             .action = ActionKind::Gc,
+                                             .before = 3200 * kMiB,
+                                             .after = 2000 * kMiB,
+                                             .success = true,
+                                             .at = 12s});
   run.hold(12s, 38s, 3200 * kMiB);
   CHECK(run.actions().size() == 1);
 }
@@ -173,7 +160,7 @@ TEST_CASE("the level clears only through hysteresis and clearing restarts the la
 }
 
 TEST_CASE("no second restart of a workspace within its cooldown") {
-  Config config = testConfig();
+  Config config = policyTestConfig();
   config.actions.ladder = {{ActionKind::Restart, Level::Warning}};
   Run run(config);
   run.hold(0s, 20min, 2200 * kMiB);
@@ -184,7 +171,7 @@ TEST_CASE("no second restart of a workspace within its cooldown") {
 }
 
 TEST_CASE("after max_restarts in the window the workspace is degraded, said once") {
-  Config config = testConfig();
+  Config config = policyTestConfig();
   config.actions.ladder = {{ActionKind::Restart, Level::Warning}};
   Run run(config);
   run.hold(0s, 30min, 2200 * kMiB);
@@ -269,7 +256,7 @@ TEST_CASE("NRestarts rising without our restart is reported, and a crash loop st
 }
 
 TEST_CASE("a restart by the guard is not counted as a crash") {
-  Config config = testConfig();
+  Config config = policyTestConfig();
   config.actions.ladder = {{ActionKind::Restart, Level::Warning}};
   Run run(config);
   run.hold(0s, 12s, 2200 * kMiB);
@@ -290,7 +277,7 @@ TEST_CASE("inactive file cache is not judged when exclude_inactive_file is set")
   for (Usec t = 0s; t < 60s; t += 2s) excluding.step(t, {withCache(t)});
   CHECK(excluding.all.empty());
 
-  Config config = testConfig();
+  Config config = policyTestConfig();
   config.defaults.excludeInactiveFile = false;
   Run including(config);
   for (Usec t = 0s; t < 60s; t += 2s) including.step(t, {withCache(t)});
@@ -298,7 +285,7 @@ TEST_CASE("inactive file cache is not judged when exclude_inactive_file is set")
 }
 
 TEST_CASE("fast growth asks for an early gc before any threshold") {
-  Config config = testConfig();
+  Config config = policyTestConfig();
   config.defaults.growthBytesPerMinute = 100 * kMiB;
   config.defaults.growthWindow = 2min;
   Run run(config);
@@ -318,7 +305,7 @@ TEST_CASE("fast growth asks for an early gc before any threshold") {
 namespace {
 
 Config reliefConfig() {
-  Config config = testConfig();
+  Config config = policyTestConfig();
   config.system.memAvailable = Thresholds{.warning = 1.0 * kGiB,
                                           .high = 0.5 * kGiB,
                                           .critical = std::nullopt,
@@ -398,7 +385,7 @@ TEST_CASE("system relief can pick the fastest growing workspace") {
 }
 
 TEST_CASE("dry run reports every action as would-run with the same timeline") {
-  Config config = testConfig();
+  Config config = policyTestConfig();
   Run real(config);
   config.guard.dryRun = true;
   Run dry(config);
@@ -430,4 +417,122 @@ TEST_CASE("decisions do not depend on the order workspaces are listed in") {
     CHECK(forward.all[i].workspace == backward.all[i].workspace);
     CHECK(forward.all[i].reason == backward.all[i].reason);
   }
+}
+
+TEST_CASE("a level decision names the metric that crossed, its value and the level's threshold") {
+  Config config = policyTestConfig();
+  config.defaults.rss =
+      Thresholds{.warning = 1.0 * kGiB, .high = 1.5 * kGiB, .critical = 2.0 * kGiB, .sustain = 10s};
+  Run run(config);
+  auto sample = [](uint64_t memory, uint64_t rss) {
+    WorkspaceSnapshot w = workspace("/w/a", memory);
+    w.rss = rss;
+    return w;
+  };
+  for (Usec t = 0s; t <= 10s; t += 2s) run.step(t, {sample(500 * kMiB, 1200 * kMiB)});
+  auto levels = ofKind(run.all, DecisionKind::Level);
+  REQUIRE(levels.size() == 1);
+  CHECK(levels[0].level == Level::Warning);
+  REQUIRE(levels[0].crossed.has_value());
+  CHECK(levels[0].crossed->metric == Metric::Rss);
+  CHECK(toString(levels[0].crossed->metric) == "rss");
+  CHECK(levels[0].crossed->value == 1200 * kMiB);
+  CHECK(levels[0].crossed->threshold == 1 * kGiB);
+
+  SECTION("memory is named first when it is at the level too") {
+    for (Usec t = 12s; t <= 22s; t += 2s) run.step(t, {sample(3200 * kMiB, 1600 * kMiB)});
+    levels = ofKind(run.all, DecisionKind::Level);
+    REQUIRE(levels.size() == 2);
+    CHECK(levels[1].level == Level::High);
+    REQUIRE(levels[1].crossed.has_value());
+    CHECK(levels[1].crossed->metric == Metric::Memory);
+    CHECK(levels[1].crossed->value == 3200 * kMiB);
+    CHECK(levels[1].crossed->threshold == 3 * kGiB);
+  }
+  SECTION("a return to ok names no metric") {
+    auto cleared = run.step(12s, {sample(500 * kMiB, 500 * kMiB)});
+    REQUIRE(cleared.size() == 1);
+    CHECK(cleared[0].level == Level::Ok);
+    CHECK_FALSE(cleared[0].crossed.has_value());
+  }
+}
+
+namespace {
+
+// Over critical at once (no sustain), from a gopls first seen at `since`.
+WorkspaceSnapshot starting(std::string id, Usec since, std::optional<uint64_t> heap = {}) {
+  WorkspaceSnapshot w = workspace(std::move(id), 4500 * kMiB);
+  w.processSince = since;
+  w.heapInUse = heap;
+  return w;
+}
+
+Config withoutSustain() {
+  Config config = policyTestConfig();
+  config.defaults.memory.sustain = 0s;
+  return config;
+}
+
+}  // namespace
+
+TEST_CASE("a gopls in its start-up grace without a heap figure is not acted on until it passes") {
+  Run run(withoutSustain());
+  auto first = run.step(100s, {starting("/w/a", 97s)});
+  REQUIRE(ofKind(first, DecisionKind::Level).size() == 1);  // its level is still tracked
+  CHECK(ofKind(first, DecisionKind::Action).empty());
+  CHECK(PolicyEngine::inStartupGrace(starting("/w/a", 97s), 100s));
+
+  auto later = run.step(108s, {starting("/w/a", 97s)});  // 11 s after it was first seen
+  CHECK_FALSE(PolicyEngine::inStartupGrace(starting("/w/a", 97s), 108s));
+  auto actions = ofKind(later, DecisionKind::Action);
+  REQUIRE(actions.size() == 1);
+  CHECK(actions[0].action == ActionKind::Restart);
+}
+
+TEST_CASE("a gopls whose debug server answered is acted on at once, grace or not") {
+  Run run(withoutSustain());
+  auto decisions = run.step(100s, {starting("/w/a", 97s, 1 * kGiB)});
+  CHECK_FALSE(PolicyEngine::inStartupGrace(starting("/w/a", 97s, 1 * kGiB), 100s));
+  auto actions = ofKind(decisions, DecisionKind::Action);
+  REQUIRE(actions.size() == 1);
+  CHECK(actions[0].action == ActionKind::Restart);
+}
+
+TEST_CASE("only an active unit can be in its start-up grace") {
+  WorkspaceSnapshot w = starting("/w/a", 97s);
+  CHECK(PolicyEngine::inStartupGrace(w, 100s));
+  w.unit = UnitState::Failed;
+  CHECK_FALSE(PolicyEngine::inStartupGrace(w, 100s));
+  w.unit = UnitState::Active;
+  w.processSince.reset();  // a snapshot that does not say when gopls started: no grace
+  CHECK_FALSE(PolicyEngine::inStartupGrace(w, 100s));
+}
+
+TEST_CASE("a gopls in its start-up grace holds back restarts elsewhere, like an activating unit") {
+  Run run(withoutSustain());
+  WorkspaceSnapshot settled = workspace("/w/a", 4500 * kMiB);
+  auto decisions = run.step(100s, {settled, starting("/w/b", 97s)});
+  CHECK(ofKind(decisions, DecisionKind::Action).empty());
+  decisions = run.step(108s, {settled, starting("/w/b", 97s)});
+  auto actions = ofKind(decisions, DecisionKind::Action);
+  REQUIRE(actions.size() == 1);  // one restart at a time: /w/a first, by id
+  CHECK(actions[0].workspace == "/w/a");
+}
+
+TEST_CASE("NRestarts rising during the start-up grace still counts as a crash") {
+  Run run;
+  WorkspaceSnapshot w = workspace("/w/a", 500 * kMiB);
+  w.processSince = 90s;
+  w.heapInUse = 300 * kMiB;
+  run.step(100s, {w});
+  // systemd restarted it: a new MainPID, not answering yet.
+  w.processSince = 101s;
+  w.heapInUse.reset();
+  w.nRestarts = 1;
+  auto decisions = run.step(102s, {w});
+  REQUIRE(PolicyEngine::inStartupGrace(w, 102s));
+  auto crashes = ofKind(decisions, DecisionKind::Crash);
+  REQUIRE(crashes.size() == 1);
+  CHECK(crashes[0].reason ==
+        "unit restarted by systemd, not by the guard (NRestarts 0 -> 1, unit active); 1 in 30m");
 }

@@ -11,6 +11,7 @@
 
 #include "lib/policy_engine.h"
 #include "lib/threshold_tracker.h"
+#include "tests/support/policy_test_config.h"
 
 using namespace std::chrono_literals;
 using namespace wslgo;
@@ -21,30 +22,10 @@ constexpr uint64_t kMiB = 1ull << 20;
 constexpr uint64_t kGiB = 1ull << 30;
 constexpr int kSteps = 5000;
 
+// The shared test configuration with early GCs on: the random walk also exercises growth.
 Config propertyConfig() {
-  Config config;
-  config.defaults.memory = Thresholds{.warning = 2.0 * kGiB,
-                                      .high = 3.0 * kGiB,
-                                      .critical = 4.0 * kGiB,
-                                      .sustain = 10s,
-                                      .hysteresis = 0.1,
-                                      .higherIsWorse = true};
+  Config config = test::policyTestConfig();
   config.defaults.growthBytesPerMinute = 400 * kMiB;
-  config.system.memAvailable = Thresholds{.warning = 1.5 * kGiB,
-                                          .high = 1.0 * kGiB,
-                                          .critical = 0.5 * kGiB,
-                                          .sustain = 6s,
-                                          .hysteresis = 0.2,
-                                          .higherIsWorse = false};
-  config.actions.ladder = {{ActionKind::Gc, Level::Warning},
-                           {ActionKind::Trim, Level::High},
-                           {ActionKind::Restart, Level::High}};
-  config.actions.settle = 20s;
-  config.actions.gc.cooldown = 40s;
-  config.actions.trim.cooldown = 90s;
-  config.actions.restart.cooldown = 3min;
-  config.actions.restart.maxRestarts = 3;
-  config.actions.restart.window = 30min;
   return config;
 }
 
@@ -118,8 +99,12 @@ Replay replay(const Config& config, const std::vector<Snapshot>& trace, bool out
         if (d.kind != DecisionKind::Action || d.dryRun) continue;
         uint64_t before = 3 * kGiB;
         auto after = static_cast<uint64_t>(static_cast<double>(before) * (1 - share(rng)));
-        (void)engine.recordOutcome(state,
-                                   {d.workspace, *d.action, before, after, true, snapshot.now});
+        (void)engine.recordOutcome(state, {.workspace = d.workspace,
+                                           .action = *d.action,
+                                           .before = before,
+                                           .after = after,
+                                           .success = true,
+                                           .at = snapshot.now});
       }
     }
     result.perStep.push_back(std::move(decisions));
@@ -168,10 +153,10 @@ TEST_CASE("randomized traces keep every invariant of the engine") {
         double value = static_cast<double>(*seen->memoryCurrent);
         if (d.level < from) {
           // Down only through hysteresis: below the clear line of the level left.
-          CHECK(value < clearLine(memory, *thresholdValue(memory, from)));
+          CHECK(value < clearLine(memory, *memory.at(from)));
         } else {
           // Up only after the sustain time beyond the new level's line.
-          double line = *thresholdValue(memory, d.level);
+          double line = *memory.at(d.level);
           for (const auto& [at, past] : history[d.workspace]) {
             if (at >= snapshot.now - memory.sustain) CHECK(past >= line);
           }

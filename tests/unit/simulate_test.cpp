@@ -162,14 +162,13 @@ TEST_CASE("a malformed trace line is an error naming the line and the JSON point
 }
 
 TEST_CASE("the timeline renders time since the start, workspace, level, what and reason") {
-  Decision decision;
-  decision.at = Usec(3723'500'000);
-  decision.kind = DecisionKind::Action;
-  decision.workspace = "/home/dev/app";
-  decision.level = Level::High;
-  decision.action = ActionKind::Trim;
-  decision.dryRun = true;
-  decision.reason = "why";
+  Decision decision{.at = Usec(3723'500'000),
+                    .kind = DecisionKind::Action,
+                    .workspace = "/home/dev/app",
+                    .level = Level::High,
+                    .action = ActionKind::Trim,
+                    .dryRun = true,
+                    .reason = "why"};
   CHECK(renderDecision(decision, Usec(0)) ==
         "01:02:03.500  /home/dev/app           high      would trim     why");
   decision.workspace.clear();

@@ -73,7 +73,12 @@ TEST_CASE("a snapshot written as a line reads back unchanged") {
 }
 
 TEST_CASE("outcome and model lines read back from what was written") {
-  ActionOutcome outcome{"/w", ActionKind::Trim, 3000, 2000, false, Usec(5'000'000)};
+  ActionOutcome outcome{.workspace = "/w",
+                        .action = ActionKind::Trim,
+                        .before = 3000,
+                        .after = 2000,
+                        .success = false,
+                        .at = Usec(5'000'000)};
   auto line = parseTraceLine(serializeOutcome(outcome));
   REQUIRE(line.ok());
   REQUIRE(line->kind == TraceLine::Kind::Outcome);
