@@ -53,7 +53,7 @@ Result<EventSource> ownSource(int added, sd_event_source* source, State* state,
 
 }  // namespace
 
-struct Timer::State {
+struct TimerState {
   const EventLoop* loop = nullptr;
   std::function<void(Usec)> callback;
   uint64_t intervalUsec = 0;
@@ -74,11 +74,11 @@ struct SignalState {
   std::function<void(int)> callback;
 };
 
-uint64_t loopNow(sd_event* event) {
+uint64_t loopNow(sd_event* event, clockid_t clock = CLOCK_MONOTONIC) {
   uint64_t now = 0;
-  if (sd_event_now(event, CLOCK_MONOTONIC, &now) < 0) {
+  if (sd_event_now(event, clock, &now) < 0) {
     timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    ::clock_gettime(clock, &ts);
     now = static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
   }
   return now;
@@ -92,7 +92,7 @@ uint64_t nextFiring(uint64_t base, uint64_t interval, uint64_t now) {
 }
 
 int onTimer(sd_event_source* source, uint64_t scheduled, void* userdata) {
-  auto* state = static_cast<Timer::State*>(userdata);
+  auto* state = static_cast<TimerState*>(userdata);
   sd_event* event = sd_event_source_get_event(source);
   const uint64_t now = loopNow(event);
   if (state->repeating) {
@@ -120,6 +120,28 @@ int onSignalInfo(sd_event_source* /*source*/, const struct signalfd_siginfo* inf
   return 0;
 }
 
+// A timer on sd-event: the source, and the state its callback reads (owned by the source).
+class SdEventTimer final : public TimerControl {
+ public:
+  SdEventTimer(EventSource source, TimerState* state) : source_(std::move(source)), state_(state) {}
+
+  void setInterval(Usec interval) override {
+    const uint64_t usec = toUsec(interval);
+    if (usec == state_->intervalUsec) return;
+    state_->intervalUsec = usec;
+    if (!state_->repeating) return;
+    sd_event_source_set_time(
+        source_.raw(),
+        nextFiring(state_->baseUsec, usec, loopNow(sd_event_source_get_event(source_.raw()))));
+  }
+  Usec interval() const override { return Usec(static_cast<Usec::rep>(state_->intervalUsec)); }
+  bool pending() const override { return !state_->fired; }
+
+ private:
+  EventSource source_;
+  TimerState* state_;  // freed with the source
+};
+
 }  // namespace
 
 EventSource::EventSource(EventSource&& other) noexcept
@@ -140,23 +162,6 @@ void EventSource::reset() {
   // must not fire again after its owner let go.
   if (source_ != nullptr) sd_event_source_disable_unref(std::exchange(source_, nullptr));
 }
-
-void Timer::setInterval(Usec interval) {
-  if (state_ == nullptr || !source_) return;
-  const uint64_t usec = toUsec(interval);
-  if (usec == state_->intervalUsec) return;
-  state_->intervalUsec = usec;
-  if (!state_->repeating) return;
-  sd_event_source_set_time(
-      source_.raw(),
-      nextFiring(state_->baseUsec, usec, loopNow(sd_event_source_get_event(source_.raw()))));
-}
-
-Usec Timer::interval() const {
-  return state_ != nullptr ? Usec(static_cast<Usec::rep>(state_->intervalUsec)) : Usec(0);
-}
-
-bool Timer::pending() const { return state_ != nullptr && !state_->fired; }
 
 Result<void> IoWatch::setEvents(uint32_t events) {
   if (!source_) return errnoError(EINVAL, "sd-event", "setEvents on an empty I/O watch");
@@ -183,11 +188,13 @@ EventLoop::~EventLoop() { sd_event_unref(event_); }
 
 Usec EventLoop::now() const { return Usec(static_cast<Usec::rep>(loopNow(event_))); }
 
+uint64_t EventLoop::wallNowUsec() const { return loopNow(event_, CLOCK_REALTIME); }
+
 namespace {
 
 Result<Timer> addTimer(EventLoop& loop, Usec delay, std::function<void(Usec)> callback,
                        bool repeating) {
-  auto* state = new Timer::State{&loop, std::move(callback), toUsec(delay), 0, repeating, false};
+  auto* state = new TimerState{&loop, std::move(callback), toUsec(delay), 0, repeating, false};
   state->baseUsec = loopNow(loop.raw());
   sd_event_source* source = nullptr;
   int r = sd_event_add_time(loop.raw(), &source, CLOCK_MONOTONIC,
@@ -196,7 +203,7 @@ Result<Timer> addTimer(EventLoop& loop, Usec delay, std::function<void(Usec)> ca
   auto owned = ownSource(r, source, state, "add a timer");
   if (!owned) return owned.error();
   if (repeating) sd_event_source_set_enabled(source, SD_EVENT_ON);
-  return Timer(std::move(*owned), state);
+  return Timer(std::make_unique<SdEventTimer>(std::move(*owned), state));
 }
 
 }  // namespace

@@ -9,8 +9,9 @@
 #include <string_view>
 #include <utility>
 
-#include "lib/config.h"
+#include "daemon/scheduler.h"
 #include "lib/result.h"
+#include "lib/usec.h"
 
 struct sd_event;
 struct sd_event_source;
@@ -35,32 +36,6 @@ class EventSource {
 
  private:
   sd_event_source* source_ = nullptr;
-};
-
-// A one-shot or repeating CLOCK_MONOTONIC timer.
-class [[nodiscard]] Timer {
- public:
-  struct State;
-
-  Timer() = default;
-  Timer(EventSource source, State* state) : source_(std::move(source)), state_(state) {}
-
-  // Repeating timers: the next firing moves to (last firing + interval), or now if that is
-  // past, so switching to a fast interval near a threshold takes effect at once, and setting
-  // the same interval again changes nothing.
-  void setInterval(Usec interval);
-  Usec interval() const;
-  // False once a one-shot timer has fired.
-  bool pending() const;
-  void reset() {
-    source_.reset();
-    state_ = nullptr;
-  }
-  explicit operator bool() const { return static_cast<bool>(source_); }
-
- private:
-  EventSource source_;
-  State* state_ = nullptr;  // owned by the source, freed when it is
 };
 
 // Watches one fd for EPOLLIN/EPOLLOUT/...; the callback gets the revents.
@@ -93,7 +68,7 @@ class [[nodiscard]] SignalWatch {
   EventSource source_;
 };
 
-class EventLoop {
+class EventLoop final : public Scheduler {
  public:
   // Reports a callback that threw. The loop itself does not log; the daemon hooks its logger.
   using ErrorHook = std::function<void(std::string_view what)>;
@@ -101,14 +76,12 @@ class EventLoop {
   static Result<std::unique_ptr<EventLoop>> create();
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
-  ~EventLoop();
+  ~EventLoop() override;
 
-  // The loop's CLOCK_MONOTONIC time of the current iteration: the `now` handed to the policy
-  // engine, so every decision in one iteration sees the same instant.
-  Usec now() const;
-
-  Result<Timer> addRepeatingTimer(Usec interval, std::function<void(Usec now)> callback);
-  Result<Timer> addOneShotTimer(Usec delay, std::function<void(Usec now)> callback);
+  Usec now() const override;
+  uint64_t wallNowUsec() const override;
+  Result<Timer> addRepeatingTimer(Usec interval, std::function<void(Usec now)> callback) override;
+  Result<Timer> addOneShotTimer(Usec delay, std::function<void(Usec now)> callback) override;
   Result<IoWatch> addIo(int fd, uint32_t events, std::function<void(uint32_t revents)> callback);
 
   // Blocks `signo` in the calling thread (so call this before starting any thread that should

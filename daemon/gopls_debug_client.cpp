@@ -110,12 +110,7 @@ void GoplsDebugClient::readHeapStats(Usec timeout, std::function<void(Result<Hea
       return;
     }
     Result<HeapStats> stats = parsePprofHeapDebug1(response->body);
-    if (!stats.ok()) {
-      Error error = stats.error();
-      error.path = target;
-      done(std::move(error));
-      return;
-    }
+    if (!stats.ok()) return done(stats.error().withPath(target));
     done(std::move(stats));
   });
 }

@@ -1,4 +1,5 @@
-// GoplsDebugClient: GC, heap figures and heap profiles from one gopls' debug HTTP server.
+// GoplsDebugClient: GoplsDebug over HTTP — GC, heap figures and heap profiles from gopls' debug
+// server.
 #pragma once
 
 #include <cstdint>
@@ -8,24 +9,12 @@
 #include <string>
 #include <string_view>
 
+#include "daemon/gopls_debug.h"
 #include "daemon/http_client.h"
-#include "lib/config.h"
 #include "lib/heap_stats.h"
 #include "lib/result.h"
 
 namespace wslgo {
-
-// Routes every gopls has: net/http/pprof forces a GC before it answers a ?gc=1 request, and
-// the heap profile's debug=1 text ends in runtime.MemStats.
-inline constexpr const char* kPprofGcRoute = "/debug/pprof/heap?gc=1";
-inline constexpr const char* kHeapStatsRoute = "/debug/pprof/heap?debug=1";
-// Newer gopls (2023 on) add /gc: three GCs, then a redirect to /memory.
-inline constexpr const char* kGoplsGcRoute = "/gc";
-
-struct GoplsDebugFeatures {
-  std::string gcRoute;         // kGoplsGcRoute when the server has it, else kPprofGcRoute
-  std::string heapStatsRoute;  // kHeapStatsRoute
-};
 
 // True when gopls' /memory page offers the "Run garbage collector" form that posts to /gc.
 // Asking /gc itself cannot tell: older gopls answer every unknown path with their main page
@@ -35,26 +24,24 @@ bool memoryPageOffersGc(std::string_view html);
 // One gopls debug server ("127.0.0.1:PORT"). Callbacks run on the HttpClient's loop. Destroying
 // this client while requests are in flight is safe: their callbacks are dropped (the HttpClient
 // still finishes the requests, and a profile being saved is removed, not kept half-written).
-class GoplsDebugClient {
+class GoplsDebugClient final : public GoplsDebug {
  public:
   GoplsDebugClient(HttpClient& http, std::string debugAddress);
   GoplsDebugClient(const GoplsDebugClient&) = delete;
   GoplsDebugClient& operator=(const GoplsDebugClient&) = delete;
 
-  const std::string& debugAddress() const { return address_; }
-  // What detect() found; until then collectGarbage() uses kPprofGcRoute, which every gopls has.
-  const std::optional<GoplsDebugFeatures>& features() const { return features_; }
+  const std::string& debugAddress() const override { return address_; }
+  const std::optional<GoplsDebugFeatures>& features() const override { return features_; }
 
   // Reads /memory to choose the GC route and checks that the heap figures parse.
-  void detect(std::function<void(Result<GoplsDebugFeatures>)> done,
-              Usec timeout = std::chrono::seconds(5));
-  void collectGarbage(Usec timeout, std::function<void(Result<void>)> done);
-  void readHeapStats(Usec timeout, std::function<void(Result<HeapStats>)> done);
+  void detect(std::function<void(Result<GoplsDebugFeatures>)> done, Usec timeout) override;
+  void collectGarbage(Usec timeout, std::function<void(Result<void>)> done) override;
+  void readHeapStats(Usec timeout, std::function<void(Result<HeapStats>)> done) override;
   // GET /debug/pprof/heap (gzip-compressed pprof protobuf) into `path`: written to a temporary
   // file beside it and renamed into place only once complete and starting with the gzip magic
   // 1f 8b, so `path` is never partial. Reports the profile's size in bytes.
   void saveHeapProfile(const std::string& path, Usec timeout,
-                       std::function<void(Result<uint64_t>)> done);
+                       std::function<void(Result<uint64_t>)> done) override;
 
  private:
   std::string url(std::string_view route) const;

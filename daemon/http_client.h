@@ -13,8 +13,8 @@
 #include <string>
 #include <unordered_map>
 
-#include "lib/config.h"
 #include "lib/result.h"
+#include "lib/usec.h"
 
 namespace wslgo {
 

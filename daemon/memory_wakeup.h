@@ -9,8 +9,8 @@
 
 #include "daemon/event_loop.h"
 #include "daemon/unique_fd.h"
-#include "lib/config.h"
 #include "lib/result.h"
+#include "lib/usec.h"
 
 namespace wslgo {
 

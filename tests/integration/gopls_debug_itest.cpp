@@ -125,7 +125,8 @@ TEST_CASE("detect finds the pprof GC route and the heap figures on Debian's gopl
   CHECK_FALSE(client.features().has_value());
 
   std::optional<Result<GoplsDebugFeatures>> detected;
-  client.detect([&](Result<GoplsDebugFeatures> features) { detected = std::move(features); });
+  client.detect([&](Result<GoplsDebugFeatures> features) { detected = std::move(features); },
+                std::chrono::seconds(5));
   auto features = loop.await(detected);
   INFO((features.ok() ? std::string() : features.error().describe()));
   REQUIRE(features.ok());

@@ -1,0 +1,51 @@
+// GoplsDebug: what the guard asks of one gopls' debug server — the seam the action runner and
+// the manager reach gopls through (GoplsDebugClient over HTTP; an in-process fake in the tests).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "lib/heap_stats.h"
+#include "lib/result.h"
+#include "lib/usec.h"
+
+namespace wslgo {
+
+// Routes every gopls has: net/http/pprof forces a GC before it answers a ?gc=1 request, and
+// the heap profile's debug=1 text ends in runtime.MemStats.
+inline constexpr const char* kPprofGcRoute = "/debug/pprof/heap?gc=1";
+inline constexpr const char* kHeapStatsRoute = "/debug/pprof/heap?debug=1";
+// Newer gopls (2023 on) add /gc: three GCs, then a redirect to /memory.
+inline constexpr const char* kGoplsGcRoute = "/gc";
+
+struct GoplsDebugFeatures {
+  std::string gcRoute;         // kGoplsGcRoute when the server has it, else kPprofGcRoute
+  std::string heapStatsRoute;  // kHeapStatsRoute
+};
+
+// Callbacks run on the guard's loop, never from inside the call that started them. Destroying
+// the object while requests are in flight drops their callbacks.
+class GoplsDebug {
+ public:
+  virtual ~GoplsDebug() = default;
+
+  // "127.0.0.1:PORT".
+  virtual const std::string& debugAddress() const = 0;
+  // What detect() found; until then collectGarbage() uses kPprofGcRoute, which every gopls has.
+  virtual const std::optional<GoplsDebugFeatures>& features() const = 0;
+
+  virtual void detect(std::function<void(Result<GoplsDebugFeatures>)> done, Usec timeout) = 0;
+  virtual void collectGarbage(Usec timeout, std::function<void(Result<void>)> done) = 0;
+  virtual void readHeapStats(Usec timeout, std::function<void(Result<HeapStats>)> done) = 0;
+  // The gzip-compressed pprof heap profile into `path`, never left partial; reports its size.
+  virtual void saveHeapProfile(const std::string& path, Usec timeout,
+                               std::function<void(Result<uint64_t>)> done) = 0;
+};
+
+// Makes the debug client for a workspace's gopls at "127.0.0.1:PORT".
+using GoplsDebugFactory = std::function<std::unique_ptr<GoplsDebug>(const std::string& address)>;
+
+}  // namespace wslgo
