@@ -17,9 +17,11 @@
 #include "bench/daemon_bench.h"
 #include "daemon/bus_attachment.h"
 #include "daemon/event_loop.h"
+#include "daemon/gopls_debug_client.h"
 #include "daemon/http_client.h"
 #include "daemon/manager.h"
 #include "daemon/systemd_client_dbus.h"
+#include "daemon/wakeups.h"
 #include "tests/integration/support/fake_systemd.h"
 #include "tests/integration/support/guard_daemon.h"
 #include "tests/integration/support/private_bus.h"
@@ -74,6 +76,7 @@ struct TickRig {
   std::unique_ptr<sdbus::IConnection> connection;
   std::unique_ptr<BusAttachment> attachment;
   std::unique_ptr<SystemdClientDbus> systemd;
+  std::unique_ptr<KernelWakeups> wakeups;
   std::unique_ptr<Manager> manager;
   std::vector<std::string> roots;
 
@@ -105,14 +108,27 @@ Result<std::unique_ptr<TickRig>> setUp(size_t workspaces) {
   if (!systemd) return systemd.error();
   rig->systemd = std::move(*systemd);
 
-  ManagerPaths paths;
-  paths.defaultConfig = std::string(WSLGO_SOURCE_DIR) + "/config/default.json";
-  paths.configLayers = {ConfigLayer{paths.defaultConfig, true}};
-  paths.stateDir = rig->home.stateDir() + "/wslgo-guard";
-  paths.runtimeDir = rig->home.runtimeDir();
-  paths.home = rig->home.home();
-  auto manager =
-      Manager::create(*rig->loop, *rig->systemd, *rig->http, SysRoots{}, std::move(paths));
+  rig->wakeups = std::make_unique<KernelWakeups>(*rig->loop);
+
+  ManagerPaths paths{
+      .configLayers = {ConfigLayer{std::string(WSLGO_SOURCE_DIR) + "/config/default.json", true}},
+      .stateDir = rig->home.stateDir() + "/wslgo-guard",
+      .runtimeDir = rig->home.runtimeDir(),
+      .home = rig->home.home(),
+      .cacheHome = {},
+      .goModCache = {},
+      .goPath = {},
+  };
+  HttpClient& httpClient = *rig->http;
+  auto manager = Manager::create(
+      ManagerServices{.scheduler = *rig->loop,
+                      .systemd = *rig->systemd,
+                      .wakeups = *rig->wakeups,
+                      .debugClientFor =
+                          [&httpClient](const std::string& address) -> std::unique_ptr<GoplsDebug> {
+                        return std::make_unique<GoplsDebugClient>(httpClient, address);
+                      }},
+      SysRoots{}, std::move(paths));
   if (!manager) return manager.error();
   rig->manager = std::move(*manager);
   if (auto started = rig->manager->start(); !started) return started.error();

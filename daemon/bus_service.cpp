@@ -49,19 +49,19 @@ void BusService::configReloaded(bool ok, const std::string& message) {
   managerObject_->emitConfigReloaded(ok, message);
 }
 
-void BusService::thresholdCrossed(const std::string& root, const std::string& level,
-                                  const std::string& metric, uint64_t value, uint64_t threshold) {
+void BusService::thresholdCrossed(const std::string& root, Level level, const Crossing& crossing) {
   auto it = workspaceObjects_.find(root);
   if (it == workspaceObjects_.end()) return;
-  it->second->emitThresholdCrossed(level, metric, value, threshold);
+  it->second->emitThresholdCrossed(std::string(toString(level)),
+                                   std::string(toString(crossing.metric)), crossing.value,
+                                   crossing.threshold);
 }
 
-void BusService::actionTaken(const std::string& root, const std::string& action,
-                             const std::string& result, uint64_t before, uint64_t after,
-                             const std::string& reason) {
-  auto it = workspaceObjects_.find(root);
+void BusService::actionTaken(const ActionTaken& action) {
+  auto it = workspaceObjects_.find(action.root);
   if (it == workspaceObjects_.end()) return;
-  it->second->emitActionTaken(action, result, before, after, reason);
+  it->second->emitActionTaken(std::string(toString(action.action)), action.result, action.before,
+                              action.after, action.reason);
 }
 
 void BusService::managerPropertiesChanged(const std::vector<std::string>& names) {

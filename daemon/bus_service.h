@@ -31,10 +31,8 @@ class BusService final : public ManagerObserver {
   void workspaceAdded(const std::string& root) override;
   void workspaceRemoved(const std::string& root) override;
   void configReloaded(bool ok, const std::string& message) override;
-  void thresholdCrossed(const std::string& root, const std::string& level,
-                        const std::string& metric, uint64_t value, uint64_t threshold) override;
-  void actionTaken(const std::string& root, const std::string& action, const std::string& result,
-                   uint64_t before, uint64_t after, const std::string& reason) override;
+  void thresholdCrossed(const std::string& root, Level level, const Crossing& crossing) override;
+  void actionTaken(const ActionTaken& action) override;
   void managerPropertiesChanged(const std::vector<std::string>& names) override;
   void workspacePropertiesChanged(const std::string& root,
                                   const std::vector<std::string>& names) override;

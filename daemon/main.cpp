@@ -13,12 +13,14 @@
 #include "daemon/bus_attachment.h"
 #include "daemon/bus_service.h"
 #include "daemon/event_loop.h"
+#include "daemon/gopls_debug_client.h"
 #include "daemon/guard1_xml.h"
 #include "daemon/http_client.h"
 #include "daemon/logging.h"
 #include "daemon/manager.h"
 #include "daemon/notify.h"
 #include "daemon/systemd_client_dbus.h"
+#include "daemon/wakeups.h"
 
 namespace wslgo {
 namespace {
@@ -48,13 +50,20 @@ int runDaemon(const std::string& defaultConfig, bool dryRun) {
         "$XDG_RUNTIME_DIR is not set; wslgo-guard runs under the user's systemd (systemctl "
         "--user start wslgo-guard), which sets it");
   }
-  ManagerPaths paths;
-  paths.home = home;
-  paths.defaultConfig = defaultConfig;
-  paths.configLayers = standardConfigLayers(defaultConfig);
-  paths.stateDir = envOr("XDG_STATE_HOME", paths.home + "/.local/state") + "/wslgo-guard";
-  paths.runtimeDir = runtimeDir;
-  paths.cacheHome = envOr("XDG_CACHE_HOME", "");
+  // Only main reads the environment; everything below takes what it needs from here.
+  auto raw = [](const char* name) {
+    const char* value = std::getenv(name);
+    return value != nullptr ? std::string(value) : std::string();
+  };
+  ManagerPaths paths{
+      .configLayers = standardConfigLayers(defaultConfig),
+      .stateDir = envOr("XDG_STATE_HOME", std::string(home) + "/.local/state") + "/wslgo-guard",
+      .runtimeDir = runtimeDir,
+      .home = home,
+      .cacheHome = envOr("XDG_CACHE_HOME", ""),
+      .goModCache = raw("GOMODCACHE"),
+      .goPath = raw("GOPATH"),
+  };
 
   auto loop = EventLoop::create();
   if (!loop) return fail("cannot create the event loop: " + loop.error().describe());
@@ -80,7 +89,17 @@ int runDaemon(const std::string& defaultConfig, bool dryRun) {
   auto systemd = SystemdClientDbus::create(*connection);
   if (!systemd) return fail(systemd.error().describe());
 
-  auto manager = Manager::create(**loop, **systemd, **http, SysRoots{}, paths);
+  KernelWakeups wakeups(**loop);
+  HttpClient& httpClient = **http;
+  auto manager = Manager::create(
+      ManagerServices{.scheduler = **loop,
+                      .systemd = **systemd,
+                      .wakeups = wakeups,
+                      .debugClientFor =
+                          [&httpClient](const std::string& address) -> std::unique_ptr<GoplsDebug> {
+                        return std::make_unique<GoplsDebugClient>(httpClient, address);
+                      }},
+      SysRoots{}, paths);
   if (!manager) return fail(manager.error().describe());
   if (dryRun) (*manager)->setDryRun(true);
 

@@ -1,42 +1,59 @@
-// Manager: the guard's state and its one tick: sample, ask the policy engine, act, publish.
+// Manager: the guard's workspaces and its one tick — sample, ask the policy engine, hand
+// actions to the ActionRunner, publish.
 #pragma once
 
-#include <sys/types.h>
-
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
-#include <tuple>
 #include <utility>
 #include <vector>
 
-#include "daemon/event_loop.h"
+#include "daemon/action_runner.h"
+#include "daemon/gopls_debug.h"
 #include "daemon/manager_observer.h"
-#include "daemon/memory_wakeup.h"
+#include "daemon/other_gopls.h"
+#include "daemon/scheduler.h"
 #include "daemon/views.h"
+#include "daemon/wakeups.h"
+#include "daemon/workspace.h"
+#include "lib/cgroup_hierarchy.h"
 #include "lib/config.h"
+#include "lib/config_layers.h"
+#include "lib/meminfo.h"
 #include "lib/policy_engine.h"
 #include "lib/policy_state.h"
+#include "lib/psi.h"
 #include "lib/result.h"
+#include "lib/sample_history.h"
 #include "lib/sys_roots.h"
 
 namespace wslgo {
 
-class HttpClient;
 class SystemdClient;
-struct Workspace;
 
-// Where the guard keeps and finds things; filled from the XDG variables by main, from a
-// temporary tree by the tests.
+// Where the guard keeps and finds things. main fills it from the environment (the XDG
+// variables, $HOME, $GOMODCACHE, $GOPATH); the tests from a temporary tree. Nothing below main
+// reads the environment.
 struct ManagerPaths {
-  std::string defaultConfig;              // the shipped default.json
   std::vector<ConfigLayer> configLayers;  // default < /etc < user, see standardConfigLayers
   std::string stateDir;    // $XDG_STATE_HOME/wslgo-guard: state.json, profiles/, units/
   std::string runtimeDir;  // $XDG_RUNTIME_DIR: sockets go to <runtimeDir>/wslgo-guard/
   std::string home;        // $HOME, for "~/" in the config and the cache directories
   std::string cacheHome;   // $XDG_CACHE_HOME ("" = ~/.cache): gopls' file cache is below
+  std::string goModCache;  // $GOMODCACHE, "" when unset
+  std::string goPath;      // $GOPATH, "" when unset
+};
+
+// The manager's seams to the world: one real implementation each in the daemon, an in-process
+// fake each in the unit tests.
+struct ManagerServices {
+  Scheduler& scheduler;
+  SystemdClient& systemd;
+  Wakeups& wakeups;
+  GoplsDebugFactory debugClientFor;
 };
 
 // Options an AddWorkspace call may carry (a{sv} on the bus).
@@ -44,14 +61,13 @@ struct AddOptions {
   bool allowNonModule = false;
 };
 
-class Manager {
+class Manager final : private ActionContext {
  public:
   using Done = std::function<void(Result<void>)>;
 
-  static Result<std::unique_ptr<Manager>> create(EventLoop& loop, SystemdClient& systemd,
-                                                 HttpClient& http, SysRoots roots,
+  static Result<std::unique_ptr<Manager>> create(ManagerServices services, SysRoots roots,
                                                  ManagerPaths paths);
-  ~Manager();
+  ~Manager() override;
   Manager(const Manager&) = delete;
   Manager& operator=(const Manager&) = delete;
 
@@ -62,6 +78,7 @@ class Manager {
 
   // Workspaces. `path` may be any directory inside a workspace for findWorkspace.
   Result<std::string> addWorkspace(const std::string& path, const AddOptions& options);
+  // Wins over an action in progress: the action is abandoned, the unit stopped.
   Result<void> removeWorkspace(const std::string& path);
   Result<std::string> findWorkspace(const std::string& path) const;
   std::vector<std::string> workspaceRoots() const;
@@ -74,9 +91,8 @@ class Manager {
   void trimCache(const std::string& root, std::function<void(Result<uint64_t>)> done);
   void restart(const std::string& root, const std::string& reason, Done done);
   void captureHeapProfile(const std::string& root, std::function<void(Result<std::string>)> done);
-  // (time µs since the epoch, memory current, rss, heap in use) since `sinceUsec`.
-  Result<std::vector<std::tuple<uint64_t, uint64_t, uint64_t, uint64_t>>> history(
-      const std::string& root, uint64_t sinceUsec) const;
+  // The samples taken at or after `sinceWallUsec` (CLOCK_REALTIME µs), oldest first.
+  Result<std::vector<HistorySample>> history(const std::string& root, uint64_t sinceWallUsec) const;
 
   void setDryRun(bool dryRun);
   // Re-reads the configuration; an invalid one keeps the old and says why.
@@ -85,46 +101,41 @@ class Manager {
   std::string statusJson() const;
   // "ok: 2 workspaces, MemAvailable 80%" for sd_notify STATUS=.
   std::string statusLine() const;
+  const PolicyState& policyState() const { return policyState_; }
 
   // One sampling tick; public so tests and the benchmark can drive it.
   void tick(Usec now);
 
  private:
-  Manager(EventLoop& loop, SystemdClient& systemd, HttpClient& http, SysRoots roots,
-          ManagerPaths paths, Config config);
+  Manager(ManagerServices services, SysRoots roots, ManagerPaths paths, Config config);
+
+  // ActionContext: what the ActionRunner sees of the guard.
+  const Config& config() const override { return engine_->config(); }
+  GoplsDebug* debugClient(const std::string& root) override;
+  std::optional<uint64_t> effectFigure(const std::string& root, bool fresh) override;
+  std::optional<ReclaimTarget> reclaimTarget(const std::string& root) override;
+  void unitRestarted(const std::string& root) override;
+  void actionFinished(const ActionReport& report) override;
 
   Workspace* find(const std::string& root);
   const Workspace* find(const std::string& root) const;
+  Workspace& insert(WorkspaceRecord record);
   Result<void> saveRegistry() const;
   Result<void> writeUnitEnvironment(const Workspace& workspace) const;
   // Writes the unit's environment file, then starts the unit (or restarts it, so that a running
   // gopls picks the file up).
   Result<void> startUnit(Workspace& workspace, bool restart = false);
+  void watch(Workspace& workspace);
   void adopt(Workspace& workspace);
   void refreshUnit(Workspace& workspace);
   void sampleSystem(Snapshot& snapshot);
   void sampleWorkspace(Workspace& workspace, Usec now);
+  void readFigures(Workspace& workspace);
   void readHeapIfDue(Workspace& workspace, Usec now, bool force);
-  // What an action did: judged memory before and after, and for a restart the heap profile
-  // saved first (empty if none).
-  struct ActionFigures {
-    uint64_t before = 0;
-    uint64_t after = 0;
-    std::string detail;
-  };
-  using ActionDone = std::function<void(Result<ActionFigures>)>;
-
   void applyDecision(const Decision& decision);
-  // Runs one action (policy's or an operator's); `done` may be empty. One action per workspace
-  // at a time: a second is refused with EBUSY.
   void runAction(Workspace& workspace, ActionKind action, const std::string& reason,
-                 ActionDone done);
-  void finishAction(Workspace& workspace, ActionKind action, const std::string& reason,
-                    uint64_t before, Result<std::string> result, ActionDone done);
-  Result<std::string> trimNow(Workspace& workspace);
-  void captureProfile(Workspace& workspace, bool requested,
-                      std::function<void(Result<std::string>)> done);
-  void afterDelay(std::function<void()> then);
+                 ActionRunner::Done done);
+  WorkspaceFacts factsOf(const Workspace& workspace) const;
   void publish();
   void adjustSampleInterval();
   // Event-driven looks between ticks: kernel wake-ups, and the moment a pending level
@@ -134,38 +145,34 @@ class Manager {
   void wakeUp(const std::string& why);
   void scheduleDueTick(Usec now);
 
-  EventLoop& loop_;
+  Scheduler& scheduler_;
   SystemdClient& systemd_;
-  HttpClient& http_;
+  Wakeups& wakeups_;
+  GoplsDebugFactory debugClientFor_;
   SysRoots roots_;
   ManagerPaths paths_;
   std::unique_ptr<PolicyEngine> engine_;
   PolicyState policyState_;
   std::map<std::string, std::unique_ptr<Workspace>> workspaces_;
+  std::unique_ptr<ActionRunner> actions_;
   ManagerObserver* observer_ = nullptr;
   ManagerView managerView_;
   ManagerView announcedManagerView_;
+  // The system's readers; the last meminfo read stands in for one that fails.
+  MeminfoReader meminfo_;
+  PressureReader pressure_;
+  std::optional<CgroupLayout> layout_;
+  std::optional<Meminfo> lastMeminfo_;
   Timer sampleTimer_;
   Timer wakeTimer_;  // the early tick a kernel wake-up asked for
   Timer dueTimer_;   // the tick at which a pending level's sustain time ends
-  std::vector<MemoryWakeup> systemWakeups_;
+  // Bumped by reload, so wake-ups re-arm with the new thresholds.
   uint64_t configGeneration_ = 0;
-  size_t heapRefreshesLeft_ = 0;  // routine heap reads this tick may still start       // bumped by
-                                  // reload, so wake-ups re-arm with new thresholds
-  std::vector<Timer> pendingTimers_;    // one-shot "measure after the action" timers
+  // Routine heap reads this tick may still start (they are spread over a heap interval).
+  size_t heapRefreshesLeft_ = 0;
   std::vector<Decision> decisions_;     // reused every tick
   std::optional<bool> dryRunOverride_;  // set over the bus; survives reloads
-  struct SystemReaders;
-  std::unique_ptr<SystemReaders> systemReaders_;
-  // gopls processes the guard did not start, for GetStatus: a cache of the /proc walk.
-  struct OtherGopls {
-    pid_t pid;
-    std::string role;
-    std::string directory;
-    std::optional<uint64_t> rss;
-  };
-  mutable std::vector<OtherGopls> otherGopls_;
-  mutable std::optional<Usec> otherGoplsAt_;
+  mutable OtherGoplsScan otherGopls_;
 };
 
 }  // namespace wslgo

@@ -5,7 +5,20 @@
 #include <string>
 #include <vector>
 
+#include "lib/levels.h"
+#include "lib/policy_decision.h"
+
 namespace wslgo {
+
+// An action that ran (or, in dry run, would have): the ActionTaken signal's arguments.
+struct ActionTaken {
+  std::string root;
+  ActionKind action = ActionKind::Gc;
+  std::string result;  // "done", "failed: …", "dry-run"
+  uint64_t before = 0;
+  uint64_t after = 0;
+  std::string reason;
+};
 
 // Implemented by the bus layer; the manager knows nothing of D-Bus. Every call happens on the
 // loop thread, after the manager's state already reflects the change.
@@ -16,11 +29,8 @@ class ManagerObserver {
   virtual void workspaceAdded(const std::string& root) = 0;
   virtual void workspaceRemoved(const std::string& root) = 0;
   virtual void configReloaded(bool ok, const std::string& message) = 0;
-  virtual void thresholdCrossed(const std::string& root, const std::string& level,
-                                const std::string& metric, uint64_t value, uint64_t threshold) = 0;
-  virtual void actionTaken(const std::string& root, const std::string& action,
-                           const std::string& result, uint64_t before, uint64_t after,
-                           const std::string& reason) = 0;
+  virtual void thresholdCrossed(const std::string& root, Level level, const Crossing& crossing) = 0;
+  virtual void actionTaken(const ActionTaken& action) = 0;
   // Names of org.wslgo.Guard1.Manager properties whose values changed.
   virtual void managerPropertiesChanged(const std::vector<std::string>& names) = 0;
   // Names of org.wslgo.Guard1.Workspace properties of `root` whose values changed.

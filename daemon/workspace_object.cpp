@@ -107,8 +107,9 @@ std::vector<sdbus::Struct<uint64_t, uint64_t, uint64_t, uint64_t>> WorkspaceObje
     if (!samples) throw busErrorFor(samples.error());
     std::vector<sdbus::Struct<uint64_t, uint64_t, uint64_t, uint64_t>> out;
     out.reserve(samples->size());
-    for (const auto& [usec, memory, rss, heap] : *samples)
-      out.emplace_back(usec, memory, rss, heap);
+    for (const HistorySample& sample : *samples) {
+      out.emplace_back(sample.usec, sample.memoryCurrent, sample.rss, sample.heapInUse);
+    }
     return out;
   });
 }

@@ -1,0 +1,213 @@
+#include "daemon/action_runner.h"
+
+#include <cerrno>
+#include <chrono>
+#include <filesystem>
+#include <utility>
+
+#include "daemon/logging.h"
+#include "daemon/profile_store.h"
+#include "lib/policy_format.h"
+#include "lib/unit_name.h"
+
+namespace wslgo {
+namespace {
+
+std::shared_ptr<spdlog::logger> log() {
+  static auto logger = componentLogger("actions");
+  return logger;
+}
+
+uint64_t toBytes(std::optional<double> value) { return value ? static_cast<uint64_t>(*value) : 0; }
+
+Error busyError(const std::string& root, ActionKind running) {
+  return errnoError(
+      EBUSY, root,
+      "has a " + std::string(toString(running)) + " in progress; try again when it finished");
+}
+
+Error goneError(const std::string& root) {
+  return errnoError(ESRCH, root, "was removed while the action ran");
+}
+
+}  // namespace
+
+ActionRunner::ActionRunner(ActionContext& context, Scheduler& scheduler, SystemdClient& systemd,
+                           ActionPaths paths)
+    : context_(context), scheduler_(scheduler), systemd_(systemd), paths_(std::move(paths)) {}
+
+std::optional<ActionKind> ActionRunner::inFlight(const std::string& root) const {
+  auto it = running_.find(root);
+  if (it == running_.end()) return std::nullopt;
+  return it->second.action;
+}
+
+ActionRunner::Running* ActionRunner::current(const std::string& root, uint64_t serial) {
+  auto it = running_.find(root);
+  return it == running_.end() || it->second.serial != serial ? nullptr : &it->second;
+}
+
+void ActionRunner::run(const std::string& root, const std::string& unit, ActionKind action,
+                       std::string reason, Done done) {
+  if (auto running = inFlight(root)) {
+    if (done) done(busyError(root, *running));
+    return;
+  }
+  auto before = context_.effectFigure(root, /*fresh=*/false);
+  if (!before) {
+    if (done) done(errnoError(ESRCH, root, "is not a guarded workspace"));
+    return;
+  }
+  const uint64_t serial = nextSerial_++;
+  running_[root] = Running{.action = action,
+                           .unit = unit,
+                           .reason = std::move(reason),
+                           .before = *before,
+                           .done = std::move(done),
+                           .serial = serial,
+                           .settle = {}};
+  switch (action) {
+    case ActionKind::Gc:
+      return collectGarbage(root, serial);
+    case ActionKind::Trim:
+      return finish(root, serial, trim(root));
+    case ActionKind::Restart:
+      return restart(root, serial);
+  }
+}
+
+void ActionRunner::abandon(const std::string& root) {
+  auto it = running_.find(root);
+  if (it == running_.end()) return;
+  Running running = std::move(it->second);
+  running_.erase(it);  // cancels the settle timer with it
+  log()->info("{}: {} abandoned: the workspace is being removed", root, toString(running.action));
+  if (running.done) {
+    running.done(
+        errnoError(ECANCELED, root,
+                   "was removed while its " + std::string(toString(running.action)) + " ran"));
+  }
+}
+
+void ActionRunner::collectGarbage(const std::string& root, uint64_t serial) {
+  GoplsDebug* debug = context_.debugClient(root);
+  if (debug == nullptr) return finish(root, serial, goneError(root));
+  debug->collectGarbage(context_.config().actions.gc.timeout,
+                        [this, root, serial](Result<void> collected) {
+                          if (current(root, serial) == nullptr) return;
+                          if (!collected) return finish(root, serial, collected.error());
+                          settleThenFinish(root, serial, std::string());
+                        });
+}
+
+void ActionRunner::restart(const std::string& root, uint64_t serial) {
+  captureProfile(root, /*requested=*/false, [this, root, serial](Result<std::string> profile) {
+    Running* running = current(root, serial);
+    if (running == nullptr) return;
+    // A failed capture costs the profile, never the restart: memory is what matters now.
+    if (!profile) {
+      log()->warn("{}: no heap profile before the restart: {}", root, profile.error().describe());
+    }
+    auto job = systemd_.restartUnit(running->unit);
+    if (!job) return finish(root, serial, job.error());
+    context_.unitRestarted(root);
+    settleThenFinish(root, serial, profile ? *profile : std::string());
+  });
+}
+
+void ActionRunner::settleThenFinish(const std::string& root, uint64_t serial, std::string detail) {
+  Running* running = current(root, serial);
+  if (running == nullptr) return;
+  auto timer = scheduler_.addOneShotTimer(
+      kSettleDelay, [this, root, serial, detail](Usec) { finish(root, serial, detail); });
+  if (!timer) return finish(root, serial, std::move(detail));
+  running->settle = std::move(*timer);
+}
+
+void ActionRunner::finish(const std::string& root, uint64_t serial, Result<std::string> result) {
+  auto it = running_.find(root);
+  if (it == running_.end() || it->second.serial != serial) return;
+  Running running = std::move(it->second);
+  running_.erase(it);
+  // The settle timer may be the caller: it lives on in `running` until this returns.
+  auto after = context_.effectFigure(root, /*fresh=*/true);
+  if (!after) {
+    if (running.done) running.done(goneError(root));
+    return;
+  }
+  ActionReport report{.root = root,
+                      .unit = running.unit,
+                      .action = running.action,
+                      .reason = running.reason,
+                      .before = running.before,
+                      .after = *after,
+                      .result = std::move(result)};
+  context_.actionFinished(report);
+  if (!running.done) return;
+  if (!report.result) return running.done(report.result.error());
+  running.done(std::move(report));
+}
+
+Result<std::string> ActionRunner::trim(const std::string& root) {
+  std::string summary;
+  const Config& config = context_.config();
+  // cgroup v2 with memory.reclaim: ask the kernel to reclaim what is above the warning line.
+  if (auto target = context_.reclaimTarget(root)) {
+    const uint64_t warning = toBytes(config.forWorkspace(root).memory.warning);
+    const uint64_t excess =
+        target->current > warning ? target->current - warning : target->current / 10;
+    if (reclaimCgroupMemory(target->unifiedDir, excess)) {
+      summary += "asked the kernel to reclaim " + describeBytes(static_cast<double>(excess)) + "; ";
+    }
+  }
+  WalkLimits limits{.maxFiles = kTrimWalkMaxFiles, .maxTime = kTrimWalkBudget, .now = [this] {
+                      return scheduler_.now();
+                    }};
+  const std::string goplsCache = goplsCacheDir(paths_.caches);
+  if (auto pruned = pruneCacheToBudget(goplsCache, config.actions.trim.cacheBudget, limits)) {
+    summary += "pruned " + std::to_string(pruned->filesRemoved) + " files (" +
+               describeBytes(static_cast<double>(pruned->bytesFreed)) + ") of " + goplsCache + "; ";
+  }
+  for (const std::string& dir : {goplsCache, goModCacheDir(paths_.caches)}) {
+    if (auto dropped = dropPageCache(dir, limits)) {
+      summary +=
+          "dropped the page cache of " + std::to_string(dropped->files) + " files in " + dir + "; ";
+    }
+  }
+  if (summary.empty()) {
+    return errnoError(ENOENT, root,
+                      "nothing to trim: no memory.reclaim and no gopls or module cache found");
+  }
+  return summary;
+}
+
+void ActionRunner::captureProfile(const std::string& root, bool requested,
+                                  std::function<void(Result<std::string>)> done) {
+  const Config& config = context_.config();
+  if (!requested && !config.actions.restart.saveProfile) return done(std::string());
+  GoplsDebug* debug = context_.debugClient(root);
+  if (debug == nullptr) return done(errnoError(ESRCH, root, "is not a guarded workspace"));
+  auto key = escapeUnitPath(root);
+  if (!key) return done(key.error());
+  ProfileStore store(paths_.profileRoot, config.profiles.keep, config.profiles.maxTotalBytes);
+  const auto wallNow = std::chrono::system_clock::time_point(
+      std::chrono::microseconds(static_cast<int64_t>(scheduler_.wallNowUsec())));
+  auto path =
+      store.newProfilePath(*key, std::chrono::time_point_cast<SystemTime::duration>(wallNow));
+  if (!path) return done(path.error());
+  debug->saveHeapProfile(
+      *path, config.actions.restart.timeout,
+      [root, file = *path, done = std::move(done), store](Result<uint64_t> saved) mutable {
+        if (!saved) {
+          std::error_code ignored;
+          std::filesystem::remove(file, ignored);
+          return done(saved.error());
+        }
+        if (auto pruned = store.enforceLimits(); !pruned) {
+          log()->warn("{}: keeping profiles within limits: {}", root, pruned.error().describe());
+        }
+        done(file);
+      });
+}
+
+}  // namespace wslgo

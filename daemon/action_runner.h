@@ -1,0 +1,125 @@
+// ActionRunner: runs the ladder's actions — GC, trim, restart with its heap profile — one per
+// workspace at a time, and measures what each did.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "daemon/cache_trim.h"
+#include "daemon/gopls_debug.h"
+#include "daemon/scheduler.h"
+#include "daemon/systemd_client.h"
+#include "lib/config.h"
+#include "lib/levels.h"
+#include "lib/result.h"
+#include "lib/usec.h"
+
+namespace wslgo {
+
+// Where the cgroup v2 kernel reclaim of the trim rung can act, and on how much memory.
+struct ReclaimTarget {
+  std::string unifiedDir;
+  uint64_t current = 0;
+};
+
+// What a finished action did: the effect figure (judged cgroup memory, else RSS) before and
+// after, and the detail (a restart's saved profile, a trim's summary) or why it failed.
+struct ActionReport {
+  std::string root;
+  std::string unit;
+  ActionKind action = ActionKind::Gc;
+  std::string reason;
+  uint64_t before = 0;
+  uint64_t after = 0;
+  Result<std::string> result = std::string();
+};
+
+// What the runner may see of the guard. Workspaces are looked up afresh at every step, since
+// one may be removed while its action runs.
+class ActionContext {
+ public:
+  virtual ~ActionContext() = default;
+
+  virtual const Config& config() const = 0;
+  // The workspace's debug client; nullptr once the workspace is gone.
+  virtual GoplsDebug* debugClient(const std::string& root) = 0;
+  // The effect figure: `fresh` reads the cgroup and gopls' RSS now, else the last tick's.
+  virtual std::optional<uint64_t> effectFigure(const std::string& root, bool fresh) = 0;
+  // Set when the workspace's cgroup offers memory.reclaim (cgroup v2, Linux 5.19+).
+  virtual std::optional<ReclaimTarget> reclaimTarget(const std::string& root) = 0;
+  // The unit was restarted: the old gopls' heap figures say nothing of the new one.
+  virtual void unitRestarted(const std::string& root) = 0;
+  // Every action ends here exactly once, before its caller's `done` runs, unless the
+  // workspace's action was abandoned.
+  virtual void actionFinished(const ActionReport& report) = 0;
+};
+
+// What the trim rung and the profile capture work on.
+struct ActionPaths {
+  std::string profileRoot;  // <state>/wslgo-guard/profiles
+  GoCacheEnv caches;        // where gopls' file cache and the module cache are
+};
+
+class ActionRunner {
+ public:
+  // Gives the freed pages time to show before "after" is measured: a GC's reach the cgroup
+  // once the Go scavenger returns them, a restart's once the old process is gone.
+  static constexpr Usec kSettleDelay = std::chrono::seconds(2);
+  // A trim walks the caches on the loop thread; it must not stall sampling and the bus.
+  static constexpr Usec kTrimWalkBudget = std::chrono::milliseconds(200);
+  static constexpr size_t kTrimWalkMaxFiles = 20000;
+
+  using Done = std::function<void(Result<ActionReport>)>;
+
+  ActionRunner(ActionContext& context, Scheduler& scheduler, SystemdClient& systemd,
+               ActionPaths paths);
+  ActionRunner(const ActionRunner&) = delete;
+  ActionRunner& operator=(const ActionRunner&) = delete;
+
+  // Starts `action` on the workspace; `done` (may be empty) gets the report once the action
+  // finished. A second action while one runs is refused at once with EBUSY.
+  void run(const std::string& root, const std::string& unit, ActionKind action, std::string reason,
+           Done done);
+  std::optional<ActionKind> inFlight(const std::string& root) const;
+  // The workspace is going away: its action stops where it is, its `done` gets ECANCELED, and
+  // nothing of it is reported later.
+  void abandon(const std::string& root);
+
+  // Saves a heap profile of the workspace's gopls into the profile store and returns its path.
+  // `requested`: an operator's CaptureHeapProfile, which always captures; before a restart it
+  // is captured only when actions.restart.save_profile is on (else the path is empty).
+  void captureProfile(const std::string& root, bool requested,
+                      std::function<void(Result<std::string>)> done);
+
+ private:
+  struct Running {
+    ActionKind action;
+    std::string unit;
+    std::string reason;
+    uint64_t before = 0;
+    Done done;
+    uint64_t serial = 0;
+    Timer settle;
+  };
+
+  // The running action a callback belongs to; nullptr when it was abandoned.
+  Running* current(const std::string& root, uint64_t serial);
+  void collectGarbage(const std::string& root, uint64_t serial);
+  void restart(const std::string& root, uint64_t serial);
+  Result<std::string> trim(const std::string& root);
+  // Measures "after" once kSettleDelay has passed, then finishes.
+  void settleThenFinish(const std::string& root, uint64_t serial, std::string detail);
+  void finish(const std::string& root, uint64_t serial, Result<std::string> result);
+
+  ActionContext& context_;
+  Scheduler& scheduler_;
+  SystemdClient& systemd_;
+  ActionPaths paths_;
+  std::map<std::string, Running> running_;
+  uint64_t nextSerial_ = 1;
+};
+
+}  // namespace wslgo

@@ -1,0 +1,72 @@
+// Workspace: what the guard knows of one workspace, in named parts — its registry record, what
+// systemd says of its unit, how its figures are read, what the last look found.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "daemon/gopls_debug.h"
+#include "daemon/systemd_client.h"
+#include "daemon/views.h"
+#include "lib/cgroup_memory.h"
+#include "lib/cgroup_memory_reader.h"
+#include "lib/heap_stats.h"
+#include "lib/policy_snapshot.h"
+#include "lib/process.h"
+#include "lib/sample_history.h"
+#include "lib/usec.h"
+#include "lib/workspace_registry.h"
+
+namespace wslgo {
+
+// How the workspace's figures are read; remade when the unit's cgroup or MainPID changes.
+struct WorkspaceReaders {
+  std::optional<CgroupMemoryReader> cgroup;
+  std::string cgroupFor;  // the ControlGroup the reader was made for
+  std::optional<ProcessMemoryReader> mainProcess;
+};
+
+// What the last look found, and gopls' heap as its debug server last reported it.
+struct WorkspaceFigures {
+  std::optional<MemorySample> sample;
+  std::optional<uint64_t> rss;
+  std::optional<HeapStats> heap;
+  std::optional<Usec> heapReadAt;
+  bool heapReadInFlight = false;
+  WorkspaceSnapshot snapshot;  // the policy engine's view; processSince: MainPID first seen
+};
+
+// What the workspace's kernel wake-ups were armed for; any change re-arms them.
+struct ArmedFor {
+  std::string controlGroup;
+  uint32_t mainPid = 0;
+  uint64_t configGeneration = 0;
+};
+
+// The last action run on the workspace (or, in dry run, reported as "would …").
+struct LastAction {
+  std::string name;
+  uint64_t wallUsec = 0;  // CLOCK_REALTIME µs
+};
+
+struct Workspace {
+  WorkspaceRecord record;
+  UnitInfo unit;  // what systemd last said
+  WorkspaceReaders readers;
+  WorkspaceFigures figures;
+  std::unique_ptr<GoplsDebug> debug;
+  SampleHistory history;
+  ArmedFor wakeupsFor;
+  bool wakeupsExplained = false;  // why there are none has been logged
+  LastAction lastAction;
+  WorkspaceView view;       // what the bus shows now
+  WorkspaceView announced;  // what the bus was last told
+
+  Workspace(WorkspaceRecord r, Usec historyRetention, size_t historyCapacity)
+      : record(std::move(r)), history(historyRetention, historyCapacity) {}
+};
+
+}  // namespace wslgo

@@ -1,0 +1,119 @@
+#include "daemon/workspace_status.h"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "lib/policy_format.h"
+
+namespace wslgo {
+namespace {
+
+uint64_t toBytes(std::optional<double> value) { return value ? static_cast<uint64_t>(*value) : 0; }
+
+nlohmann::json optionalFigure(const std::optional<uint64_t>& value) {
+  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+
+}  // namespace
+
+std::string workspaceState(const WorkspaceFacts& facts) {
+  if (facts.inFlight == ActionKind::Restart) return "restarting";
+  // Either way the guard has stopped restarting it, which is what the user must know.
+  if (facts.policy != nullptr && (facts.policy->degraded || facts.policy->crashLoop)) {
+    return "degraded";
+  }
+  const std::string& active = facts.unit.activeState;
+  if (active == "failed") return "failed";
+  if (active == "activating" || active.empty()) return "starting";
+  if (active == "inactive" || active == "deactivating") return "stopped";
+  const Level level = facts.policy != nullptr ? facts.policy->level : Level::Ok;
+  return level == Level::Ok ? "running" : std::string(toString(level));
+}
+
+WorkspaceView workspaceView(const WorkspaceFacts& facts) {
+  return WorkspaceView{
+      .path = facts.record.path,
+      .unit = facts.record.unit,
+      .socket = facts.record.socket,
+      .debugAddress = "127.0.0.1:" + std::to_string(facts.record.debugPort),
+      .mainPid = facts.unit.mainPid,
+      .state = workspaceState(facts),
+      .memoryCurrent = facts.snapshot.memoryCurrent.value_or(0),
+      .rss = facts.snapshot.rss.value_or(0),
+      .heapInUse = facts.snapshot.heapInUse.value_or(0),
+      .warningLimit = toBytes(facts.settings.memory.warning),
+      .highLimit = toBytes(facts.settings.memory.high),
+      .criticalLimit = toBytes(facts.settings.memory.critical),
+      .restarts = facts.unit.nRestarts,
+      .lastAction = facts.lastAction.name,
+      .lastActionUsec = facts.lastAction.wallUsec,
+  };
+}
+
+std::string statusJson(const StatusFacts& facts) {
+  const ManagerView& manager = facts.manager;
+  nlohmann::json out;
+  out["schema_version"] = 1;
+  out["version"] = WSLGO_VERSION;
+  out["state"] = manager.state;
+  out["dry_run"] = manager.dryRun;
+  out["sample_interval_usec"] = manager.sampleIntervalUsec;
+  out["memory"] = {{"mem_total", manager.memTotal},
+                   {"mem_available", manager.memAvailable},
+                   {"swap_total", manager.swapTotal},
+                   {"swap_free", manager.swapFree}};
+  out["memory_pressure"] = {{"some_avg10", manager.pressureAvg10},
+                            {"some_avg60", manager.pressureAvg60},
+                            {"some_avg300", manager.pressureAvg300}};
+  out["config_files"] = facts.configFiles;
+  out["workspaces"] = nlohmann::json::array();
+  for (const WorkspaceFacts& workspace : facts.workspaces) {
+    const WorkspaceView view = workspaceView(workspace);
+    out["workspaces"].push_back({
+        {"path", view.path},
+        {"unit", view.unit},
+        {"socket", view.socket},
+        {"debug_address", view.debugAddress},
+        {"main_pid", view.mainPid},
+        {"state", view.state},
+        {"unit_active_state", workspace.unit.activeState},
+        {"memory_current", optionalFigure(workspace.snapshot.memoryCurrent)},
+        {"memory_source", std::string(toString(workspace.memorySource))},
+        {"rss", optionalFigure(workspace.snapshot.rss)},
+        {"heap_in_use", optionalFigure(workspace.snapshot.heapInUse)},
+        {"limits",
+         {{"warning", view.warningLimit},
+          {"high", view.highLimit},
+          {"critical", view.criticalLimit}}},
+        {"restarts", view.restarts},
+        {"last_action", view.lastAction},
+        {"last_action_usec", view.lastActionUsec},
+        {"editor_flags", "-remote=unix;" + view.socket},
+    });
+  }
+  out["other_gopls"] = nlohmann::json::array();
+  for (const OtherGopls& gopls : facts.otherGopls) {
+    const bool ours = std::any_of(
+        facts.workspaces.begin(), facts.workspaces.end(),
+        [&](const WorkspaceFacts& w) { return static_cast<pid_t>(w.unit.mainPid) == gopls.pid; });
+    if (ours) continue;
+    nlohmann::json entry{{"pid", gopls.pid}, {"role", gopls.role}, {"directory", gopls.directory}};
+    if (gopls.rss) entry["rss"] = *gopls.rss;
+    out["other_gopls"].push_back(std::move(entry));
+  }
+  return out.dump();
+}
+
+std::string statusLine(const ManagerView& manager, size_t workspaceCount) {
+  std::string line = manager.state + ": " + std::to_string(workspaceCount) +
+                     (workspaceCount == 1 ? " workspace" : " workspaces");
+  if (manager.memTotal > 0) {
+    line += ", MemAvailable " + describePercent(100.0 * static_cast<double>(manager.memAvailable) /
+                                                static_cast<double>(manager.memTotal));
+  }
+  if (manager.dryRun) line += ", dry run";
+  return line;
+}
+
+}  // namespace wslgo

@@ -1,0 +1,178 @@
+// The ActionRunner alone, through a context a test controls: when "after" is measured, what a
+// failure reports, and what abandoning an action leaves behind.
+#include <filesystem>
+#include <fstream>
+
+#include <catch2/catch.hpp>
+
+#include "daemon/action_runner.h"
+#include "lib/config.h"
+#include "tests/support/fake_gopls_debug.h"
+#include "tests/support/fake_scheduler.h"
+#include "tests/support/fake_systemd_client.h"
+#include "tests/unit/temp_dir.h"
+
+namespace wslgo::test {
+namespace {
+
+using std::chrono::seconds;
+
+constexpr const char* kRoot = "/home/me/src/app";
+constexpr const char* kUnit = "wslgo-gopls@-home-me-src-app.service";
+
+Config defaultConfig() {
+  auto config =
+      loadConfig({ConfigLayer{std::string(WSLGO_SOURCE_DIR) + "/config/default.json", true}},
+                 uint64_t{16} << 30, "/home/me");
+  REQUIRE(config);
+  return *config;
+}
+
+class TestContext final : public ActionContext {
+ public:
+  TestContext(FakeGoplsFleet& fleet) : debug_(fleet.factory()("127.0.0.1:6060")) {}
+
+  const Config& config() const override { return config_; }
+  GoplsDebug* debugClient(const std::string& root) override {
+    return present && root == kRoot ? debug_.get() : nullptr;
+  }
+  std::optional<uint64_t> effectFigure(const std::string& root, bool fresh) override {
+    if (!present || root != kRoot) return std::nullopt;
+    if (fresh) ++freshReads;
+    return memory;
+  }
+  std::optional<ReclaimTarget> reclaimTarget(const std::string&) override { return std::nullopt; }
+  void unitRestarted(const std::string&) override { ++restarts; }
+  void actionFinished(const ActionReport& report) override { reports.push_back(report); }
+
+  Config config_ = defaultConfig();
+  bool present = true;
+  uint64_t memory = 1000;
+  size_t freshReads = 0;
+  size_t restarts = 0;
+  std::vector<ActionReport> reports;
+
+ private:
+  std::unique_ptr<GoplsDebug> debug_;
+};
+
+struct RunnerRig {
+  TempDir dir{"runner"};
+  FakeScheduler scheduler;
+  FakeSystemdClient systemd{scheduler, "/app.slice"};
+  FakeGoplsFleet fleet{scheduler};
+  TestContext context{fleet};
+  ActionRunner runner{context, scheduler, systemd,
+                      ActionPaths{.profileRoot = dir / "profiles",
+                                  .caches = GoCacheEnv{.goplsCache = dir / "gopls-cache",
+                                                       .xdgCacheHome = {},
+                                                       .goModCache = dir / "modcache",
+                                                       .goPath = {},
+                                                       .home = dir / "home"}}};
+  FakeGopls& gopls() { return fleet.at("127.0.0.1:6060"); }
+};
+
+}  // namespace
+
+TEST_CASE("a GC's effect is measured once the settle delay has passed, not when gopls answers",
+          "[action_runner]") {
+  RunnerRig rig;
+  rig.gopls().gcTakes = std::chrono::milliseconds(100);
+  rig.gopls().onGc = [&] { rig.context.memory = 900; };
+  std::optional<Result<ActionReport>> done;
+  rig.runner.run(kRoot, kUnit, ActionKind::Gc, "test", [&](auto report) { done = report; });
+  CHECK(rig.runner.inFlight(kRoot) == ActionKind::Gc);
+
+  rig.scheduler.advance(std::chrono::milliseconds(200));  // gopls answered
+  CHECK_FALSE(done);
+  rig.context.memory = 600;  // Go returns pages over the next seconds
+  rig.scheduler.advance(ActionRunner::kSettleDelay);
+  REQUIRE(done);
+  REQUIRE(*done);
+  CHECK((*done)->before == 1000);
+  CHECK((*done)->after == 600);
+  CHECK(rig.context.reports.size() == 1);
+  CHECK_FALSE(rig.runner.inFlight(kRoot));
+}
+
+TEST_CASE("a trim with neither memory.reclaim nor a cache says what it found missing",
+          "[action_runner]") {
+  RunnerRig rig;
+  std::optional<Result<ActionReport>> done;
+  rig.runner.run(kRoot, kUnit, ActionKind::Trim, "test", [&](auto report) { done = report; });
+  REQUIRE(done);
+  REQUIRE_FALSE(*done);
+  CHECK_THAT(done->error().describe(), Catch::Contains("nothing to trim"));
+  REQUIRE(rig.context.reports.size() == 1);
+  CHECK_FALSE(rig.context.reports[0].result);
+}
+
+TEST_CASE("a trim drops the page cache of gopls' cache and reports what it did",
+          "[action_runner]") {
+  RunnerRig rig;
+  std::filesystem::create_directories(rig.dir / "gopls-cache/ab");
+  std::ofstream(rig.dir / "gopls-cache/ab/entry") << std::string(8192, 'x');
+  std::optional<Result<ActionReport>> done;
+  rig.runner.run(kRoot, kUnit, ActionKind::Trim, "test", [&](auto report) { done = report; });
+  REQUIRE(done);
+  REQUIRE(*done);
+  CHECK_THAT((*done)->result.value(), Catch::Contains("dropped the page cache of 1 files"));
+  // Within budget: nothing deleted.
+  CHECK(std::filesystem::exists(rig.dir / "gopls-cache/ab/entry"));
+}
+
+TEST_CASE("an abandoned action answers ECANCELED at once and reports nothing later",
+          "[action_runner]") {
+  RunnerRig rig;
+  rig.gopls().gcTakes = seconds(5);
+  std::optional<Result<ActionReport>> done;
+  rig.runner.run(kRoot, kUnit, ActionKind::Gc, "test", [&](auto report) { done = report; });
+  rig.runner.abandon(kRoot);
+  REQUIRE(done);
+  REQUIRE_FALSE(*done);
+  CHECK(done->error().code == ECANCELED);
+  CHECK_FALSE(rig.runner.inFlight(kRoot));
+  rig.scheduler.advance(seconds(10));
+  CHECK(rig.context.reports.empty());
+  CHECK(rig.context.freshReads == 0);
+}
+
+TEST_CASE("a restart saves the profile first, restarts the unit and forgets the old heap",
+          "[action_runner]") {
+  RunnerRig rig;
+  std::optional<Result<ActionReport>> done;
+  rig.runner.run(kRoot, kUnit, ActionKind::Restart, "test", [&](auto report) { done = report; });
+  rig.scheduler.advance(seconds(3));
+  REQUIRE(done);
+  REQUIRE(*done);
+  const std::string profile = (*done)->result.value();
+  CHECK_THAT(profile, Catch::StartsWith(rig.dir / "profiles/"));
+  CHECK(std::filesystem::file_size(profile) == 4);
+  CHECK(rig.systemd.calls() == std::vector<std::string>{std::string("restart ") + kUnit});
+  CHECK(rig.context.restarts == 1);
+}
+
+TEST_CASE("a restart without save_profile captures nothing", "[action_runner]") {
+  RunnerRig rig;
+  rig.context.config_.actions.restart.saveProfile = false;
+  std::optional<Result<ActionReport>> done;
+  rig.runner.run(kRoot, kUnit, ActionKind::Restart, "test", [&](auto report) { done = report; });
+  rig.scheduler.advance(seconds(3));
+  REQUIRE(done);
+  REQUIRE(*done);
+  CHECK((*done)->result.value().empty());
+  CHECK(rig.gopls().profileCalls == 0);
+}
+
+TEST_CASE("a workspace unknown to the context is refused before anything runs", "[action_runner]") {
+  RunnerRig rig;
+  rig.context.present = false;
+  std::optional<Result<ActionReport>> done;
+  rig.runner.run(kRoot, kUnit, ActionKind::Gc, "test", [&](auto report) { done = report; });
+  REQUIRE(done);
+  REQUIRE_FALSE(*done);
+  CHECK(done->error().code == ESRCH);
+  CHECK(rig.gopls().gcCalls == 0);
+}
+
+}  // namespace wslgo::test

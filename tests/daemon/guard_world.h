@@ -1,0 +1,200 @@
+// GuardWorld: a Manager in process, on synthetic time, with an in-process systemd, scripted
+// gopls debug servers, recorded wake-ups, and a pure cgroup v2 /proc and /sys tree whose memory
+// figures the test writes.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "daemon/manager.h"
+#include "daemon/manager_observer.h"
+#include "tests/support/fake_gopls_debug.h"
+#include "tests/support/fake_scheduler.h"
+#include "tests/support/fake_systemd_client.h"
+#include "tests/support/fake_wakeups.h"
+#include "tests/unit/temp_dir.h"
+
+namespace wslgo::test {
+
+inline constexpr uint64_t kMiB = uint64_t{1} << 20;
+inline constexpr const char* kAppSlice = "/user.slice/user-1000.slice/user@1000.service/app.slice";
+
+// What the manager told the bus layer, in order.
+class RecordingObserver final : public ManagerObserver {
+ public:
+  struct Crossed {
+    std::string root;
+    Level level;
+    Crossing crossing;
+  };
+
+  void workspaceAdded(const std::string& root) override { added.push_back(root); }
+  void workspaceRemoved(const std::string& root) override { removed.push_back(root); }
+  void configReloaded(bool ok, const std::string& message) override {
+    reloads.emplace_back(ok, message);
+  }
+  void thresholdCrossed(const std::string& root, Level level, const Crossing& crossing) override {
+    crossed.push_back({root, level, crossing});
+  }
+  void actionTaken(const ActionTaken& action) override { actions.push_back(action); }
+  void managerPropertiesChanged(const std::vector<std::string>&) override {}
+  void workspacePropertiesChanged(const std::string&, const std::vector<std::string>&) override {}
+
+  // "gc done", "trim failed: …", "restart dry-run", in order.
+  std::vector<std::string> actionLines() const {
+    std::vector<std::string> lines;
+    for (const ActionTaken& action : actions) {
+      lines.push_back(std::string(toString(action.action)) + " " + action.result);
+    }
+    return lines;
+  }
+
+  std::vector<std::string> added;
+  std::vector<std::string> removed;
+  std::vector<std::pair<bool, std::string>> reloads;
+  std::vector<Crossed> crossed;
+  std::vector<ActionTaken> actions;
+};
+
+// Thresholds in bytes so tests need not depend on this machine's MemTotal; sustain 2 s and
+// settle 30 s as people would set them.
+inline constexpr const char* kTestConfig = R"({
+  "workspaces": { "default": { "memory": {
+    "warning": "1G", "high": "1536M", "critical": "2G", "sustain": "2s", "hysteresis": 0.1,
+    "exclude_inactive_file": true } } },
+  "actions": { "settle": "30s",
+    "gc": { "cooldown": "1m", "timeout": "10s", "min_freed": 0.1 },
+    "trim": { "cooldown": "5m", "timeout": "30s", "cache_budget": "1G" },
+    "restart": { "cooldown": "10m", "timeout": "30s", "max_restarts": 3, "window": "30m",
+                 "save_profile": true } }
+})";
+
+class GuardWorld {
+ public:
+  explicit GuardWorld(const std::string& config = kTestConfig)
+      : systemd(scheduler, kAppSlice), fleet(scheduler) {
+    namespace fs = std::filesystem;
+    const fs::path fixture = fs::path(WSLGO_FIXTURES_DIR) / "v2";
+    fs::create_directories(dir_.path() / "proc/self");
+    fs::create_directories(dir_.path() / "proc/pressure");
+    fs::copy_file(fixture / "proc/self/mountinfo", dir_.path() / "proc/self/mountinfo");
+    fs::copy_file(fixture / "proc/meminfo", dir_.path() / "proc/meminfo");
+    fs::copy_file(fixture / "proc/pressure/memory", dir_.path() / "proc/pressure/memory");
+    fs::create_directories(cgroupDir(""));
+    for (const char* sub : {"home/.cache/gopls", "state", "run", "config"}) {
+      fs::create_directories(dir_.path() / sub);
+    }
+    write(dir_ / "config/config.json", config);
+    // A file in gopls' cache, so the trim rung has something to work on.
+    write(dir_ / "home/.cache/gopls/entry", std::string(4096, 'x'));
+    systemd.onProcessStarted = [this](const UnitInfo& unit) { startProcess(unit); };
+  }
+
+  // Makes the manager; a test may first write files (a registry, a config) it should find.
+  Manager& create() {
+    auto made = Manager::create(ManagerServices{.scheduler = scheduler,
+                                                .systemd = systemd,
+                                                .wakeups = wakeups,
+                                                .debugClientFor = fleet.factory()},
+                                SysRoots{.proc = dir_ / "proc", .sys = dir_ / "sys"}, paths());
+    REQUIRE(made);
+    manager_ = std::move(*made);
+    manager_->setObserver(&observer);
+    return *manager_;
+  }
+
+  Manager& start() {
+    if (!manager_) create();
+    REQUIRE(manager_->start());
+    return *manager_;
+  }
+
+  ManagerPaths paths() const {
+    return ManagerPaths{
+        .configLayers = {ConfigLayer{std::string(WSLGO_SOURCE_DIR) + "/config/default.json", true},
+                         ConfigLayer{dir_ / "config/config.json", false}},
+        .stateDir = dir_ / "state/wslgo-guard",
+        .runtimeDir = dir_ / "run",
+        .home = dir_ / "home",
+        .cacheHome = {},
+        .goModCache = {},
+        .goPath = {},
+    };
+  }
+
+  Manager& manager() { return *manager_; }
+  void destroyManager() { manager_.reset(); }
+
+  // A Go module under the world's home; returns its path.
+  std::string module(const std::string& name) {
+    const std::string path = dir_ / ("home/src/" + name);
+    std::filesystem::create_directories(path);
+    write(path + "/go.mod", "module example.com/" + name + "\n\ngo 1.22\n");
+    return path;
+  }
+
+  // Adds a module as a workspace and lets the next tick (2 s on) see it running.
+  std::string addWorkspace(const std::string& name) {
+    auto root = manager_->addWorkspace(module(name), {});
+    REQUIRE(root);
+    scheduler.advance(std::chrono::seconds(2));
+    return *root;
+  }
+
+  std::string unitOf(const std::string& root) const { return manager_->workspaceView(root)->unit; }
+  FakeGopls& goplsOf(const std::string& root) {
+    return fleet.at(manager_->workspaceView(root)->debugAddress);
+  }
+
+  // The workspace's cgroup memory: memory.current and an anon-only memory.stat.
+  void setMemory(const std::string& root, uint64_t bytes) { setUnitMemory(unitOf(root), bytes); }
+
+  std::string cgroupDir(const std::string& unit) const {
+    return dir_ / ("sys/fs/cgroup" + std::string(kAppSlice) + (unit.empty() ? "" : "/" + unit));
+  }
+  const std::filesystem::path& path() const { return dir_.path(); }
+
+  FakeScheduler scheduler;
+  FakeSystemdClient systemd;
+  FakeGoplsFleet fleet;
+  FakeWakeups wakeups;
+  RecordingObserver observer;
+
+ private:
+  static void write(const std::string& path, const std::string& text) {
+    std::ofstream out(path, std::ios::trunc);
+    out << text;
+    REQUIRE(out.good());
+  }
+
+  // A new gopls: its /proc/PID/status and, at first start, its cgroup at 256 MiB.
+  void startProcess(const UnitInfo& unit) {
+    const std::string procDir = dir_ / ("proc/" + std::to_string(unit.mainPid));
+    std::filesystem::create_directories(procDir);
+    write(procDir + "/status",
+          "Name:\tgopls\nPid:\t" + std::to_string(unit.mainPid) + "\nVmRSS:\t  262144 kB\n");
+    const std::string dir = cgroupDir(unit.name);
+    std::filesystem::create_directories(dir);
+    setUnitMemory(unit.name, 256 * kMiB);
+    write(dir + "/cgroup.procs", std::to_string(unit.mainPid) + "\n");
+  }
+
+  void setUnitMemory(const std::string& unit, uint64_t bytes) {
+    const std::string dir = cgroupDir(unit);
+    write(dir + "/memory.current", std::to_string(bytes) + "\n");
+    write(dir + "/memory.stat",
+          "anon " + std::to_string(bytes) + "\nfile 0\ninactive_file 0\nactive_file 0\n");
+  }
+
+  TempDir dir_{"manager"};
+  std::unique_ptr<Manager> manager_;
+};
+
+}  // namespace wslgo::test

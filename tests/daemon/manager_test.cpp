@@ -1,0 +1,372 @@
+// The Manager on synthetic time with in-process fakes: the ladder, Busy, removal during an
+// action, dry run, weak GCs, failed profiles, vanished units, crash loops.
+#include <filesystem>
+
+#include <catch2/catch.hpp>
+
+#include "tests/daemon/guard_world.h"
+
+namespace wslgo::test {
+namespace {
+
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+// The times at which each action's ActionTaken arrived, by the fake clock.
+struct Timeline {
+  std::vector<std::string> lines;
+  std::vector<Usec> at;
+};
+
+// Advances in small steps, noting when each ActionTaken arrives.
+void runFor(GuardWorld& world, Usec span, Timeline& timeline) {
+  const Usec end = world.scheduler.now() + span;
+  while (world.scheduler.now() < end) {
+    world.scheduler.advance(std::chrono::milliseconds(250));
+    auto lines = world.observer.actionLines();
+    while (timeline.lines.size() < lines.size()) {
+      timeline.lines.push_back(lines[timeline.lines.size()]);
+      timeline.at.push_back(world.scheduler.now());
+    }
+  }
+}
+
+size_t profilesSaved(const GuardWorld& world) {
+  const auto dir = world.path() / "state/wslgo-guard/profiles";
+  if (!std::filesystem::exists(dir)) return 0;
+  size_t count = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (entry.is_regular_file()) ++count;
+  }
+  return count;
+}
+
+}  // namespace
+
+TEST_CASE("a workspace over its high line climbs GC, trim and restart, each after the settle time",
+          "[manager]") {
+  GuardWorld world;
+  world.start();
+  const std::string root = world.addWorkspace("app");
+  FakeGopls& gopls = world.goplsOf(root);
+  // The GC frees 12 % (above min_freed), but the workspace stays above its high line.
+  world.setMemory(root, 1800 * kMiB);
+  gopls.onGc = [&] { world.setMemory(root, 1584 * kMiB); };
+
+  Timeline timeline;
+  runFor(world, minutes(3), timeline);
+
+  REQUIRE(timeline.lines.size() >= 3);
+  CHECK(timeline.lines[0] == "gc done");
+  CHECK(timeline.lines[1] == "trim done");
+  CHECK(timeline.lines[2] == "restart done");
+  // The engine waits the settle time (30 s) after each rung before climbing to the next: it
+  // counts from when the rung started (the GC's answer and the runner's settle delay lie within).
+  REQUIRE(gopls.lastGcAt);
+  CHECK(timeline.at[1] - *gopls.lastGcAt >= seconds(30));
+  CHECK(timeline.at[2] - timeline.at[1] >= seconds(30));
+  // The GC was judged only after the settle delay the runner gives freed pages.
+  CHECK(world.observer.actions[0].before == 1800 * kMiB);
+  CHECK(world.observer.actions[0].after < world.observer.actions[0].before);
+  // The restart saved a profile first, restarted the unit once, and the new gopls is small.
+  CHECK(profilesSaved(world) == 1);
+  CHECK(world.systemd.count("restart", world.unitOf(root)) == 1);
+  CHECK(world.observer.actions[2].after == 256 * kMiB);
+  CHECK(world.manager().workspaceView(root)->lastAction == "restart");
+  // Back below the lines: no further action for the rest of the run.
+  runFor(world, minutes(5), timeline);
+  CHECK(timeline.lines.size() == 3);
+  CHECK(world.manager().workspaceView(root)->state == "running");
+}
+
+TEST_CASE("a new episode within the GC cooldown waits for the cooldown before the next GC",
+          "[manager]") {
+  GuardWorld world;
+  world.start();
+  const std::string root = world.addWorkspace("app");
+  FakeGopls& gopls = world.goplsOf(root);
+  world.setMemory(root, 1200 * kMiB);  // above warning only
+  gopls.onGc = [&] { world.setMemory(root, 500 * kMiB); };
+
+  Timeline timeline;
+  runFor(world, seconds(20), timeline);
+  REQUIRE(timeline.lines == std::vector<std::string>{"gc done"});
+  const Usec firstGc = timeline.at[0];
+
+  // Up again 20 s after the first GC: the level comes back, the GC must wait out its minute.
+  world.setMemory(root, 1200 * kMiB);
+  runFor(world, minutes(2), timeline);
+  REQUIRE(timeline.lines.size() >= 2);
+  CHECK(timeline.lines[1] == "gc done");
+  CHECK(timeline.at[1] - firstGc >= minutes(1));
+}
+
+TEST_CASE("a GC that frees less than min_freed lets trim follow without the settle time",
+          "[manager]") {
+  GuardWorld world;
+  world.start();
+  const std::string root = world.addWorkspace("app");
+  FakeGopls& gopls = world.goplsOf(root);
+  world.setMemory(root, 1800 * kMiB);
+  gopls.onGc = [&] { world.setMemory(root, 1750 * kMiB); };  // 3 %: below min_freed 10 %
+
+  Timeline timeline;
+  runFor(world, seconds(25), timeline);
+  REQUIRE(timeline.lines.size() >= 2);
+  CHECK(timeline.lines[0] == "gc done");
+  CHECK(timeline.lines[1] == "trim done");
+  CHECK(timeline.at[1] - timeline.at[0] < seconds(30));
+}
+
+TEST_CASE("a second action while one runs is refused with EBUSY, and the first completes",
+          "[manager]") {
+  GuardWorld world;
+  world.start();
+  const std::string root = world.addWorkspace("app");
+  world.goplsOf(root).gcTakes = seconds(5);
+
+  std::optional<Result<std::pair<uint64_t, uint64_t>>> first;
+  world.manager().collectGarbage(root, [&](auto result) { first = std::move(result); });
+  std::optional<Result<uint64_t>> second;
+  world.manager().trimCache(root, [&](Result<uint64_t> result) { second = std::move(result); });
+  REQUIRE(second);
+  REQUIRE_FALSE(*second);
+  CHECK(second->error().code == EBUSY);
+  CHECK_THAT(second->error().describe(), Catch::Contains("gc in progress"));
+  CHECK_FALSE(first);
+
+  world.scheduler.advance(seconds(10));
+  REQUIRE(first);
+  CHECK(*first);
+  CHECK(world.observer.actionLines() == std::vector<std::string>{"gc done"});
+}
+
+TEST_CASE("RemoveWorkspace during an action wins: the action is abandoned and the unit stopped",
+          "[manager]") {
+  GuardWorld world;
+  world.start();
+  const std::string root = world.addWorkspace("app");
+  const std::string unit = world.unitOf(root);
+  world.goplsOf(root).gcTakes = seconds(5);
+
+  std::optional<Result<std::pair<uint64_t, uint64_t>>> gc;
+  world.manager().collectGarbage(root, [&](auto result) { gc = std::move(result); });
+  world.scheduler.advance(seconds(1));
+  REQUIRE_FALSE(gc);
+
+  REQUIRE(world.manager().removeWorkspace(root));
+  REQUIRE(gc);
+  REQUIRE_FALSE(*gc);
+  CHECK(gc->error().code == ECANCELED);
+  CHECK(world.systemd.count("stop", unit) == 1);
+  CHECK_FALSE(world.systemd.watched(unit));
+  CHECK(world.observer.removed == std::vector<std::string>{root});
+  CHECK(world.manager().workspaceRoots().empty());
+
+  // Nothing of the abandoned GC surfaces later.
+  world.scheduler.advance(minutes(1));
+  CHECK(world.observer.actions.empty());
+}
+
+TEST_CASE("in dry run the ladder reports what it would do and runs nothing", "[manager]") {
+  GuardWorld world;
+  world.start();
+  world.manager().setDryRun(true);
+  const std::string root = world.addWorkspace("app");
+  world.setMemory(root, 1200 * kMiB);
+
+  Timeline timeline;
+  runFor(world, seconds(20), timeline);
+  REQUIRE_FALSE(timeline.lines.empty());
+  CHECK(timeline.lines[0] == "gc dry-run");
+  CHECK(world.goplsOf(root).gcCalls == 0);
+  CHECK(world.manager().workspaceView(root)->lastAction == "would gc");
+  CHECK(world.manager().managerView().dryRun);
+}
+
+TEST_CASE("a restart whose profile capture fails still restarts the unit", "[manager]") {
+  GuardWorld world;
+  world.start();
+  const std::string root = world.addWorkspace("app");
+  world.goplsOf(root).profileFails = true;
+
+  std::optional<Result<void>> restarted;
+  world.manager().restart(root, "test", [&](Result<void> result) { restarted = result; });
+  world.scheduler.advance(seconds(5));
+  REQUIRE(restarted);
+  CHECK(*restarted);
+  CHECK(world.systemd.count("restart", world.unitOf(root)) == 1);
+  CHECK(world.observer.actionLines() == std::vector<std::string>{"restart done"});
+  CHECK(profilesSaved(world) == 0);
+}
+
+TEST_CASE("a unit that vanishes during a restart fails the action, naming the unit", "[manager]") {
+  GuardWorld world;
+  world.start();
+  const std::string root = world.addWorkspace("app");
+  const std::string unit = world.unitOf(root);
+
+  std::optional<Result<void>> restarted;
+  world.manager().restart(root, "test", [&](Result<void> result) { restarted = result; });
+  // The profile is being captured; the unit disappears before the restart job is sent.
+  world.systemd.vanish(unit);
+  world.scheduler.advance(seconds(5));
+  REQUIRE(restarted);
+  REQUIRE_FALSE(*restarted);
+  CHECK_THAT(restarted->error().describe(), Catch::Contains(unit + " not found"));
+  REQUIRE(world.observer.actions.size() == 1);
+  CHECK_THAT(world.observer.actions[0].result, Catch::StartsWith("failed: "));
+
+  // The guard keeps going: the action is over and a new one may start.
+  world.scheduler.advance(seconds(10));
+  std::optional<Result<uint64_t>> trimmed;
+  world.manager().trimCache(root, [&](Result<uint64_t> result) { trimmed = std::move(result); });
+  REQUIRE(trimmed);
+  CHECK(*trimmed);
+}
+
+TEST_CASE("a GC whose gopls stops answering mid-action is reported failed", "[manager]") {
+  GuardWorld world;
+  world.start();
+  const std::string root = world.addWorkspace("app");
+  FakeGopls& gopls = world.goplsOf(root);
+  gopls.gcTakes = seconds(3);
+
+  std::optional<Result<std::pair<uint64_t, uint64_t>>> gc;
+  world.manager().collectGarbage(root, [&](auto result) { gc = std::move(result); });
+  gopls.answers = false;
+  world.systemd.vanish(world.unitOf(root));
+  world.scheduler.advance(seconds(5));
+  REQUIRE(gc);
+  REQUIRE_FALSE(*gc);
+  CHECK(gc->error().code == ECONNREFUSED);
+  CHECK(world.observer.actionLines() ==
+        std::vector<std::string>{"gc failed: " + gc->error().describe()});
+}
+
+TEST_CASE("a crash-looping unit reads degraded, and running again once the crashes age out",
+          "[manager]") {
+  GuardWorld world;
+  world.start();
+  const std::string root = world.addWorkspace("app");
+  const std::string unit = world.unitOf(root);
+
+  for (int i = 0; i < 3; ++i) {
+    world.systemd.crash(unit);
+    world.scheduler.advance(seconds(20));
+  }
+  CHECK(world.manager().workspaceView(root)->state == "degraded");
+  CHECK(world.manager().workspaceView(root)->restarts == 3);
+
+  // restart.window is 30 min: once the last crash is older, the loop is over.
+  world.scheduler.advance(minutes(31));
+  CHECK(world.manager().workspaceView(root)->state == "running");
+}
+
+TEST_CASE("a level crossing names the metric, its value and the threshold", "[manager]") {
+  GuardWorld world;
+  world.start();
+  const std::string root = world.addWorkspace("app");
+  world.setMemory(root, 1200 * kMiB);
+  world.scheduler.advance(seconds(5));
+  REQUIRE_FALSE(world.observer.crossed.empty());
+  const auto& crossed = world.observer.crossed.front();
+  CHECK(crossed.root == root);
+  CHECK(crossed.level == Level::Warning);
+  CHECK(crossed.crossing.metric == Metric::Memory);
+  CHECK(crossed.crossing.value == 1200 * kMiB);
+  CHECK(crossed.crossing.threshold == 1024 * kMiB);
+}
+
+TEST_CASE("a gopls just started is left alone until its debug server answered", "[manager]") {
+  GuardWorld world;
+  world.start();
+  const std::string root = world.addWorkspace("app");
+  FakeGopls& gopls = world.goplsOf(root);
+  gopls.answers = false;  // no heap figures: the start-up grace holds
+  world.systemd.crash(world.unitOf(root));
+  world.setMemory(root, 2500 * kMiB);
+  world.scheduler.advance(seconds(8));
+  CHECK(world.observer.actions.empty());
+  // Past the grace the guard acts even without heap figures (a restart still works).
+  Timeline timeline;
+  runFor(world, seconds(10), timeline);
+  CHECK_FALSE(timeline.lines.empty());
+}
+
+TEST_CASE("wake-ups are armed on the unit's cgroup and re-armed with the new lines on reload",
+          "[manager]") {
+  GuardWorld world;
+  world.start();
+  const std::string root = world.addWorkspace("app");
+  world.scheduler.advance(seconds(2));
+  REQUIRE(world.wakeups.workspaces.count(root) == 1);
+  const WorkspaceWakeupPlan& plan = world.wakeups.workspaces[root];
+  REQUIRE(plan.dirs.unified);
+  CHECK(*plan.dirs.unified == world.cgroupDir(world.unitOf(root)));
+  CHECK(plan.usageLines ==
+        std::vector<uint64_t>{static_cast<uint64_t>(1024 * kMiB * kNearThreshold), 1024 * kMiB,
+                              1536 * kMiB, 2048 * kMiB});
+  CHECK(world.wakeups.systemArmings == 1);
+
+  std::ofstream(world.path() / "config/config.json")
+      << R"({"workspaces": {"default": {"memory": {"warning": "3G", "high": null,
+            "critical": null}}}})";
+  REQUIRE(world.manager().reload());
+  world.scheduler.advance(seconds(2));
+  CHECK(world.wakeups.systemArmings == 2);
+  CHECK(world.wakeups.workspaces[root].usageLines ==
+        std::vector<uint64_t>{static_cast<uint64_t>(3072 * kMiB * kNearThreshold), 3072 * kMiB});
+
+  // A wake-up makes the guard look at once instead of at the next tick.
+  world.setMemory(root, 3500 * kMiB);
+  world.wakeups.workspaceWake[root]("test");
+  world.scheduler.runDue();
+  CHECK(world.manager().workspaceView(root)->memoryCurrent == 3500 * kMiB);
+}
+
+TEST_CASE("an invalid configuration on reload keeps the old one and says why", "[manager]") {
+  GuardWorld world;
+  world.start();
+  std::ofstream(world.path() / "config/config.json") << R"({"guard": {"sample_interval": "3Q"}})";
+  auto reloaded = world.manager().reload();
+  REQUIRE_FALSE(reloaded);
+  CHECK_THAT(reloaded.error().describe(), Catch::Contains("/guard/sample_interval"));
+  REQUIRE(world.observer.reloads.size() == 1);
+  CHECK_FALSE(world.observer.reloads[0].first);
+  CHECK(world.manager().managerView().sampleIntervalUsec == 2000000);
+}
+
+TEST_CASE("workspaces survive a guard restart: the registry is re-adopted, running units kept",
+          "[manager]") {
+  GuardWorld world;
+  world.start();
+  const std::string root = world.addWorkspace("app");
+  const std::string unit = world.unitOf(root);
+  const uint32_t pid = world.systemd.unit(unit)->mainPid;
+  world.destroyManager();
+
+  world.start();
+  REQUIRE(world.manager().workspaceRoots() == std::vector<std::string>{root});
+  world.scheduler.runDue();
+  CHECK(world.systemd.count("start", unit) == 1);  // adopted, not started again
+  CHECK(world.manager().workspaceView(root)->mainPid == pid);
+}
+
+TEST_CASE("GetHistory returns samples stamped with the wall clock, from the given time on",
+          "[manager]") {
+  GuardWorld world;
+  world.start();
+  const std::string root = world.addWorkspace("app");
+  const uint64_t from = world.scheduler.wallNowUsec();
+  world.scheduler.advance(seconds(10));
+  auto history = world.manager().history(root, from);
+  REQUIRE(history);
+  REQUIRE(history->size() >= 4);
+  CHECK(history->front().usec >= from);
+  CHECK(history->back().memoryCurrent == 256 * kMiB);
+  CHECK(history->back().rss == 256 * kMiB);
+  CHECK_FALSE(world.manager().history("/nowhere", 0));
+}
+
+}  // namespace wslgo::test

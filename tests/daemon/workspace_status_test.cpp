@@ -1,0 +1,113 @@
+// The published state as a pure function of a workspace's facts.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "daemon/workspace_status.h"
+
+namespace wslgo::test {
+namespace {
+
+struct Facts {
+  WorkspaceRecord record{.path = "/home/me/src/app",
+                         .unit = "wslgo-gopls@-home-me-src-app.service",
+                         .socket = "/run/user/1000/wslgo-guard/gopls-1.sock",
+                         .debugPort = 6060,
+                         .addedUsec = 0,
+                         .options = {}};
+  UnitInfo unit{.name = record.unit,
+                .objectPath = {},
+                .loadState = "loaded",
+                .activeState = "active",
+                .subState = "running",
+                .controlGroup = {},
+                .mainPid = 4242,
+                .nRestarts = 1,
+                .memoryHigh = std::nullopt};
+  WorkspaceSnapshot snapshot;
+  WorkspaceSettings settings;
+  WorkspaceState policy;
+  bool withPolicy = true;
+  std::optional<ActionKind> inFlight;
+  LastAction lastAction{.name = "gc", .wallUsec = 1'790'000'000'000'000};
+
+  WorkspaceFacts get() const {
+    return WorkspaceFacts{.record = record,
+                          .unit = unit,
+                          .snapshot = snapshot,
+                          .settings = settings,
+                          .policy = withPolicy ? &policy : nullptr,
+                          .inFlight = inFlight,
+                          .lastAction = lastAction,
+                          .memorySource = MemorySource::CgroupV2};
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a workspace's state: restarting beats degraded beats the unit's state beats its level",
+          "[status]") {
+  Facts facts;
+  CHECK(workspaceState(facts.get()) == "running");
+  facts.policy.level = Level::High;
+  CHECK(workspaceState(facts.get()) == "high");
+  facts.unit.activeState = "activating";
+  CHECK(workspaceState(facts.get()) == "starting");
+  facts.unit.activeState = "failed";
+  CHECK(workspaceState(facts.get()) == "failed");
+  facts.policy.crashLoop = true;
+  CHECK(workspaceState(facts.get()) == "degraded");
+  facts.inFlight = ActionKind::Restart;
+  CHECK(workspaceState(facts.get()) == "restarting");
+  facts.inFlight = ActionKind::Gc;
+  facts.withPolicy = false;
+  facts.unit.activeState = "inactive";
+  CHECK(workspaceState(facts.get()) == "stopped");
+}
+
+TEST_CASE("a workspace's view carries its figures, limits and last action; unknowns are 0",
+          "[status]") {
+  Facts facts;
+  facts.snapshot.memoryCurrent = 300;
+  facts.settings.memory.warning = 1000.0;
+  facts.settings.memory.critical = 3000.0;
+  const WorkspaceView view = workspaceView(facts.get());
+  CHECK(view.debugAddress == "127.0.0.1:6060");
+  CHECK(view.memoryCurrent == 300);
+  CHECK(view.rss == 0);
+  CHECK(view.warningLimit == 1000);
+  CHECK(view.highLimit == 0);
+  CHECK(view.criticalLimit == 3000);
+  CHECK(view.restarts == 1);
+  CHECK(view.lastAction == "gc");
+  CHECK(view.lastActionUsec == 1'790'000'000'000'000);
+}
+
+TEST_CASE(
+    "GetStatus JSON says which figures are unknown and leaves the guard's gopls out of "
+    "other_gopls",
+    "[status]") {
+  Facts facts;
+  facts.snapshot.memoryCurrent = 300;
+  ManagerView manager;
+  manager.memTotal = 1000;
+  manager.memAvailable = 800;
+  const std::vector<std::string> files{"/usr/share/wslgo-guard/default.json"};
+  const std::vector<WorkspaceFacts> workspaces{facts.get()};
+  const std::vector<OtherGopls> others{
+      {.pid = 4242, .role = "daemon", .directory = "/", .rss = 1},
+      {.pid = 77, .role = "forwarder", .directory = "/home/me", .rss = std::nullopt}};
+  auto json = nlohmann::json::parse(statusJson(StatusFacts{
+      .manager = manager, .configFiles = files, .workspaces = workspaces, .otherGopls = others}));
+  REQUIRE(json["workspaces"].size() == 1);
+  CHECK(json["workspaces"][0]["memory_current"] == 300);
+  CHECK(json["workspaces"][0]["rss"].is_null());
+  CHECK(json["workspaces"][0]["memory_source"] == "cgroup-v2");
+  CHECK(json["workspaces"][0]["editor_flags"] ==
+        "-remote=unix;/run/user/1000/wslgo-guard/gopls-1.sock");
+  REQUIRE(json["other_gopls"].size() == 1);
+  CHECK(json["other_gopls"][0]["pid"] == 77);
+  CHECK_FALSE(json["other_gopls"][0].contains("rss"));
+  CHECK(statusLine(manager, 1) == "ok: 1 workspace, MemAvailable 80.0%");
+}
+
+}  // namespace wslgo::test

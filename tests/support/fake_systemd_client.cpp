@@ -1,0 +1,141 @@
+#include "tests/support/fake_systemd_client.h"
+
+#include <algorithm>
+#include <cerrno>
+
+namespace wslgo::test {
+
+FakeSystemdClient::FakeSystemdClient(FakeScheduler& scheduler, std::string cgroupParent)
+    : scheduler_(scheduler), cgroupParent_(std::move(cgroupParent)) {}
+
+std::optional<Error> FakeSystemdClient::takeFailure(Call call) {
+  auto it = failures_.find(call);
+  if (it == failures_.end()) return std::nullopt;
+  Error error = std::move(it->second);
+  failures_.erase(it);
+  return error;
+}
+
+Result<UnitInfo*> FakeSystemdClient::existing(const std::string& name) {
+  if (vanished_.count(name) != 0) {
+    return errnoError(ENOENT, name,
+                      "org.freedesktop.systemd1.NoSuchUnit: Unit " + name + " not found.");
+  }
+  UnitInfo& unit = units_[name];
+  if (unit.name.empty()) {
+    unit.name = name;
+    unit.loadState = "loaded";
+    unit.activeState = "inactive";
+    unit.subState = "dead";
+  }
+  return &unit;
+}
+
+std::string FakeSystemdClient::job(const std::string& verb, const std::string& name) {
+  calls_.push_back(verb + " " + name);
+  return "/org/freedesktop/systemd1/job/" + std::to_string(nextJob_++);
+}
+
+void FakeSystemdClient::run(UnitInfo& unit) {
+  unit.activeState = "active";
+  unit.subState = "running";
+  unit.controlGroup = cgroupParent_ + "/" + unit.name;
+  unit.mainPid = nextPid_++;
+  if (onProcessStarted) onProcessStarted(unit);
+}
+
+void FakeSystemdClient::announce(const std::string& name, std::string jobPath) {
+  std::erase_if(deliveries_, [](const Timer& timer) { return !timer.pending(); });
+  auto timer = scheduler_.addOneShotTimer(Usec(0), [this, name, jobPath](Usec) {
+    if (watched_.count(name) != 0 && unitChanged_) unitChanged_(name);
+    if (!jobPath.empty() && jobRemoved_) jobRemoved_(0, jobPath, name, "done");
+  });
+  if (timer) deliveries_.push_back(std::move(*timer));
+}
+
+Result<std::string> FakeSystemdClient::startUnit(const std::string& name, const std::string&) {
+  if (auto failure = takeFailure(Call::Start)) return *failure;
+  auto unit = existing(name);
+  if (!unit) return unit.error();
+  std::string path = job("start", name);
+  if ((*unit)->activeState != "active") run(**unit);
+  announce(name, path);
+  return path;
+}
+
+Result<std::string> FakeSystemdClient::restartUnit(const std::string& name, const std::string&) {
+  if (auto failure = takeFailure(Call::Restart)) return *failure;
+  auto unit = existing(name);
+  if (!unit) return unit.error();
+  std::string path = job("restart", name);
+  run(**unit);  // systemd counts only its own automatic restarts in NRestarts
+  announce(name, path);
+  return path;
+}
+
+Result<std::string> FakeSystemdClient::stopUnit(const std::string& name, const std::string&) {
+  if (auto failure = takeFailure(Call::Stop)) return *failure;
+  auto unit = existing(name);
+  if (!unit) return unit.error();
+  std::string path = job("stop", name);
+  (*unit)->activeState = "inactive";
+  (*unit)->subState = "dead";
+  (*unit)->mainPid = 0;
+  announce(name, path);
+  return path;
+}
+
+Result<UnitInfo> FakeSystemdClient::unitInfo(const std::string& name) {
+  if (auto failure = takeFailure(Call::UnitInfo)) return *failure;
+  auto unit = existing(name);
+  if (!unit) return unit.error();
+  return **unit;
+}
+
+Result<void> FakeSystemdClient::setMemoryHigh(const std::string& name,
+                                              std::optional<uint64_t> bytes, bool) {
+  if (auto failure = takeFailure(Call::SetMemoryHigh)) return *failure;
+  auto unit = existing(name);
+  if (!unit) return unit.error();
+  (*unit)->memoryHigh = bytes;
+  return {};
+}
+
+Result<void> FakeSystemdClient::resetFailed(const std::string& name) {
+  auto unit = existing(name);
+  if (!unit) return unit.error();
+  if ((*unit)->activeState == "failed") (*unit)->activeState = "inactive";
+  return {};
+}
+
+Result<void> FakeSystemdClient::watchUnit(const std::string& name) {
+  watched_.insert(name);
+  return {};
+}
+
+void FakeSystemdClient::unwatchUnit(const std::string& name) { watched_.erase(name); }
+
+void FakeSystemdClient::vanish(const std::string& name) {
+  vanished_.insert(name);
+  units_.erase(name);
+  announce(name, "");
+}
+
+void FakeSystemdClient::crash(const std::string& name) {
+  auto it = units_.find(name);
+  if (it == units_.end()) return;
+  run(it->second);
+  ++it->second.nRestarts;
+  announce(name, "");
+}
+
+const UnitInfo* FakeSystemdClient::unit(const std::string& name) const {
+  auto it = units_.find(name);
+  return it == units_.end() ? nullptr : &it->second;
+}
+
+size_t FakeSystemdClient::count(const std::string& verb, const std::string& name) const {
+  return static_cast<size_t>(std::count(calls_.begin(), calls_.end(), verb + " " + name));
+}
+
+}  // namespace wslgo::test

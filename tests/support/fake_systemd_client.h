@@ -1,0 +1,81 @@
+// FakeSystemdClient: an in-process systemd user manager for the Manager's unit tests — units
+// that start, restart, crash, stop and vanish on command, with change signals delivered on the
+// next turn of the (fake) loop as the real bus delivers them.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "daemon/systemd_client.h"
+#include "tests/support/fake_scheduler.h"
+
+namespace wslgo::test {
+
+class FakeSystemdClient final : public SystemdClient {
+ public:
+  enum class Call { Start, Stop, Restart, UnitInfo, SetMemoryHigh };
+
+  // Units live in cgroups below `cgroupParent` ("/user.slice/…/app.slice").
+  FakeSystemdClient(FakeScheduler& scheduler, std::string cgroupParent);
+
+  Result<std::string> startUnit(const std::string& name, const std::string& mode) override;
+  Result<std::string> stopUnit(const std::string& name, const std::string& mode) override;
+  Result<std::string> restartUnit(const std::string& name, const std::string& mode) override;
+  Result<UnitInfo> unitInfo(const std::string& name) override;
+  Result<void> setMemoryHigh(const std::string& name, std::optional<uint64_t> bytes,
+                             bool runtime) override;
+  Result<void> resetFailed(const std::string& name) override;
+  Result<void> watchUnit(const std::string& name) override;
+  void unwatchUnit(const std::string& name) override;
+  void onUnitChanged(UnitChangedHandler handler) override { unitChanged_ = std::move(handler); }
+  void onJobRemoved(JobRemovedHandler handler) override { jobRemoved_ = std::move(handler); }
+  void onManagerReloaded(ManagerReloadedHandler handler) override {
+    reloaded_ = std::move(handler);
+  }
+
+  // Fault injection: the next such call fails with `error`.
+  void failNext(Call call, Error error) { failures_[call] = std::move(error); }
+  // The unit is gone (its unit file removed, say): every call about it fails as systemd's
+  // "Unit … not found." does.
+  void vanish(const std::string& name);
+  // gopls died and systemd restarted it on its own: a new MainPID and NRestarts + 1.
+  void crash(const std::string& name);
+
+  // Runs with each new MainPID, so a test can give the process its /proc files.
+  std::function<void(const UnitInfo&)> onProcessStarted;
+
+  const UnitInfo* unit(const std::string& name) const;
+  // "start wslgo-gopls@….service", "restart …", "stop …", in order.
+  const std::vector<std::string>& calls() const { return calls_; }
+  size_t count(const std::string& verb, const std::string& name) const;
+  bool watched(const std::string& name) const { return watched_.count(name) != 0; }
+
+ private:
+  std::optional<Error> takeFailure(Call call);
+  Result<UnitInfo*> existing(const std::string& name);
+  void run(UnitInfo& unit);
+  std::string job(const std::string& verb, const std::string& name);
+  // Delivers the change and the job's end on the next turn, as the bus would.
+  void announce(const std::string& name, std::string jobPath);
+
+  FakeScheduler& scheduler_;
+  std::string cgroupParent_;
+  std::map<std::string, UnitInfo> units_;
+  std::set<std::string> vanished_;
+  std::set<std::string> watched_;
+  std::map<Call, Error> failures_;
+  std::vector<std::string> calls_;
+  std::vector<Timer> deliveries_;
+  uint32_t nextPid_ = 5000;
+  uint32_t nextJob_ = 1;
+  UnitChangedHandler unitChanged_;
+  JobRemovedHandler jobRemoved_;
+  ManagerReloadedHandler reloaded_;
+};
+
+}  // namespace wslgo::test
