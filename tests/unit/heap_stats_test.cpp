@@ -9,14 +9,7 @@
 namespace wslgo {
 namespace {
 
-std::string fixtureText(const std::string& relative) {
-  std::string buffer;
-  auto text = readFileInto(test::fixturePath(relative), buffer);
-  REQUIRE(text.ok());
-  return std::string(*text);
-}
-
-std::string heapDebug1() { return fixtureText("gopls-debug/pprof-heap-debug1.txt"); }
+std::string heapDebug1() { return test::readFixture("gopls-debug/pprof-heap-debug1.txt"); }
 
 // The capture with the line "# NAME = ..." given a new value.
 std::string withValue(const std::string& name, const std::string& value) {
@@ -63,7 +56,7 @@ TEST_CASE("heap stats accept CRLF line ends", "[heap_stats]") {
 
 TEST_CASE("a body without the MemStats trailer is an error, not zeros", "[heap_stats]") {
   for (const std::string& text :
-       {std::string(), std::string("garbage\n\x01\x02"), fixtureText("gopls-debug/memory.html")}) {
+       {std::string(), std::string("garbage\n\x01\x02"), test::readFixture("gopls-debug/memory.html")}) {
     auto stats = parsePprofHeapDebug1(text);
     REQUIRE_FALSE(stats.ok());
     CHECK(stats.error().message.find("runtime.MemStats") != std::string::npos);

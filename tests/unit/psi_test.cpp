@@ -17,15 +17,8 @@
 namespace wslgo {
 namespace {
 
-std::string fixtureText(const std::string& relative) {
-  std::string buffer;
-  auto text = readFileInto(test::fixturePath(relative), buffer);
-  REQUIRE(text.ok());
-  return std::string(*text);
-}
-
 TEST_CASE("system cpu pressure from this machine parses some and full lines", "[psi]") {
-  auto pressure = parsePressure(fixtureText("pressure/system-cpu-6.18.txt"));
+  auto pressure = parsePressure(test::readFixture("pressure/system-cpu-6.18.txt"));
   REQUIRE(pressure.ok());
   CHECK(pressure->some.avg10 == Approx(0.87));
   CHECK(pressure->some.avg60 == Approx(7.57));
@@ -37,7 +30,7 @@ TEST_CASE("system cpu pressure from this machine parses some and full lines", "[
 }
 
 TEST_CASE("system io pressure from this machine keeps some and full apart", "[psi]") {
-  auto pressure = parsePressure(fixtureText("pressure/system-io-6.18.txt"));
+  auto pressure = parsePressure(test::readFixture("pressure/system-io-6.18.txt"));
   REQUIRE(pressure.ok());
   CHECK(pressure->some.avg60 == Approx(0.04));
   CHECK(pressure->some.avg300 == Approx(0.51));
@@ -51,14 +44,14 @@ TEST_CASE("system io pressure from this machine keeps some and full apart", "[ps
 TEST_CASE("memory pressure files of the system and of a cgroup2 parse", "[psi]") {
   for (const char* file : {"pressure/system-memory-6.18.txt", "pressure/cgroup2-memory-6.18.txt"}) {
     INFO(file);
-    auto pressure = parsePressure(fixtureText(file));
+    auto pressure = parsePressure(test::readFixture(file));
     REQUIRE(pressure.ok());
     CHECK(pressure->full.has_value());
   }
 }
 
 TEST_CASE("cpu pressure of a kernel before 5.13 has no full line", "[psi]") {
-  auto pressure = parsePressure(fixtureText("pressure/cpu-without-full-5.10.txt"));
+  auto pressure = parsePressure(test::readFixture("pressure/cpu-without-full-5.10.txt"));
   REQUIRE(pressure.ok());
   CHECK(pressure->some.avg10 == Approx(0.52));
   CHECK(pressure->some.totalUsec == 98234512);
@@ -112,7 +105,7 @@ TEST_CASE("PSI errors say which line and which value is wrong", "[psi]") {
 }
 
 TEST_CASE("PSI cut at any byte never crashes and never yields a cut some line", "[psi]") {
-  const std::string text = fixtureText("pressure/system-io-6.18.txt");
+  const std::string text = test::readFixture("pressure/system-io-6.18.txt");
   auto full = parsePressure(text);
   REQUIRE(full.ok());
   for (size_t cut = 0; cut < text.size(); ++cut) {
