@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "lib/gopls_build.h"
 #include "lib/heap_stats.h"
 #include "lib/result.h"
 #include "lib/usec.h"
@@ -21,9 +22,16 @@ inline constexpr const char* kHeapStatsRoute = "/debug/pprof/heap?debug=1";
 // Newer gopls (2023 on) add /gc: three GCs, then a redirect to /memory.
 inline constexpr const char* kGoplsGcRoute = "/gc";
 
+// What one gopls offers, found by probing it (its pages and its LSP answer), never by guessing
+// from a version.
 struct GoplsDebugFeatures {
   std::string gcRoute;         // kGoplsGcRoute when the server has it, else kPprofGcRoute
   std::string heapStatsRoute;  // kHeapStatsRoute
+  GoplsBuild build;            // from /info: "v0.23.0", Debian's "master"
+  bool gcPage = false;         // /memory offers the /gc form (gopls 2023 on)
+  // gopls.mem_stats is among the commands its initialize answer lists; unset when the socket
+  // could not be asked.
+  std::optional<bool> memStats;
 };
 
 // Callbacks run on the guard's loop, never from inside the call that started them. Destroying
@@ -45,7 +53,13 @@ class GoplsDebug {
                                std::function<void(Result<uint64_t>)> done) = 0;
 };
 
-// Makes the debug client for a workspace's gopls at "127.0.0.1:PORT".
-using GoplsDebugFactory = std::function<std::unique_ptr<GoplsDebug>(const std::string& address)>;
+// Where a workspace's gopls is reached.
+struct GoplsEndpoints {
+  std::string debugAddress;  // "127.0.0.1:PORT"
+  std::string socket;        // the unix socket editors connect to
+};
+
+// Makes the debug client for a workspace's gopls.
+using GoplsDebugFactory = std::function<std::unique_ptr<GoplsDebug>(const GoplsEndpoints&)>;
 
 }  // namespace wslgo

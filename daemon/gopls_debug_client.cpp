@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdio>
@@ -39,8 +40,9 @@ bool memoryPageOffersGc(std::string_view html) {
   return html.find("action=\"/gc\"") != std::string_view::npos;
 }
 
-GoplsDebugClient::GoplsDebugClient(HttpClient& http, std::string debugAddress)
-    : http_(http), address_(std::move(debugAddress)) {}
+GoplsDebugClient::GoplsDebugClient(HttpClient& http, std::string debugAddress,
+                                   LspCommandsAsk askCommands)
+    : http_(http), address_(std::move(debugAddress)), askCommands_(std::move(askCommands)) {}
 
 std::string GoplsDebugClient::url(std::string_view route) const {
   std::string out = "http://";
@@ -50,33 +52,66 @@ std::string GoplsDebugClient::url(std::string_view route) const {
 }
 
 void GoplsDebugClient::detect(std::function<void(Result<GoplsDebugFeatures>)> done, Usec timeout) {
-  std::weak_ptr<GoplsDebugClient*> self = self_;
+  // One step after another; each re-checks that this client still exists.
+  struct Detection {
+    std::weak_ptr<GoplsDebugClient*> self;
+    Usec timeout;
+    std::function<void(Result<GoplsDebugFeatures>)> done;
+    GoplsDebugFeatures features;
+  };
+  auto detection = std::make_shared<Detection>(
+      Detection{.self = self_, .timeout = timeout, .done = std::move(done), .features = {}});
+  detection->features.heapStatsRoute = kHeapStatsRoute;
   HttpRequestOptions options;
   options.timeout = timeout;
   options.maxBodyBytes = size_t{4} << 20;
-  http_.get(url("/memory"), options,
-            [self, timeout, done = std::move(done)](Result<HttpResponse> memory) mutable {
-              auto alive = self.lock();
-              if (!alive) return;
-              if (!memory.ok()) {
-                done(memory.error());
-                return;
-              }
-              GoplsDebugFeatures features;
-              features.gcRoute = memoryPageOffersGc(memory->body) ? kGoplsGcRoute : kPprofGcRoute;
-              features.heapStatsRoute = kHeapStatsRoute;
-              (*alive)->readHeapStats(
-                  timeout, [self, features, done = std::move(done)](Result<HeapStats> stats) {
-                    auto alive = self.lock();
-                    if (!alive) return;
-                    if (!stats.ok()) {
-                      done(stats.error());
-                      return;
-                    }
-                    (*alive)->features_ = features;
-                    done(features);
-                  });
-            });
+
+  auto finish = [detection] {
+    auto alive = detection->self.lock();
+    if (!alive) return;
+    (*alive)->features_ = detection->features;
+    detection->done(detection->features);
+  };
+  auto askCommands = [detection, finish] {
+    auto alive = detection->self.lock();
+    if (!alive) return;
+    if (!(*alive)->askCommands_) return finish();
+    (*alive)->askCommands_(
+        detection->timeout, [detection, finish](Result<std::vector<std::string>> commands) {
+          if (commands) {
+            detection->features.memStats =
+                std::find(commands->begin(), commands->end(), "gopls.mem_stats") != commands->end();
+          }
+          finish();
+        });
+  };
+  auto checkHeap = [detection, askCommands] {
+    auto alive = detection->self.lock();
+    if (!alive) return;
+    (*alive)->readHeapStats(detection->timeout, [detection, askCommands](Result<HeapStats> stats) {
+      if (detection->self.expired()) return;
+      if (!stats) return detection->done(stats.error());
+      askCommands();
+    });
+  };
+  auto readInfo = [this, detection, options, checkHeap] {
+    http_.get(url("/info"), options,
+              [detection, checkHeap, where = url("/info")](Result<HttpResponse> info) {
+                if (detection->self.expired()) return;
+                if (!info) return detection->done(info.error());
+                auto build = parseGoplsInfoPage(info->body);
+                if (!build) return detection->done(build.error().withPath(where));
+                detection->features.build = std::move(*build);
+                checkHeap();
+              });
+  };
+  http_.get(url("/memory"), options, [detection, readInfo](Result<HttpResponse> memory) {
+    if (detection->self.expired()) return;
+    if (!memory) return detection->done(memory.error());
+    detection->features.gcPage = memoryPageOffersGc(memory->body);
+    detection->features.gcRoute = detection->features.gcPage ? kGoplsGcRoute : kPprofGcRoute;
+    readInfo();
+  });
 }
 
 void GoplsDebugClient::collectGarbage(Usec timeout, std::function<void(Result<void>)> done) {

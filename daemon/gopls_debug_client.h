@@ -11,6 +11,7 @@
 
 #include "daemon/gopls_debug.h"
 #include "daemon/http_client.h"
+#include "daemon/lsp_probe.h"
 #include "lib/heap_stats.h"
 #include "lib/result.h"
 
@@ -24,16 +25,21 @@ bool memoryPageOffersGc(std::string_view html);
 // One gopls debug server ("127.0.0.1:PORT"). Callbacks run on the HttpClient's loop. Destroying
 // this client while requests are in flight is safe: their callbacks are dropped (the HttpClient
 // still finishes the requests, and a profile being saved is removed, not kept half-written).
+// Asks the gopls behind the client which LSP commands it offers (probeLspCommands on its socket).
+using LspCommandsAsk = std::function<void(Usec timeout, LspCommandsDone done)>;
+
 class GoplsDebugClient final : public GoplsDebug {
  public:
-  GoplsDebugClient(HttpClient& http, std::string debugAddress);
+  // Without `askCommands`, detect() leaves memStats unset.
+  GoplsDebugClient(HttpClient& http, std::string debugAddress, LspCommandsAsk askCommands = {});
   GoplsDebugClient(const GoplsDebugClient&) = delete;
   GoplsDebugClient& operator=(const GoplsDebugClient&) = delete;
 
   const std::string& debugAddress() const override { return address_; }
   const std::optional<GoplsDebugFeatures>& features() const override { return features_; }
 
-  // Reads /memory to choose the GC route and checks that the heap figures parse.
+  // Reads /memory (is there a /gc form?), /info (which gopls?), checks that the heap figures
+  // parse, then asks the socket for its LSP commands (is gopls.mem_stats there?).
   void detect(std::function<void(Result<GoplsDebugFeatures>)> done, Usec timeout) override;
   void collectGarbage(Usec timeout, std::function<void(Result<void>)> done) override;
   void readHeapStats(Usec timeout, std::function<void(Result<HeapStats>)> done) override;
@@ -48,6 +54,7 @@ class GoplsDebugClient final : public GoplsDebug {
 
   HttpClient& http_;
   std::string address_;
+  LspCommandsAsk askCommands_;
   std::optional<GoplsDebugFeatures> features_;
   uint64_t profileSerial_ = 0;
   // Callbacks hold a weak copy: a request outliving this client finds it expired.

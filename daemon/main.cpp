@@ -61,6 +61,7 @@ int runDaemon(const std::string& defaultConfig, bool dryRun) {
       .runtimeDir = runtimeDir,
       .home = home,
       .cacheHome = envOr("XDG_CACHE_HOME", ""),
+      .goplsCache = raw("GOPLSCACHE"),
       .goModCache = raw("GOMODCACHE"),
       .goPath = raw("GOPATH"),
   };
@@ -92,13 +93,18 @@ int runDaemon(const std::string& defaultConfig, bool dryRun) {
   KernelWakeups wakeups(**loop);
   HttpClient& httpClient = **http;
   auto manager = Manager::create(
-      ManagerServices{.scheduler = **loop,
-                      .systemd = **systemd,
-                      .wakeups = wakeups,
-                      .debugClientFor =
-                          [&httpClient](const std::string& address) -> std::unique_ptr<GoplsDebug> {
-                        return std::make_unique<GoplsDebugClient>(httpClient, address);
-                      }},
+      ManagerServices{
+          .scheduler = **loop,
+          .systemd = **systemd,
+          .wakeups = wakeups,
+          .debugClientFor = [&httpClient, &eventLoop = **loop](
+                                const GoplsEndpoints& gopls) -> std::unique_ptr<GoplsDebug> {
+            return std::make_unique<GoplsDebugClient>(
+                httpClient, gopls.debugAddress,
+                [&eventLoop, socket = gopls.socket](Usec timeout, LspCommandsDone done) {
+                  probeLspCommands(eventLoop, socket, timeout, std::move(done));
+                });
+          }},
       SysRoots{}, paths);
   if (!manager) return fail(manager.error().describe());
   if (dryRun) (*manager)->setDryRun(true);

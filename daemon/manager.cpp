@@ -90,7 +90,7 @@ Manager::Manager(ManagerServices services, SysRoots roots, ManagerPaths paths, C
   managerView_.sampleIntervalUsec =
       static_cast<uint64_t>(engine_->config().guard.sampleInterval.count());
   ActionPaths actionPaths{.profileRoot = paths_.stateDir + "/profiles",
-                          .caches = GoCacheEnv{.goplsCache = {},
+                          .caches = GoCacheEnv{.goplsCache = paths_.goplsCache,
                                                .xdgCacheHome = paths_.cacheHome,
                                                .goModCache = paths_.goModCache,
                                                .goPath = paths_.goPath,
@@ -116,7 +116,8 @@ Workspace& Manager::insert(WorkspaceRecord record) {
   std::string root = record.path;
   auto workspace =
       std::make_unique<Workspace>(std::move(record), config.guard.history, historySize(config));
-  workspace->debug = debugClientFor_(debugAddressOf(workspace->record));
+  workspace->debug = debugClientFor_(GoplsEndpoints{
+      .debugAddress = debugAddressOf(workspace->record), .socket = workspace->record.socket});
   Workspace& inserted = *workspace;
   workspaces_[root] = std::move(workspace);
   return inserted;
@@ -383,15 +384,8 @@ void Manager::readHeapIfDue(Workspace& workspace, Usec now, bool force) {
   }
   figures.heapReadAt = now;
   figures.heapReadInFlight = true;
+  probeGopls(workspace);
   std::string root = workspace.record.path;
-  if (!workspace.debug->features()) {
-    // Which GC route this gopls has (/gc on newer ones); until known, the pprof one serves.
-    workspace.debug->detect(
-        [root](Result<GoplsDebugFeatures> features) {
-          if (features) log()->debug("{}: gopls debug server: gc via {}", root, features->gcRoute);
-        },
-        kDetectTimeout);
-  }
   workspace.debug->readHeapStats(kHeapReadTimeout, [this, root](Result<HeapStats> stats) {
     Workspace* current = find(root);
     if (current == nullptr) return;
@@ -402,6 +396,47 @@ void Manager::readHeapIfDue(Workspace& workspace, Usec now, bool force) {
       log()->debug("{}: heap figures: {}", root, stats.error().describe());
     }
   });
+}
+
+void Manager::probeGopls(Workspace& workspace) {
+  const uint32_t pid = workspace.unit.mainPid;
+  if (workspace.goplsProbeInFlight || (workspace.gopls && workspace.gopls->mainPid == pid)) return;
+  workspace.goplsProbeInFlight = true;
+  std::string root = workspace.record.path;
+  workspace.debug->detect(
+      [this, root, pid](Result<GoplsDebugFeatures> features) {
+        Workspace* current = find(root);
+        if (current == nullptr) return;
+        current->goplsProbeInFlight = false;
+        if (!features) {
+          // A gopls still starting has no debug server yet: asked again with the next heap read.
+          log()->debug("{}: what gopls offers: {}", root, features.error().describe());
+          return;
+        }
+        const std::string fileCache = goplsFileCache(*current, features->build);
+        logEvent(*log(), spdlog::level::info,
+                 "gopls " + features->build.version + " (" + features->build.goVersion +
+                     "): GC via " + features->gcRoute + ", gopls.mem_stats " +
+                     (features->memStats ? (*features->memStats ? "yes" : "no") : "unknown") +
+                     ", file cache " + (fileCache.empty() ? "none" : fileCache),
+                 {{"WORKSPACE", root}, {"UNIT", current->record.unit}});
+        current->gopls = GoplsOffer{.features = *features, .mainPid = pid, .fileCache = fileCache};
+      },
+      kDetectTimeout);
+}
+
+std::string Manager::goplsFileCache(const Workspace& workspace, const GoplsBuild& build) const {
+  const WorkspaceSettings& settings = engine_->config().forWorkspace(workspace.record.path);
+  auto own = settings.env.find("GOPLSCACHE");
+  const std::string dir = goplsCacheDir(
+      GoCacheEnv{.goplsCache = own != settings.env.end() ? own->second : paths_.goplsCache,
+                 .xdgCacheHome = paths_.cacheHome,
+                 .goModCache = {},
+                 .goPath = {},
+                 .home = paths_.home});
+  // A release says whether it keeps one (v0.12 on). A build that is not a release (Debian's
+  // "master", a local "(devel)") is not assumed to: the directory may be another gopls'.
+  return releaseHasFileCache(build.version).value_or(false) ? dir : std::string();
 }
 
 void Manager::readFigures(Workspace& workspace) {
@@ -681,6 +716,7 @@ WorkspaceFacts Manager::factsOf(const Workspace& workspace) const {
       .policy = state == policyState_.workspaces.end() ? nullptr : &state->second,
       .inFlight = actions_->inFlight(root),
       .lastAction = workspace.lastAction,
+      .gopls = workspace.gopls ? &*workspace.gopls : nullptr,
       .memorySource = figures.sample ? figures.sample->currentSource : MemorySource::None};
 }
 

@@ -43,6 +43,7 @@ struct ManagerPaths {
   std::string runtimeDir;  // $XDG_RUNTIME_DIR: sockets go to <runtimeDir>/wslgo-guard/
   std::string home;        // $HOME, for "~/" in the config and the cache directories
   std::string cacheHome;   // $XDG_CACHE_HOME ("" = ~/.cache): gopls' file cache is below
+  std::string goplsCache;  // $GOPLSCACHE, "" when unset (a workspace's env may set its own)
   std::string goModCache;  // $GOMODCACHE, "" when unset
   std::string goPath;      // $GOPATH, "" when unset
 };
@@ -132,6 +133,9 @@ class Manager final : private ActionContext {
   void sampleWorkspace(Workspace& workspace, Usec now);
   void readFigures(Workspace& workspace);
   void readHeapIfDue(Workspace& workspace, Usec now, bool force);
+  // Finds out, once per gopls process, what it offers (GC page, mem_stats, file cache).
+  void probeGopls(Workspace& workspace);
+  std::string goplsFileCache(const Workspace& workspace, const GoplsBuild& build) const;
   void applyDecision(const Decision& decision);
   void runAction(Workspace& workspace, ActionKind action, const std::string& reason,
                  ActionRunner::Done done);

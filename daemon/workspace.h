@@ -46,6 +46,13 @@ struct ArmedFor {
   uint64_t configGeneration = 0;
 };
 
+// What the workspace's current gopls offers, probed once per MainPID.
+struct GoplsOffer {
+  GoplsDebugFeatures features;
+  uint32_t mainPid = 0;   // the process it was found for
+  std::string fileCache;  // its file cache directory; empty when it keeps none
+};
+
 // The last action run on the workspace (or, in dry run, reported as "would …").
 struct LastAction {
   std::string name;
@@ -58,6 +65,8 @@ struct Workspace {
   WorkspaceReaders readers;
   WorkspaceFigures figures;
   std::unique_ptr<GoplsDebug> debug;
+  std::optional<GoplsOffer> gopls;
+  bool goplsProbeInFlight = false;
   SampleHistory history;
   ArmedFor wakeupsFor;
   bool wakeupsExplained = false;  // why there are none has been logged

@@ -15,6 +15,21 @@ nlohmann::json optionalFigure(const std::optional<uint64_t>& value) {
   return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
 }
 
+// What the workspace's gopls is and offers; null until it has been probed.
+nlohmann::json goplsJson(const GoplsOffer* gopls) {
+  if (gopls == nullptr) return nullptr;
+  const GoplsDebugFeatures& features = gopls->features;
+  return {{"version", features.build.version},
+          {"go_version", features.build.goVersion},
+          {"main_pid", gopls->mainPid},
+          {"gc_route", features.gcRoute},
+          {"gc_page", features.gcPage},
+          {"pprof_gc", true},
+          {"mem_stats", features.memStats ? nlohmann::json(*features.memStats) : nullptr},
+          {"file_cache",
+           gopls->fileCache.empty() ? nlohmann::json(nullptr) : nlohmann::json(gopls->fileCache)}};
+}
+
 }  // namespace
 
 std::string workspaceState(const WorkspaceFacts& facts) {
@@ -90,6 +105,7 @@ std::string statusJson(const StatusFacts& facts) {
         {"last_action", view.lastAction},
         {"last_action_usec", view.lastActionUsec},
         {"editor_flags", "-remote=unix;" + view.socket},
+        {"gopls", goplsJson(workspace.gopls)},
     });
   }
   out["other_gopls"] = nlohmann::json::array();

@@ -30,6 +30,7 @@ struct WorkspaceFacts {
   const WorkspaceState* policy;  // nullptr until the engine has seen the workspace
   std::optional<ActionKind> inFlight;
   const LastAction& lastAction;
+  const GoplsOffer* gopls = nullptr;  // nullptr until its gopls has been probed
   MemorySource memorySource = MemorySource::None;
 };
 

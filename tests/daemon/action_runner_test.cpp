@@ -30,7 +30,8 @@ Config defaultConfig() {
 
 class TestContext final : public ActionContext {
  public:
-  TestContext(FakeGoplsFleet& fleet) : debug_(fleet.factory()("127.0.0.1:6060")) {}
+  TestContext(FakeGoplsFleet& fleet)
+      : debug_(fleet.factory()(GoplsEndpoints{.debugAddress = "127.0.0.1:6060", .socket = {}})) {}
 
   const Config& config() const override { return config_; }
   GoplsDebug* debugClient(const std::string& root) override {

@@ -124,6 +124,7 @@ class GuardWorld {
         .runtimeDir = dir_ / "run",
         .home = dir_ / "home",
         .cacheHome = {},
+        .goplsCache = {},
         .goModCache = {},
         .goPath = {},
     };

@@ -1,6 +1,9 @@
 // The Manager on synthetic time with in-process fakes: the ladder, Busy, removal during an
 // action, dry run, weak GCs, failed profiles, vanished units, crash loops.
 #include <filesystem>
+#include <map>
+
+#include <nlohmann/json.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -367,6 +370,70 @@ TEST_CASE("GetHistory returns samples stamped with the wall clock, from the give
   CHECK(history->back().memoryCurrent == 256 * kMiB);
   CHECK(history->back().rss == 256 * kMiB);
   CHECK_FALSE(world.manager().history("/nowhere", 0));
+}
+
+}  // namespace wslgo::test
+
+namespace wslgo::test {
+
+TEST_CASE("GetStatus names each workspace's gopls, what it offers and where its file cache is",
+          "[manager]") {
+  GuardWorld world;
+  world.start();
+  const std::string current = world.addWorkspace("current");
+  const std::string old = world.module("old");
+  // Debian's gopls: no /gc page, no gopls.mem_stats, a version that is no release.
+  REQUIRE(world.manager().addWorkspace(old, {}));
+  world.fleet.at(world.manager().workspaceView(old)->debugAddress).features =
+      GoplsDebugFeatures{.gcRoute = kPprofGcRoute,
+                         .heapStatsRoute = kHeapStatsRoute,
+                         .build = {.version = "master", .goVersion = "go1.19.5"},
+                         .gcPage = false,
+                         .memStats = false};
+  world.scheduler.advance(std::chrono::seconds(4));
+
+  auto status = nlohmann::json::parse(world.manager().statusJson());
+  std::map<std::string, nlohmann::json> gopls;
+  for (const auto& workspace : status["workspaces"]) {
+    gopls[workspace["path"].get<std::string>()] = workspace["gopls"];
+  }
+  REQUIRE(gopls[current].is_object());
+  CHECK(gopls[current]["version"] == "v0.23.0");
+  CHECK(gopls[current]["go_version"] == "go1.26.8");
+  CHECK(gopls[current]["gc_route"] == "/gc");
+  CHECK(gopls[current]["gc_page"] == true);
+  CHECK(gopls[current]["mem_stats"] == true);
+  CHECK(gopls[current]["file_cache"] == (world.path() / "home/.cache/gopls").string());
+  REQUIRE(gopls[old].is_object());
+  CHECK(gopls[old]["version"] == "master");
+  CHECK(gopls[old]["gc_route"] == "/debug/pprof/heap?gc=1");
+  CHECK(gopls[old]["mem_stats"] == false);
+  CHECK(gopls[old]["file_cache"].is_null());
+}
+
+TEST_CASE("a restarted gopls is probed again: an upgrade shows at once", "[manager]") {
+  GuardWorld world;
+  world.start();
+  const std::string root = world.addWorkspace("app");
+  FakeGopls& gopls = world.goplsOf(root);
+  world.scheduler.advance(std::chrono::seconds(2));
+  const size_t probes = gopls.detections;
+  REQUIRE(probes >= 1);
+  gopls.features.build.version = "v0.24.0";
+  world.systemd.crash(world.unitOf(root));
+  world.scheduler.advance(std::chrono::seconds(4));
+  CHECK(gopls.detections == probes + 1);
+  auto status = nlohmann::json::parse(world.manager().statusJson());
+  CHECK(status["workspaces"][0]["gopls"]["version"] == "v0.24.0");
+}
+
+TEST_CASE("a workspace's own GOPLSCACHE is where its file cache is said to be", "[manager]") {
+  GuardWorld world(R"({"workspaces": {"default": {"env": {"GOPLSCACHE": "/var/cache/gopls-x"}}}})");
+  world.start();
+  world.addWorkspace("app");
+  world.scheduler.advance(std::chrono::seconds(2));
+  auto status = nlohmann::json::parse(world.manager().statusJson());
+  CHECK(status["workspaces"][0]["gopls"]["file_cache"] == "/var/cache/gopls-x");
 }
 
 }  // namespace wslgo::test

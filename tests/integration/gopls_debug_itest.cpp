@@ -1,6 +1,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <systemd/sd-event.h>
 #include <unistd.h>
 
@@ -16,8 +17,10 @@
 #include <stdexcept>
 #include <string>
 
+#include "daemon/event_loop.h"
 #include "daemon/gopls_debug_client.h"
 #include "daemon/http_client.h"
+#include "daemon/lsp_probe.h"
 #include "tests/integration/support/gopls_daemon.h"
 #include "tests/unit/live.h"
 
@@ -30,7 +33,10 @@ using Clock = std::chrono::steady_clock;
 // The loop, curl and an HttpClient on it, as the daemon's main() sets them up.
 struct Loop {
   Loop() {
-    REQUIRE(sd_event_new(&event) >= 0);
+    auto created = EventLoop::create();
+    REQUIRE(created.ok());
+    eventLoop = std::move(*created);
+    event = eventLoop->raw();
     auto global = CurlGlobal::init();
     REQUIRE(global.ok());
     curl = std::move(*global);
@@ -38,9 +44,13 @@ struct Loop {
     REQUIRE(client.ok());
     http = std::move(*client);
   }
-  ~Loop() {
-    http.reset();
-    sd_event_unref(event);
+  ~Loop() { http.reset(); }
+
+  // The LSP probe on this loop, as main() gives it to the client.
+  LspCommandsAsk askCommands(const std::string& socket) {
+    return [this, socket](Usec timeout, LspCommandsDone done) {
+      probeLspCommands(*eventLoop, socket, timeout, std::move(done));
+    };
   }
 
   // Dispatches events until `done` holds or `timeout` passes; false on the timeout.
@@ -60,6 +70,7 @@ struct Loop {
     return std::move(*slot);
   }
 
+  std::unique_ptr<EventLoop> eventLoop;
   sd_event* event = nullptr;
   std::unique_ptr<CurlGlobal> curl;
   std::unique_ptr<HttpClient> http;
@@ -117,11 +128,30 @@ std::string closedAddress() {
   REQUIRE(name##Started.ok());                                                       \
   test::GoplsDaemon& name = **name##Started
 
-TEST_CASE("detect finds the pprof GC route and the heap figures on Debian's gopls",
-          "[gopls_debug][live]") {
+// What the gopls under test says of itself on its command line ("v0.23.0", "master"): a source
+// independent of the debug server detect() reads.
+std::string versionOfGoplsUnderTest() {
+  const char* chosen = std::getenv("WSLGO_TEST_GOPLS");
+  const std::string command =
+      std::string(chosen != nullptr && *chosen ? chosen : "gopls") + " version 2>/dev/null";
+  FILE* out = ::popen(command.c_str(), "r");
+  REQUIRE(out != nullptr);
+  char line[512] = {};
+  const bool read = std::fgets(line, sizeof line, out) != nullptr;
+  ::pclose(out);
+  REQUIRE(read);
+  std::string text(line);
+  const std::string prefix = "golang.org/x/tools/gopls ";
+  REQUIRE(text.rfind(prefix, 0) == 0);
+  text = text.substr(prefix.size());
+  return text.substr(0, text.find_first_of(" \n"));
+}
+
+TEST_CASE("detect finds what the gopls under test offers: version, GC page, gopls.mem_stats",
+          "[gopls_debug][live][gopls-compat]") {
   WSLGO_START_GOPLS(gopls);
   Loop loop;
-  GoplsDebugClient client(*loop.http, gopls.debugAddress());
+  GoplsDebugClient client(*loop.http, gopls.debugAddress(), loop.askCommands(gopls.socketPath()));
   CHECK_FALSE(client.features().has_value());
 
   std::optional<Result<GoplsDebugFeatures>> detected;
@@ -130,14 +160,67 @@ TEST_CASE("detect finds the pprof GC route and the heap figures on Debian's gopl
   auto features = loop.await(detected);
   INFO((features.ok() ? std::string() : features.error().describe()));
   REQUIRE(features.ok());
-  // Debian 12's gopls predates the /gc page, and answers /gc with its main page.
-  CHECK(features->gcRoute == kPprofGcRoute);
+  const std::string version = versionOfGoplsUnderTest();
+  CHECK(features->build.version == version);
+  CHECK_THAT(features->build.goVersion, Catch::StartsWith("go1."));
   CHECK(features->heapStatsRoute == kHeapStatsRoute);
+  CHECK(features->gcRoute == (features->gcPage ? kGoplsGcRoute : kPprofGcRoute));
+  REQUIRE(features->memStats.has_value());
   REQUIRE(client.features().has_value());
-  CHECK(client.features()->gcRoute == kPprofGcRoute);
+  CHECK(client.features()->gcRoute == features->gcRoute);
+  // The two gopls the suites run against, as captured in tests/fixtures/gopls-debug.
+  if (version == "master") {  // Debian 12's, the 0.5.0 line
+    CHECK_FALSE(features->gcPage);
+    CHECK_FALSE(*features->memStats);
+  } else if (version == "v0.23.0") {
+    CHECK(features->gcPage);
+    CHECK(*features->memStats);
+  }
 }
 
-TEST_CASE("heap stats of a live gopls report a heap in use", "[gopls_debug][live]") {
+TEST_CASE("the LSP probe of a socket nobody listens on fails naming the socket", "[gopls_debug]") {
+  Loop loop;
+  const std::string socket =
+      (std::filesystem::temp_directory_path() / "wslgo-no-such-gopls.sock").string();
+  std::optional<Result<std::vector<std::string>>> probed;
+  probeLspCommands(*loop.eventLoop, socket, 2s, [&](Result<std::vector<std::string>> commands) {
+    probed = std::move(commands);
+  });
+  CHECK_FALSE(probed.has_value());  // never from inside the call
+  auto commands = loop.await(probed);
+  REQUIRE_FALSE(commands.ok());
+  CHECK(commands.error().path == socket);
+  CHECK(commands.error().code == ENOENT);
+}
+
+TEST_CASE("the LSP probe of a socket that never answers gives up at its timeout", "[gopls_debug]") {
+  Loop loop;
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("wslgo-silent-lsp-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string socket = (dir / "silent.sock").string();
+  int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(listener >= 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::snprintf(address.sun_path, sizeof address.sun_path, "%s", socket.c_str());
+  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  REQUIRE(::listen(listener, 4) == 0);
+
+  const auto started = Clock::now();
+  std::optional<Result<std::vector<std::string>>> probed;
+  probeLspCommands(*loop.eventLoop, socket, 300ms, [&](Result<std::vector<std::string>> commands) {
+    probed = std::move(commands);
+  });
+  auto commands = loop.await(probed, 5s);
+  REQUIRE_FALSE(commands.ok());
+  CHECK(commands.error().code == ETIMEDOUT);
+  CHECK(Clock::now() - started >= 300ms);
+  ::close(listener);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("heap stats of a live gopls report a heap in use", "[gopls_debug][live][gopls-compat]") {
   WSLGO_START_GOPLS(gopls);
   Loop loop;
   GoplsDebugClient client(*loop.http, gopls.debugAddress());
@@ -152,7 +235,7 @@ TEST_CASE("heap stats of a live gopls report a heap in use", "[gopls_debug][live
   CHECK(stats->nextGC > 0);
 }
 
-TEST_CASE("a forced GC on a live gopls shows in its NumGC", "[gopls_debug][live]") {
+TEST_CASE("a forced GC on a live gopls shows in its NumGC", "[gopls_debug][live][gopls-compat]") {
   WSLGO_START_GOPLS(gopls);
   Loop loop;
   GoplsDebugClient client(*loop.http, gopls.debugAddress());
@@ -174,7 +257,7 @@ TEST_CASE("a forced GC on a live gopls shows in its NumGC", "[gopls_debug][live]
 }
 
 TEST_CASE("a heap profile of a live gopls is saved whole as gzip, with nothing left beside it",
-          "[gopls_debug][live]") {
+          "[gopls_debug][live][gopls-compat]") {
   WSLGO_START_GOPLS(gopls);
   Loop loop;
   GoplsDebugClient client(*loop.http, gopls.debugAddress());
@@ -337,9 +420,10 @@ TEST_CASE("only gopls' /memory page with the GC form counts as offering /gc", "[
   std::string debian((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   REQUIRE(debian.find("GoPls memory usage") != std::string::npos);
   CHECK_FALSE(memoryPageOffersGc(debian));
-  CHECK(
-      memoryPageOffersGc("<h1>Gopls memory usage</h1>\n<form action=\"/gc\"><input type=\"submit\" "
-                         "value=\"Run garbage collector\"/></form>"));
+  std::ifstream current(std::string(WSLGO_FIXTURES_DIR) + "/gopls-debug/memory-v0.23.0.html");
+  std::string v0230((std::istreambuf_iterator<char>(current)), std::istreambuf_iterator<char>());
+  REQUIRE(v0230.find("Run garbage collector") != std::string::npos);
+  CHECK(memoryPageOffersGc(v0230));
 }
 
 }  // namespace

@@ -17,9 +17,10 @@ class FakeGoplsDebug final : public GoplsDebug {
   const std::optional<GoplsDebugFeatures>& features() const override { return features_; }
 
   void detect(std::function<void(Result<GoplsDebugFeatures>)> done, Usec) override {
+    ++server_->detections;
     later(Usec(0), [this, done = std::move(done)] {
       if (!server_->answers) return done(refused());
-      features_ = GoplsDebugFeatures{.gcRoute = kPprofGcRoute, .heapStatsRoute = kHeapStatsRoute};
+      features_ = server_->features;
       done(*features_);
     });
   }
@@ -92,9 +93,9 @@ FakeGopls& FakeGoplsFleet::at(const std::string& address) {
 }
 
 GoplsDebugFactory FakeGoplsFleet::factory() {
-  return [this](const std::string& address) -> std::unique_ptr<GoplsDebug> {
-    at(address);
-    return std::make_unique<FakeGoplsDebug>(scheduler_, servers_[address]);
+  return [this](const GoplsEndpoints& gopls) -> std::unique_ptr<GoplsDebug> {
+    at(gopls.debugAddress);
+    return std::make_unique<FakeGoplsDebug>(scheduler_, servers_[gopls.debugAddress]);
   };
 }
 

@@ -19,11 +19,18 @@ namespace wslgo::test {
 // One gopls debug server as a test scripts it.
 struct FakeGopls {
   std::string address;
-  bool answers = true;            // false: every request fails as a refused connection
+  bool answers = true;  // false: every request fails as a refused connection
+  // What detect() finds: a current gopls unless the test says otherwise.
+  GoplsDebugFeatures features{.gcRoute = kGoplsGcRoute,
+                              .heapStatsRoute = kHeapStatsRoute,
+                              .build = {.version = "v0.23.0", .goVersion = "go1.26.8"},
+                              .gcPage = true,
+                              .memStats = true};
   uint64_t heapInUse = 64 << 20;  // what readHeapStats reports
   Usec gcTakes{std::chrono::milliseconds(100)};
   std::function<void()> onGc;  // runs when a GC completes: the test frees memory here
   bool profileFails = false;
+  size_t detections = 0;
   size_t gcCalls = 0;
   std::optional<Usec> lastGcAt;  // when the last GC was asked for
   size_t profileCalls = 0;
