@@ -566,6 +566,7 @@ void compileActions(Scope scope, ActionSettings& out) {
     restart.count("max_restarts", out.restart.maxRestarts, 1);
     restart.duration("window", out.restart.window, seconds(1));
     restart.boolean("save_profile", out.restart.saveProfile);
+    restart.duration("reload_window", out.restart.reloadWindow, seconds(1));
     restart.finish();
   }
   scope.finish();

@@ -91,6 +91,9 @@ struct RestartSettings : ActionTiming {
   unsigned maxRestarts = 3;  // at most this many restarts per workspace within `window`…
   Usec window{std::chrono::minutes(30)};  // …after which the workspace is degraded
   bool saveProfile = true;                // capture a heap profile before restarting
+  // After a restart, how long the guard watches what the new gopls reloads to: a workspace
+  // that reaches the level it was restarted for within it is over budget.
+  Usec reloadWindow{std::chrono::minutes(2)};
 };
 
 struct ActionSettings {

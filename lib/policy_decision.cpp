@@ -21,6 +21,8 @@ std::string_view toString(DecisionKind kind) {
       return "degraded";
     case DecisionKind::Restored:
       return "restored";
+    case DecisionKind::OverBudget:
+      return "over-budget";
   }
   return "unknown";
 }

@@ -167,6 +167,38 @@ bool runningGopls(const WorkspaceSnapshot& workspace, Usec now) {
 
 size_t index(ActionKind action) { return static_cast<size_t>(action); }
 
+// A workspace metric's figure in a snapshot, as its tracker is fed.
+std::optional<uint64_t> metricValue(const WorkspaceSnapshot& snapshot,
+                                    const WorkspaceSettings& settings, Metric metric) {
+  switch (metric) {
+    case Metric::Memory:
+      return PolicyEngine::judgedMemory(snapshot, settings);
+    case Metric::Rss:
+      return snapshot.rss;
+    case Metric::Heap:
+      return snapshot.heapInUse;
+  }
+  return std::nullopt;
+}
+
+const Thresholds& thresholdsOf(const WorkspaceSettings& settings, Metric metric) {
+  switch (metric) {
+    case Metric::Memory:
+      return settings.memory;
+    case Metric::Rss:
+      return settings.rss;
+    case Metric::Heap:
+      return settings.heap;
+  }
+  return settings.memory;
+}
+
+// What helps a workspace a restart cannot: said with every over-budget report.
+constexpr const char* kOverBudgetAdvice =
+    "what helps: a higher limit for it (workspaces.<path>.memory), directoryFilters in gopls' "
+    "settings to load less, a smaller workspace, or a current gopls (v0.12 and later use far "
+    "less memory)";
+
 }  // namespace
 
 PolicyEngine::PolicyEngine(Config config) : config_(std::move(config)) {}
@@ -265,6 +297,8 @@ void PolicyEngine::observeWorkspace(const WorkspaceSnapshot& snapshot, Workspace
     }
   }
 
+  watchReload(snapshot, ws, now, out);
+
   // NRestarts rises when systemd restarts the unit on its own (Restart=on-failure); a
   // restart we asked for shortly before is not a crash.
   if (ws.nRestarts && snapshot.nRestarts != *ws.nRestarts) ws.growth.clear();
@@ -345,11 +379,11 @@ void PolicyEngine::observeSystem(const SystemSnapshot& snapshot, SystemState& sy
   }
 }
 
-std::optional<size_t> PolicyEngine::chooseRung(Level level, size_t nextRung, bool restartAllowed,
+std::optional<size_t> PolicyEngine::chooseRung(Level level, size_t nextRung, const RungSet& allowed,
                                                bool repeatAllowed) const {
   const auto& ladder = config_.actions.ladder;
   auto eligible = [&](size_t i) {
-    return ladder[i].level <= level && (restartAllowed || ladder[i].action != ActionKind::Restart);
+    return ladder[i].level <= level && allowed.has(ladder[i].action);
   };
   if (level == Level::Critical) {
     // Critical does not climb rung by rung: it goes straight to the highest rung allowed.
@@ -403,8 +437,12 @@ bool PolicyEngine::stepLadder(const WorkspaceSnapshot& snapshot, WorkspaceState&
 
   const ActionSettings& actions = config_.actions;
   const RestartSettings& restart = actions.restart;
-  const bool restartAllowed = !ws.degraded && !ws.crashLoop;
-  auto rung = chooseRung(ws.level, ws.nextRung, restartAllowed, !ws.escalateSooner);
+  // What may run: what can work here, less restarts for a workspace the guard has stopped
+  // restarting, and only GC for one a restart cannot help.
+  RungSet allowed = snapshot.rungs;
+  if (ws.degraded || ws.crashLoop) allowed.restart = false;
+  if (ws.overBudget) allowed.trim = allowed.restart = false;
+  auto rung = chooseRung(ws.level, ws.nextRung, allowed, !ws.escalateSooner);
   if (!rung) return false;
   ActionKind action = actions.ladder[*rung].action;
 
@@ -444,10 +482,18 @@ bool PolicyEngine::stepLadder(const WorkspaceSnapshot& snapshot, WorkspaceState&
                       std::string(toString(*ws.lastAction)) + "; ";
   }
   decision.reason += describeBeyond(drivingMetric(metrics, ws.level), ws.level, now);
-  if (!restartAllowed && action != ActionKind::Restart &&
-      chooseRung(ws.level, ws.nextRung, true, true) != rung) {
-    decision.reason += ws.crashLoop ? "; not a restart: the unit is crash looping"
-                                    : "; not a restart: the workspace is degraded";
+  for (size_t i = ws.nextRung; i < *rung; ++i) {
+    const LadderRung& skipped = actions.ladder[i];
+    if (skipped.level <= ws.level && !snapshot.rungs.has(skipped.action)) {
+      decision.reason += "; " + std::string(toString(skipped.action)) +
+                         " skipped: it cannot work for this workspace here";
+    }
+  }
+  if (action != ActionKind::Restart && !allowed.restart && snapshot.rungs.restart &&
+      chooseRung(ws.level, ws.nextRung, snapshot.rungs, true) != rung) {
+    decision.reason += ws.overBudget  ? "; not a restart: the workspace is over budget"
+                       : ws.crashLoop ? "; not a restart: the unit is crash looping"
+                                      : "; not a restart: the workspace is degraded";
   }
   if (action == ActionKind::Restart) {
     decision.reason += "; restart " + std::to_string(ws.restarts.count(now, restart.window) + 1) +
@@ -457,6 +503,10 @@ bool PolicyEngine::stepLadder(const WorkspaceSnapshot& snapshot, WorkspaceState&
     ws.restarts.record(now, restart.window);
     ws.growth.clear();  // a new process: its start-up is not growth
     restartBusy = true;
+    ws.restartedAt = now;
+    ws.restartedFor = crossingAt(metrics, ws.level);
+    ws.restartLevel = ws.level;
+    ws.reloadPeak = 0;
   }
   out.push_back(std::move(decision));
 
@@ -494,7 +544,7 @@ void PolicyEngine::stepRelief(PolicyState& state, Usec now, bool restartBusy,
   const ActionSettings& actions = config_.actions;
   bool worse = system.level > system.levelAtLastRelief;
   if (system.lastReliefAt && now - *system.lastReliefAt < actions.settle && !worse) return;
-  auto rung = chooseRung(system.level, system.nextRung, true, true);
+  auto rung = chooseRung(system.level, system.nextRung, RungSet{}, true);
   if (!rung) return;
   ActionKind action = actions.ladder[*rung].action;
 
@@ -509,6 +559,8 @@ void PolicyEngine::stepRelief(PolicyState& state, Usec now, bool restartBusy,
   for (auto& [workspace, ws] : state.order) {
     const WorkspaceSettings& settings = config_.forWorkspace(workspace->id);
     if (!runningGopls(*workspace, now) || workspace->inFlight) continue;
+    if (!workspace->rungs.has(action)) continue;
+    if (ws->overBudget && action != ActionKind::Gc) continue;
     if (!ws->judgedMemory && !workspace->rss) continue;
     if (!cooledDown(*ws, action, now)) continue;
     if (ws->lastActionAt && now - *ws->lastActionAt < actions.settle) continue;
@@ -576,14 +628,26 @@ Decision PolicyEngine::recordOutcome(PolicyState& state, const ActionOutcome& ou
     }
     return decision;
   }
+  // The settle time counts from the end of an action: a GC ends once Go returned its pages.
+  if (ws && (!ws->lastActionAt || *ws->lastActionAt < outcome.at)) ws->lastActionAt = outcome.at;
   double before = static_cast<double>(outcome.before);
   double freed = before - static_cast<double>(outcome.after);
   double share = outcome.before > 0 ? freed / before : 0;
   decision.reason = name + " freed " + describeBytes(freed) + " (" + describeBytes(before) +
                     " -> " + describeBytes(static_cast<double>(outcome.after)) + ", " +
                     describePercent(share * 100) + ")";
+  // The Go heap falls at once; RSS and the cgroup follow as Go returns pages, which may take
+  // longer than the guard waits. A GC that brought the heap down did its work either way.
+  double heapShare = 0;
+  if (outcome.heapBefore && outcome.heapAfter && *outcome.heapBefore > 0) {
+    const double heapBefore = static_cast<double>(*outcome.heapBefore);
+    heapShare = (heapBefore - static_cast<double>(*outcome.heapAfter)) / heapBefore;
+    decision.reason += ", Go heap " + describeBytes(heapBefore) + " -> " +
+                       describeBytes(static_cast<double>(*outcome.heapAfter)) + " (" +
+                       describePercent(heapShare * 100) + ")";
+  }
   double minFreed = config_.actions.gc.minFreed;
-  if (outcome.action == ActionKind::Gc && share < minFreed) {
+  if (outcome.action == ActionKind::Gc && share < minFreed && heapShare < minFreed) {
     decision.reason += ": ineffective, less than " + describePercent(minFreed * 100) +
                        "; the next rung need not wait to settle";
     if (ws) ws->escalateSooner = true;
@@ -594,14 +658,75 @@ Decision PolicyEngine::recordOutcome(PolicyState& state, const ActionOutcome& ou
 std::optional<Decision> PolicyEngine::resetDegraded(PolicyState& state, std::string_view workspace,
                                                     Usec now) const {
   auto it = state.workspaces.find(workspace);
-  if (it == state.workspaces.end() || !it->second.degraded) return std::nullopt;
-  it->second.degraded = false;
-  it->second.restarts.clear();
+  if (it == state.workspaces.end()) return std::nullopt;
+  WorkspaceState& ws = it->second;
+  if (!ws.degraded && !ws.overBudget) return std::nullopt;
+  const std::string what = ws.degraded && ws.overBudget ? "degraded and over-budget states"
+                           : ws.degraded                ? "degraded state"
+                                                        : "over-budget state";
+  ws.degraded = false;
+  ws.restarts.clear();
+  ws.overBudget.reset();
   return Decision{.at = now,
                   .kind = DecisionKind::Restored,
                   .workspace = std::string(workspace),
-                  .level = it->second.level,
-                  .reason = "degraded state reset by an operator"};
+                  .level = ws.level,
+                  .reason = what + " reset by an operator"};
+}
+
+void PolicyEngine::watchReload(const WorkspaceSnapshot& snapshot, WorkspaceState& ws, Usec now,
+                               std::vector<Decision>& out) const {
+  const WorkspaceSettings& settings = config_.forWorkspace(snapshot.id);
+  if (ws.overBudget) {
+    // Raised above what it reloads to (or switched off): a restart may help again.
+    auto line = thresholdsOf(settings, ws.overBudget->metric).at(ws.overBudget->level);
+    if (!line || *line > static_cast<double>(ws.overBudget->loaded)) {
+      out.push_back(
+          {.at = now,
+           .kind = DecisionKind::Restored,
+           .workspace = snapshot.id,
+           .level = ws.level,
+           .reason = "over budget no more: the " + std::string(toString(ws.overBudget->level)) +
+                     " line of " + std::string(toString(ws.overBudget->metric)) + " is " +
+                     (line ? describeBytes(*line) : std::string("off")) + ", above the " +
+                     describeBytes(static_cast<double>(ws.overBudget->loaded)) + " it reloads to"});
+      ws.overBudget.reset();
+    }
+  }
+  if (!ws.restartedAt) return;
+  if (!ws.restartedFor || now - *ws.restartedAt > config_.actions.restart.reloadWindow) {
+    ws.restartedAt.reset();  // reloaded below the line: the restart helped
+    return;
+  }
+  // Only the new process counts: not while the restart runs, nor figures from before it.
+  if (now <= *ws.restartedAt || snapshot.inFlight == ActionKind::Restart ||
+      !runningGopls(snapshot, now) ||
+      (snapshot.processSince && *snapshot.processSince <= *ws.restartedAt)) {
+    return;
+  }
+  auto value = metricValue(snapshot, settings, ws.restartedFor->metric);
+  if (!value) return;
+  ws.reloadPeak = std::max(ws.reloadPeak, *value);
+  if (*value < ws.restartedFor->threshold) return;
+  ws.overBudget = Budget{.metric = ws.restartedFor->metric,
+                         .level = ws.restartLevel,
+                         .loaded = *value,
+                         .threshold = ws.restartedFor->threshold};
+  out.push_back(
+      {.at = now,
+       .kind = DecisionKind::OverBudget,
+       .workspace = snapshot.id,
+       .level = ws.level,
+       .reason = "over budget: " + std::string(toString(ws.restartedFor->metric)) +
+                 " reloaded to " + describeBytes(static_cast<double>(*value)) + " within " +
+                 formatDuration(now - *ws.restartedAt) + " of the restart, at or above the " +
+                 std::string(toString(ws.restartLevel)) + " line " +
+                 describeBytes(static_cast<double>(ws.restartedFor->threshold)) +
+                 " it was restarted for; restarts cannot help it, the guard keeps only GC; " +
+                 kOverBudgetAdvice,
+       .budget = ws.overBudget});
+  ws.restartedAt.reset();
+  ws.restartedFor.reset();
 }
 
 }  // namespace wslgo

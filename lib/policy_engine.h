@@ -60,7 +60,11 @@ class PolicyEngine {
   bool stepGrowth(const WorkspaceSnapshot& snapshot, WorkspaceState& ws, Usec now,
                   std::vector<Decision>& out) const;
   void stepRelief(PolicyState& state, Usec now, bool restartBusy, std::vector<Decision>& out) const;
-  std::optional<size_t> chooseRung(Level level, size_t nextRung, bool restartAllowed,
+  // After the guard's restart: is the workspace over budget (reloads to the level it was
+  // restarted for)? Also lifts "over budget" once its line is raised above what it reloads to.
+  void watchReload(const WorkspaceSnapshot& snapshot, WorkspaceState& ws, Usec now,
+                   std::vector<Decision>& out) const;
+  std::optional<size_t> chooseRung(Level level, size_t nextRung, const RungSet& allowed,
                                    bool repeatAllowed) const;
   bool cooledDown(const WorkspaceState& ws, ActionKind action, Usec now) const;
   Decision actionDecision(const std::string& workspace, ActionKind action, Level level,

@@ -22,6 +22,27 @@ enum class UnitState { Active, Activating, Deactivating, Reloading, Inactive, Fa
 std::string_view toString(UnitState state);
 std::optional<UnitState> parseUnitState(std::string_view text);  // systemd's names
 
+// Which rungs can do anything for a workspace on this host with this gopls. The daemon knows
+// (memory.reclaim, a file cache, a debug server that answers); a rung that cannot work is
+// skipped, not spent.
+struct RungSet {
+  bool gc = true;
+  bool trim = true;
+  bool restart = true;
+
+  bool has(ActionKind action) const {
+    switch (action) {
+      case ActionKind::Gc:
+        return gc;
+      case ActionKind::Trim:
+        return trim;
+      case ActionKind::Restart:
+        return restart;
+    }
+    return false;
+  }
+};
+
 struct WorkspaceSnapshot {
   std::string id;                         // the workspace root; decisions name it
   std::optional<uint64_t> memoryCurrent;  // cgroup memory in use, bytes
@@ -31,6 +52,7 @@ struct WorkspaceSnapshot {
   UnitState unit = UnitState::Active;
   uint64_t nRestarts = 0;              // systemd's NRestarts: automatic restarts of the unit
   std::optional<ActionKind> inFlight;  // an action the daemon started and has not finished
+  RungSet rungs;                       // what can work here; all of them unless told
   std::optional<Usec> processSince;    // when the current gopls process (MainPID) was first seen
 };
 

@@ -13,6 +13,7 @@
 
 #include "lib/growth.h"
 #include "lib/levels.h"
+#include "lib/policy_decision.h"
 #include "lib/policy_snapshot.h"
 #include "lib/rate_limiter.h"
 #include "lib/threshold_tracker.h"
@@ -39,6 +40,14 @@ struct WorkspaceState {
   std::array<std::optional<Usec>, 3> lastRun{};  // per ActionKind, across episodes: cooldowns
   RateLimiter restarts;                          // our restarts, for the rate limit
   bool degraded = false;
+
+  // After the guard's restart: what the new gopls reloads to is watched for
+  // actions.restart.reload_window against the line of the level it was restarted for.
+  std::optional<Usec> restartedAt;
+  std::optional<Crossing> restartedFor;  // the metric and the line that triggered the restart
+  Level restartLevel = Level::Ok;
+  uint64_t reloadPeak = 0;
+  std::optional<Budget> overBudget;  // set: restarts cannot help; only GC is left
 
   std::optional<uint64_t> nRestarts;  // systemd's count at the previous evaluation
   RateLimiter crashes;                // restarts systemd did without us

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,18 @@ struct Run {
   }
   void hold(Usec from, Usec to, uint64_t memory, const std::string& id = "/w/a") {
     for (Usec t = from; t < to; t += 2s) step(t, {workspace(id, memory)});
+  }
+  // Like hold, but a restart brings memory down to `reloaded` for `quiet` before it is back:
+  // a restart that helps for a while.
+  void holdRestarting(Usec from, Usec to, uint64_t memory, uint64_t reloaded, Usec quiet,
+                      const std::string& id = "/w/a") {
+    std::optional<Usec> restartedAt;
+    for (Usec t = from; t < to; t += 2s) {
+      const bool low = restartedAt && t - *restartedAt < quiet;
+      for (const Decision& d : step(t, {workspace(id, low ? reloaded : memory)})) {
+        if (d.kind == DecisionKind::Action && d.action == ActionKind::Restart) restartedAt = t;
+      }
+    }
   }
   std::vector<Decision> actions() const { return ofKind(all, DecisionKind::Action); }
 };
@@ -163,7 +176,7 @@ TEST_CASE("no second restart of a workspace within its cooldown") {
   Config config = policyTestConfig();
   config.actions.ladder = {{ActionKind::Restart, Level::Warning}};
   Run run(config);
-  run.hold(0s, 20min, 2200 * kMiB);
+  run.holdRestarting(0s, 20min, 2200 * kMiB, 500 * kMiB, 3min);
   auto actions = run.actions();
   REQUIRE(actions.size() == 3);
   CHECK(actions[1].at - actions[0].at == 5min);
@@ -174,7 +187,7 @@ TEST_CASE("after max_restarts in the window the workspace is degraded, said once
   Config config = policyTestConfig();
   config.actions.ladder = {{ActionKind::Restart, Level::Warning}};
   Run run(config);
-  run.hold(0s, 30min, 2200 * kMiB);
+  run.holdRestarting(0s, 30min, 2200 * kMiB, 500 * kMiB, 3min);
   CHECK(run.actions().size() == 3);  // 10s, 5m10s, 10m10s
   auto degraded = ofKind(run.all, DecisionKind::Degraded);
   REQUIRE(degraded.size() == 1);

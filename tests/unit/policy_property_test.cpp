@@ -130,6 +130,8 @@ TEST_CASE("randomized traces keep every invariant of the engine") {
   std::map<std::string, std::vector<Usec>> restartsOf;
   std::map<std::string, std::optional<size_t>> rungInEpisode;
   std::map<std::string, Level> levelOf;
+  std::map<std::string, bool> overBudget;
+  size_t overBudgetReports = 0;
   std::map<std::string, std::vector<std::pair<Usec, double>>> history;
   size_t actions = 0, restarts = 0, levelChanges = 0;
 
@@ -163,8 +165,15 @@ TEST_CASE("randomized traces keep every invariant of the engine") {
         }
         if (d.level == Level::Ok) rungInEpisode[d.workspace].reset();
       }
+      if (d.kind == DecisionKind::OverBudget) {
+        ++overBudgetReports;
+        CHECK_FALSE(overBudget[d.workspace]);  // said once, not again while it holds
+        overBudget[d.workspace] = true;
+      }
+      if (d.kind == DecisionKind::Restored) overBudget[d.workspace] = false;
       if (d.kind != DecisionKind::Action) continue;
       ++actions;
+      if (overBudget[d.workspace]) CHECK(d.action == ActionKind::Gc);  // only GC is left
       CHECK_FALSE(d.dryRun);
       REQUIRE(seen != snapshot.workspaces.end());
       CHECK(seen->unit == UnitState::Active);   // nothing on a stopped or starting unit
@@ -193,7 +202,8 @@ TEST_CASE("randomized traces keep every invariant of the engine") {
   }
   // The trace must exercise the rules it checks, or the test proves nothing.
   CHECK(actions > 50);
-  CHECK(restarts > 5);
+  CHECK(restarts > 3);
+  CHECK(overBudgetReports > 0);
   CHECK(levelChanges > 50);
 }
 
