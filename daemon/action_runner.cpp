@@ -90,14 +90,59 @@ void ActionRunner::abandon(const std::string& root) {
 }
 
 void ActionRunner::collectGarbage(const std::string& root, uint64_t serial) {
+  // The heap before, the GC, the heap right after (it falls at once), then the memory as Go
+  // returns the pages.
+  readHeap(root, serial, [this, root, serial](std::optional<uint64_t> heapBefore) {
+    Running* running = current(root, serial);
+    GoplsDebug* debug = context_.debugClient(root);
+    if (running == nullptr) return;
+    if (debug == nullptr) return finish(root, serial, goneError(root));
+    running->heapBefore = heapBefore;
+    debug->collectGarbage(
+        context_.config().actions.gc.timeout, [this, root, serial](Result<void> collected) {
+          if (current(root, serial) == nullptr) return;
+          if (!collected) return finish(root, serial, collected.error());
+          readHeap(root, serial, [this, root, serial](std::optional<uint64_t> heapAfter) {
+            Running* running = current(root, serial);
+            if (running == nullptr) return;
+            running->heapAfter = heapAfter;
+            running->collectedAt = running->lastFallAt = scheduler_.now();
+            running->lowest = running->before;
+            watchRelease(root, serial);
+          });
+        });
+  });
+}
+
+void ActionRunner::readHeap(const std::string& root, uint64_t serial,
+                            std::function<void(std::optional<uint64_t>)> then) {
   GoplsDebug* debug = context_.debugClient(root);
-  if (debug == nullptr) return finish(root, serial, goneError(root));
-  debug->collectGarbage(context_.config().actions.gc.timeout,
-                        [this, root, serial](Result<void> collected) {
-                          if (current(root, serial) == nullptr) return;
-                          if (!collected) return finish(root, serial, collected.error());
-                          settleThenFinish(root, serial, std::string());
-                        });
+  if (debug == nullptr) return then(std::nullopt);
+  debug->readHeapStats(context_.config().actions.gc.timeout,
+                       [this, root, serial, then = std::move(then)](Result<HeapStats> stats) {
+                         if (current(root, serial) == nullptr) return;
+                         then(stats ? std::optional<uint64_t>(stats->heapInuse) : std::nullopt);
+                       });
+}
+
+void ActionRunner::watchRelease(const std::string& root, uint64_t serial) {
+  Running* running = current(root, serial);
+  if (running == nullptr) return;
+  const Usec now = scheduler_.now();
+  auto figure = context_.effectFigure(root, /*fresh=*/true);
+  if (!figure) return finish(root, serial, goneError(root));
+  const auto step = static_cast<uint64_t>(static_cast<double>(running->before) * kReleaseStep);
+  if (*figure + step <= running->lowest) {
+    running->lowest = *figure;
+    running->lastFallAt = now;
+  }
+  const bool settled = now - running->lastFallAt >= kReleaseQuiet;
+  const bool outOfTime = now - running->collectedAt >= context_.config().actions.settle;
+  if (settled || outOfTime) return finish(root, serial, std::string());
+  auto timer = scheduler_.addOneShotTimer(
+      kReleasePoll, [this, root, serial](Usec) { watchRelease(root, serial); });
+  if (!timer) return finish(root, serial, std::string());
+  running->settle = std::move(*timer);
 }
 
 void ActionRunner::restart(const std::string& root, uint64_t serial) {
@@ -141,6 +186,8 @@ void ActionRunner::finish(const std::string& root, uint64_t serial, Result<std::
                       .reason = running.reason,
                       .before = running.before,
                       .after = *after,
+                      .heapBefore = running.heapBefore,
+                      .heapAfter = running.heapAfter,
                       .result = std::move(result)};
   context_.actionFinished(report);
   if (!running.done) return;
@@ -163,7 +210,8 @@ Result<std::string> ActionRunner::trim(const std::string& root) {
   WalkLimits limits{.maxFiles = kTrimWalkMaxFiles, .maxTime = kTrimWalkBudget, .now = [this] {
                       return scheduler_.now();
                     }};
-  const std::string goplsCache = goplsCacheDir(paths_.caches);
+  std::string goplsCache = context_.goplsFileCache(root);
+  if (goplsCache.empty()) goplsCache = goplsCacheDir(paths_.caches);
   if (auto pruned = pruneCacheToBudget(goplsCache, config.actions.trim.cacheBudget, limits)) {
     summary += "pruned " + std::to_string(pruned->filesRemoved) + " files (" +
                describeBytes(static_cast<double>(pruned->bytesFreed)) + ") of " + goplsCache + "; ";

@@ -34,6 +34,9 @@ struct ActionReport {
   std::string reason;
   uint64_t before = 0;
   uint64_t after = 0;
+  // A GC's Go heap in use just before it and right after it (unset when gopls did not say).
+  std::optional<uint64_t> heapBefore;
+  std::optional<uint64_t> heapAfter;
   Result<std::string> result = std::string();
 };
 
@@ -50,6 +53,9 @@ class ActionContext {
   virtual std::optional<uint64_t> effectFigure(const std::string& root, bool fresh) = 0;
   // Set when the workspace's cgroup offers memory.reclaim (cgroup v2, Linux 5.19+).
   virtual std::optional<ReclaimTarget> reclaimTarget(const std::string& root) = 0;
+  // The workspace's gopls' own file cache, when its gopls is known to keep one ("" otherwise:
+  // the trim falls back to where gopls keeps it by default).
+  virtual std::string goplsFileCache(const std::string& root) = 0;
   // The unit was restarted: the old gopls' heap figures say nothing of the new one.
   virtual void unitRestarted(const std::string& root) = 0;
   // Every action ends here exactly once, before its caller's `done` runs, unless the
@@ -65,9 +71,15 @@ struct ActionPaths {
 
 class ActionRunner {
  public:
-  // Gives the freed pages time to show before "after" is measured: a GC's reach the cgroup
-  // once the Go scavenger returns them, a restart's once the old process is gone.
+  // A restart's "after" is measured once the old process is gone.
   static constexpr Usec kSettleDelay = std::chrono::seconds(2);
+  // A GC's freed pages reach the system as Go's scavenger returns them, over ~10 s on a large
+  // gopls: "after" is read every kReleasePoll until it has not fallen by kReleaseStep of
+  // "before" for kReleaseQuiet, or actions.settle has passed. No gopls (0.5.0 to v0.23.0) offers
+  // a way to hand the pages back at once (debug.FreeOSMemory).
+  static constexpr Usec kReleasePoll = std::chrono::seconds(1);
+  static constexpr Usec kReleaseQuiet = std::chrono::seconds(3);
+  static constexpr double kReleaseStep = 0.005;
   // A trim walks the caches on the loop thread; it must not stall sampling and the bus.
   static constexpr Usec kTrimWalkBudget = std::chrono::milliseconds(200);
   static constexpr size_t kTrimWalkMaxFiles = 20000;
@@ -100,14 +112,24 @@ class ActionRunner {
     std::string unit;
     std::string reason;
     uint64_t before = 0;
-    Done done;
+    Done done{};
     uint64_t serial = 0;
-    Timer settle;
+    Timer settle{};
+    // A GC's heap figures, and how its memory fell while Go returned pages.
+    std::optional<uint64_t> heapBefore{};
+    std::optional<uint64_t> heapAfter{};
+    Usec collectedAt{0};
+    Usec lastFallAt{0};
+    uint64_t lowest = 0;
   };
 
   // The running action a callback belongs to; nullptr when it was abandoned.
   Running* current(const std::string& root, uint64_t serial);
   void collectGarbage(const std::string& root, uint64_t serial);
+  // Reads the Go heap; `then` runs with it (unset when gopls did not answer).
+  void readHeap(const std::string& root, uint64_t serial,
+                std::function<void(std::optional<uint64_t>)> then);
+  void watchRelease(const std::string& root, uint64_t serial);
   void restart(const std::string& root, uint64_t serial);
   Result<std::string> trim(const std::string& root);
   // Measures "after" once kSettleDelay has passed, then finishes.

@@ -64,6 +64,15 @@ void BusService::actionTaken(const ActionTaken& action) {
                               action.after, action.reason);
 }
 
+void BusService::overBudget(const std::string& root, const Budget& budget,
+                            const std::string& reason) {
+  auto it = workspaceObjects_.find(root);
+  if (it == workspaceObjects_.end()) return;
+  it->second->emitOverBudget(std::string(toString(budget.metric)),
+                             std::string(toString(budget.level)), budget.loaded, budget.threshold,
+                             reason);
+}
+
 void BusService::managerPropertiesChanged(const std::vector<std::string>& names) {
   if (names.empty()) return;
   managerObject_->emitPropertiesChangedSignal(org::wslgo::Guard1::Manager_adaptor::INTERFACE_NAME,

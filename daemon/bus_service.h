@@ -33,6 +33,8 @@ class BusService final : public ManagerObserver {
   void configReloaded(bool ok, const std::string& message) override;
   void thresholdCrossed(const std::string& root, Level level, const Crossing& crossing) override;
   void actionTaken(const ActionTaken& action) override;
+  void overBudget(const std::string& root, const Budget& budget,
+                  const std::string& reason) override;
   void managerPropertiesChanged(const std::vector<std::string>& names) override;
   void workspacePropertiesChanged(const std::string& root,
                                   const std::vector<std::string>& names) override;

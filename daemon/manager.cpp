@@ -174,16 +174,31 @@ Result<void> Manager::startUnit(Workspace& workspace, bool restart) {
   auto job = restart ? systemd_.restartUnit(workspace.record.unit)
                      : systemd_.startUnit(workspace.record.unit);
   if (!job) return job.error();
-  // The optional runtime MemoryHigh= (the "limit" action): the kernel throttles and reclaims
-  // above it on cgroup v2. On a hybrid host's v1 memory controller it has no effect.
-  if (auto memoryHigh = engine_->config().forWorkspace(workspace.record.path).memoryHigh) {
-    if (auto limited = systemd_.setMemoryHigh(workspace.record.unit, *memoryHigh); !limited) {
-      log()->warn("{}: MemoryHigh={} not applied: {}", workspace.record.path, *memoryHigh,
-                  limited.error().describe());
-    }
-  }
+  applyMemoryHigh(workspace);
   log()->info("{}: starting {} ({})", workspace.record.path, workspace.record.unit, *job);
   return {};
+}
+
+void Manager::applyMemoryHigh(const Workspace& workspace) {
+  // A runtime MemoryHigh= (lost at reboot; recomputed here anyway): the kernel throttles and
+  // reclaims above it on cgroup v2. Set to infinity when the configuration has none, so a
+  // removed limit does not linger from an earlier start.
+  const std::optional<uint64_t> memoryHigh =
+      engine_->config().forWorkspace(workspace.record.path).memoryHigh;
+  if (!memoryHigh && !workspace.unit.memoryHigh) return;
+  if (auto limited = systemd_.setMemoryHigh(workspace.record.unit, memoryHigh); !limited) {
+    log()->warn("{}: MemoryHigh={} not applied: {}", workspace.record.path,
+                memoryHigh ? std::to_string(*memoryHigh) : std::string("infinity"),
+                limited.error().describe());
+    return;
+  }
+  if (memoryHigh && workspace.readers.memoryHighEnforced == false) {
+    logEvent(*log(), spdlog::level::warn,
+             "MemoryHigh=" + std::to_string(*memoryHigh) +
+                 " is set but not enforced: the unit has no cgroup v2 memory controller on this "
+                 "host (hybrid or v1 cgroups); the guard's ladder is what limits it",
+             {{"WORKSPACE", workspace.record.path}, {"UNIT", workspace.record.unit}});
+  }
 }
 
 void Manager::refreshUnit(Workspace& workspace) {
@@ -209,6 +224,7 @@ void Manager::adopt(Workspace& workspace) {
   if (workspace.unit.activeState == "active" || workspace.unit.activeState == "activating") {
     log()->info("{}: adopted running {} (MainPID {})", workspace.record.path, workspace.record.unit,
                 workspace.unit.mainPid);
+    applyMemoryHigh(workspace);  // the configuration may have changed while the guard was away
     return;
   }
   if (auto started = startUnit(workspace); !started) {
@@ -413,7 +429,7 @@ void Manager::probeGopls(Workspace& workspace) {
           log()->debug("{}: what gopls offers: {}", root, features.error().describe());
           return;
         }
-        const std::string fileCache = goplsFileCache(*current, features->build);
+        const std::string fileCache = goplsFileCacheOf(*current, features->build);
         logEvent(*log(), spdlog::level::info,
                  "gopls " + features->build.version + " (" + features->build.goVersion +
                      "): GC via " + features->gcRoute + ", gopls.mem_stats " +
@@ -425,7 +441,7 @@ void Manager::probeGopls(Workspace& workspace) {
       kDetectTimeout);
 }
 
-std::string Manager::goplsFileCache(const Workspace& workspace, const GoplsBuild& build) const {
+std::string Manager::goplsFileCacheOf(const Workspace& workspace, const GoplsBuild& build) const {
   const WorkspaceSettings& settings = engine_->config().forWorkspace(workspace.record.path);
   auto own = settings.env.find("GOPLSCACHE");
   const std::string dir = goplsCacheDir(
@@ -437,6 +453,29 @@ std::string Manager::goplsFileCache(const Workspace& workspace, const GoplsBuild
   // A release says whether it keeps one (v0.12 on). A build that is not a release (Debian's
   // "master", a local "(devel)") is not assumed to: the directory may be another gopls'.
   return releaseHasFileCache(build.version).value_or(false) ? dir : std::string();
+}
+
+void Manager::judgeRungs(Workspace& workspace, Usec now) {
+  const WorkspaceSnapshot& snapshot = workspace.figures.snapshot;
+  const bool probed = workspace.gopls && workspace.gopls->mainPid == workspace.unit.mainPid;
+  const bool answered = workspace.figures.heap || probed;
+  const bool young = !snapshot.processSince || now - *snapshot.processSince < kStartupGrace;
+  bool fileCache = false;
+  if (probed && !workspace.gopls->fileCache.empty()) {
+    std::error_code ignored;
+    fileCache = std::filesystem::is_directory(workspace.gopls->fileCache, ignored);
+  }
+  workspace.rungs = rungAvailability(RungFacts{
+      .debugServerAnswers = answered || young,
+      .reclaimAvailable = workspace.figures.sample && workspace.figures.sample->reclaimAvailable,
+      .fileCache = fileCache,
+      .goplsVersion = probed ? workspace.gopls->features.build.version : std::string()});
+  workspace.figures.snapshot.rungs = workspace.rungs.rungs;
+}
+
+std::string Manager::goplsFileCache(const std::string& root) {
+  Workspace* workspace = find(root);
+  return workspace != nullptr && workspace->gopls ? workspace->gopls->fileCache : std::string();
 }
 
 void Manager::readFigures(Workspace& workspace) {
@@ -467,6 +506,10 @@ void Manager::sampleWorkspace(Workspace& workspace, Usec now) {
   if (!controlGroup.empty() && layout_ && workspace.readers.cgroupFor != controlGroup) {
     workspace.readers.cgroup.emplace(roots_, cgroupDirsFor(*layout_, controlGroup, roots_));
     workspace.readers.cgroupFor = controlGroup;
+    const auto& unified = workspace.readers.cgroup->dirs().unified;
+    std::error_code ignored;
+    workspace.readers.memoryHighEnforced =
+        unified && std::filesystem::exists(*unified + "/memory.high", ignored);
   }
   if (snapshot.unit == UnitState::Active && !controlGroup.empty()) {
     // A restarted unit gets a new cgroup at the same path: the MainPID tells them apart.
@@ -490,6 +533,7 @@ void Manager::sampleWorkspace(Workspace& workspace, Usec now) {
   readHeapIfDue(workspace, now, false);
   snapshot.heapInUse =
       figures.heap ? std::optional<uint64_t>(figures.heap->heapInuse) : std::nullopt;
+  judgeRungs(workspace, now);
   workspace.history.add(HistorySample{.usec = scheduler_.wallNowUsec(),
                                       .memoryCurrent = snapshot.memoryCurrent.value_or(0),
                                       .rss = snapshot.rss.value_or(0),
@@ -532,6 +576,9 @@ void Manager::applyDecision(const Decision& decision) {
 
   if (decision.crossed && workspace != nullptr && observer_ != nullptr) {
     observer_->thresholdCrossed(decision.workspace, decision.level, *decision.crossed);
+  }
+  if (decision.budget && workspace != nullptr && observer_ != nullptr) {
+    observer_->overBudget(decision.workspace, *decision.budget, decision.reason);
   }
   if (decision.kind != DecisionKind::Action || workspace == nullptr || !decision.action) return;
   if (decision.dryRun) {
@@ -603,6 +650,8 @@ void Manager::actionFinished(const ActionReport& report) {
                                                          .action = report.action,
                                                          .before = report.before,
                                                          .after = report.after,
+                                                         .heapBefore = report.heapBefore,
+                                                         .heapAfter = report.heapAfter,
                                                          .success = report.result.ok(),
                                                          .at = scheduler_.now()});
   const std::string resultText =
@@ -695,6 +744,7 @@ Result<void> Manager::reload() {
       static_cast<uint64_t>(engine_->config().guard.sampleInterval.count());
   ++configGeneration_;
   armSystemWakeups();
+  for (const auto& [root, workspace] : workspaces_) applyMemoryHigh(*workspace);
   std::string message = "loaded";
   for (const std::string& file : engine_->config().files) message += " " + file;
   log()->info("configuration reloaded: {}", message);
@@ -717,6 +767,8 @@ WorkspaceFacts Manager::factsOf(const Workspace& workspace) const {
       .inFlight = actions_->inFlight(root),
       .lastAction = workspace.lastAction,
       .gopls = workspace.gopls ? &*workspace.gopls : nullptr,
+      .rungs = workspace.rungs,
+      .memoryHighEnforced = workspace.readers.memoryHighEnforced,
       .memorySource = figures.sample ? figures.sample->currentSource : MemorySource::None};
 }
 

@@ -115,6 +115,7 @@ class Manager final : private ActionContext {
   GoplsDebug* debugClient(const std::string& root) override;
   std::optional<uint64_t> effectFigure(const std::string& root, bool fresh) override;
   std::optional<ReclaimTarget> reclaimTarget(const std::string& root) override;
+  std::string goplsFileCache(const std::string& root) override;
   void unitRestarted(const std::string& root) override;
   void actionFinished(const ActionReport& report) override;
 
@@ -132,10 +133,14 @@ class Manager final : private ActionContext {
   void sampleSystem(Snapshot& snapshot);
   void sampleWorkspace(Workspace& workspace, Usec now);
   void readFigures(Workspace& workspace);
+  // Which rungs can work for the workspace now (snapshot.rungs), and why not.
+  void judgeRungs(Workspace& workspace, Usec now);
+  // The workspace's MemoryHigh= (or none), at every start of its unit and on reload.
+  void applyMemoryHigh(const Workspace& workspace);
   void readHeapIfDue(Workspace& workspace, Usec now, bool force);
   // Finds out, once per gopls process, what it offers (GC page, mem_stats, file cache).
   void probeGopls(Workspace& workspace);
-  std::string goplsFileCache(const Workspace& workspace, const GoplsBuild& build) const;
+  std::string goplsFileCacheOf(const Workspace& workspace, const GoplsBuild& build) const;
   void applyDecision(const Decision& decision);
   void runAction(Workspace& workspace, ActionKind action, const std::string& reason,
                  ActionRunner::Done done);

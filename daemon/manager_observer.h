@@ -31,6 +31,9 @@ class ManagerObserver {
   virtual void configReloaded(bool ok, const std::string& message) = 0;
   virtual void thresholdCrossed(const std::string& root, Level level, const Crossing& crossing) = 0;
   virtual void actionTaken(const ActionTaken& action) = 0;
+  // The workspace reloaded past the line it was restarted for: restarts cannot help it.
+  virtual void overBudget(const std::string& root, const Budget& budget,
+                          const std::string& reason) = 0;
   // Names of org.wslgo.Guard1.Manager properties whose values changed.
   virtual void managerPropertiesChanged(const std::vector<std::string>& names) = 0;
   // Names of org.wslgo.Guard1.Workspace properties of `root` whose values changed.

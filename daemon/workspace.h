@@ -16,6 +16,7 @@
 #include "lib/heap_stats.h"
 #include "lib/policy_snapshot.h"
 #include "lib/process.h"
+#include "lib/rung_availability.h"
 #include "lib/sample_history.h"
 #include "lib/usec.h"
 #include "lib/workspace_registry.h"
@@ -27,6 +28,9 @@ struct WorkspaceReaders {
   std::optional<CgroupMemoryReader> cgroup;
   std::string cgroupFor;  // the ControlGroup the reader was made for
   std::optional<ProcessMemoryReader> mainProcess;
+  // The unit's cgroup can enforce MemoryHigh= (a memory.high file: cgroup v2 with the memory
+  // controller). Unset until the cgroup is known.
+  std::optional<bool> memoryHighEnforced;
 };
 
 // What the last look found, and gopls' heap as its debug server last reported it.
@@ -67,6 +71,7 @@ struct Workspace {
   std::unique_ptr<GoplsDebug> debug;
   std::optional<GoplsOffer> gopls;
   bool goplsProbeInFlight = false;
+  RungAvailability rungs;  // what the ladder can do for it, and why not
   SampleHistory history;
   ArmedFor wakeupsFor;
   bool wakeupsExplained = false;  // why there are none has been logged

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lib/policy_format.h"
+#include "lib/unit_environment.h"
 
 namespace wslgo {
 namespace {
@@ -30,6 +31,47 @@ nlohmann::json goplsJson(const GoplsOffer* gopls) {
            gopls->fileCache.empty() ? nlohmann::json(nullptr) : nlohmann::json(gopls->fileCache)}};
 }
 
+// Per rung: can it work for this workspace, and if not, why. Restarts may also be held back by
+// the policy (degraded, crash loop, over budget).
+nlohmann::json rungsJson(const WorkspaceFacts& facts) {
+  nlohmann::json out = nlohmann::json::object();
+  for (ActionKind action : {ActionKind::Gc, ActionKind::Trim, ActionKind::Restart}) {
+    std::string why = facts.rungs.whyNot(action);
+    const WorkspaceState* policy = facts.policy;
+    if (why.empty() && policy != nullptr && action != ActionKind::Gc && policy->overBudget) {
+      why = "over budget: a restart cannot help it, only GC is left";
+    } else if (why.empty() && policy != nullptr && action == ActionKind::Restart) {
+      if (policy->degraded) why = "degraded: the restart limit is reached";
+      if (policy->crashLoop) why = "the unit is crash looping";
+    }
+    nlohmann::json entry{{"available", why.empty()}};
+    if (!why.empty()) entry["why"] = why;
+    out[std::string(toString(action))] = std::move(entry);
+  }
+  return out;
+}
+
+nlohmann::json overBudgetJson(const WorkspaceState* policy) {
+  if (policy == nullptr || !policy->overBudget) return nullptr;
+  const Budget& budget = *policy->overBudget;
+  return {{"metric", std::string(toString(budget.metric))},
+          {"level", std::string(toString(budget.level))},
+          {"loaded", budget.loaded},
+          {"threshold", budget.threshold}};
+}
+
+nlohmann::json memoryHighJson(const WorkspaceFacts& facts) {
+  const std::optional<uint64_t>& value = facts.settings.memoryHigh;
+  nlohmann::json out{{"value", optionalFigure(value)},
+                     {"enforced", value && facts.memoryHighEnforced.value_or(false)}};
+  if (value && facts.memoryHighEnforced == false) {
+    out["why"] =
+        "the unit has no cgroup v2 memory controller here (hybrid or v1 cgroups): MemoryHigh= "
+        "is set but has no effect";
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string workspaceState(const WorkspaceFacts& facts) {
@@ -38,6 +80,7 @@ std::string workspaceState(const WorkspaceFacts& facts) {
   if (facts.policy != nullptr && (facts.policy->degraded || facts.policy->crashLoop)) {
     return "degraded";
   }
+  if (facts.policy != nullptr && facts.policy->overBudget) return "over-budget";
   const std::string& active = facts.unit.activeState;
   if (active == "failed") return "failed";
   if (active == "activating" || active.empty()) return "starting";
@@ -106,6 +149,10 @@ std::string statusJson(const StatusFacts& facts) {
         {"last_action_usec", view.lastActionUsec},
         {"editor_flags", "-remote=unix;" + view.socket},
         {"gopls", goplsJson(workspace.gopls)},
+        {"rungs", rungsJson(workspace)},
+        {"over_budget", overBudgetJson(workspace.policy)},
+        {"gomemlimit", optionalFigure(gomemlimitFor(workspace.settings))},
+        {"memory_high", memoryHighJson(workspace)},
     });
   }
   out["other_gopls"] = nlohmann::json::array();

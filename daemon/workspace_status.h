@@ -31,11 +31,14 @@ struct WorkspaceFacts {
   std::optional<ActionKind> inFlight;
   const LastAction& lastAction;
   const GoplsOffer* gopls = nullptr;  // nullptr until its gopls has been probed
+  const RungAvailability& rungs;
+  std::optional<bool> memoryHighEnforced;  // unset until the unit's cgroup is known
   MemorySource memorySource = MemorySource::None;
 };
 
 // "restarting" while the guard restarts it, "degraded" once it stopped restarting it (limit or
-// crash loop), then the unit's own trouble ("failed", "starting", "stopped"), else its level
+// crash loop), "over-budget" when a restart cannot help it, then the unit's own trouble ("failed",
+// "starting", "stopped"), else its level
 // ("running" at ok).
 std::string workspaceState(const WorkspaceFacts& facts);
 WorkspaceView workspaceView(const WorkspaceFacts& facts);

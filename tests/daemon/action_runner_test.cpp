@@ -43,6 +43,7 @@ class TestContext final : public ActionContext {
     return memory;
   }
   std::optional<ReclaimTarget> reclaimTarget(const std::string&) override { return std::nullopt; }
+  std::string goplsFileCache(const std::string&) override { return {}; }
   void unitRestarted(const std::string&) override { ++restarts; }
   void actionFinished(const ActionReport& report) override { reports.push_back(report); }
 
@@ -75,25 +76,65 @@ struct RunnerRig {
 
 }  // namespace
 
-TEST_CASE("a GC's effect is measured once the settle delay has passed, not when gopls answers",
+TEST_CASE("a GC is judged once Go stopped returning pages, with the heap before and after",
           "[action_runner]") {
   RunnerRig rig;
+  rig.gopls().heapInUse = 800;
   rig.gopls().gcTakes = std::chrono::milliseconds(100);
-  rig.gopls().onGc = [&] { rig.context.memory = 900; };
+  rig.gopls().onGc = [&] {
+    rig.gopls().heapInUse = 400;  // the heap falls at once
+    rig.context.memory = 950;     // the pages come back over the next seconds
+  };
   std::optional<Result<ActionReport>> done;
   rig.runner.run(kRoot, kUnit, ActionKind::Gc, "test", [&](auto report) { done = report; });
   CHECK(rig.runner.inFlight(kRoot) == ActionKind::Gc);
 
-  rig.scheduler.advance(std::chrono::milliseconds(200));  // gopls answered
-  CHECK_FALSE(done);
-  rig.context.memory = 600;  // Go returns pages over the next seconds
-  rig.scheduler.advance(ActionRunner::kSettleDelay);
+  for (uint64_t memory : {850, 750, 700}) {
+    rig.scheduler.advance(ActionRunner::kReleasePoll);
+    CHECK_FALSE(done);  // still falling: still watching
+    rig.context.memory = memory;
+  }
+  rig.scheduler.advance(ActionRunner::kReleasePoll + ActionRunner::kReleaseQuiet);
   REQUIRE(done);
   REQUIRE(*done);
   CHECK((*done)->before == 1000);
-  CHECK((*done)->after == 600);
+  CHECK((*done)->after == 700);
+  CHECK((*done)->heapBefore == 800u);
+  CHECK((*done)->heapAfter == 400u);
   CHECK(rig.context.reports.size() == 1);
   CHECK_FALSE(rig.runner.inFlight(kRoot));
+}
+
+TEST_CASE("a GC whose memory keeps falling is judged at the settle time at the latest",
+          "[action_runner]") {
+  RunnerRig rig;
+  std::optional<Result<ActionReport>> done;
+  rig.runner.run(kRoot, kUnit, ActionKind::Gc, "test", [&](auto report) { done = report; });
+  const Usec started = rig.scheduler.now();
+  while (!done && rig.scheduler.now() - started < std::chrono::minutes(2)) {
+    rig.context.memory -= 10;  // 1 % a second, for ever
+    rig.scheduler.advance(std::chrono::milliseconds(500));
+  }
+  REQUIRE(done);
+  const Usec took = rig.scheduler.now() - started;
+  CHECK(took >= rig.context.config().actions.settle);
+  CHECK(took <= rig.context.config().actions.settle + std::chrono::seconds(2));
+}
+
+TEST_CASE("a GC on a gopls that gives no heap figures is still judged on memory",
+          "[action_runner]") {
+  RunnerRig rig;
+  rig.gopls().heapFails = true;
+  rig.gopls().onGc = [&] { rig.context.memory = 500; };
+  std::optional<Result<ActionReport>> done;
+  rig.runner.run(kRoot, kUnit, ActionKind::Gc, "test", [&](auto report) { done = report; });
+  rig.scheduler.advance(std::chrono::seconds(10));
+  REQUIRE(done);
+  REQUIRE(*done);
+  CHECK((*done)->after == 500);
+  CHECK_FALSE((*done)->heapBefore);
+  CHECK_FALSE((*done)->heapAfter);
+  CHECK(rig.gopls().gcCalls == 1);
 }
 
 TEST_CASE("a trim with neither memory.reclaim nor a cache says what it found missing",

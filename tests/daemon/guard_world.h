@@ -44,6 +44,9 @@ class RecordingObserver final : public ManagerObserver {
     crossed.push_back({root, level, crossing});
   }
   void actionTaken(const ActionTaken& action) override { actions.push_back(action); }
+  void overBudget(const std::string& root, const Budget& budget, const std::string&) override {
+    overBudgets.emplace_back(root, budget);
+  }
   void managerPropertiesChanged(const std::vector<std::string>&) override {}
   void workspacePropertiesChanged(const std::string&, const std::vector<std::string>&) override {}
 
@@ -61,6 +64,7 @@ class RecordingObserver final : public ManagerObserver {
   std::vector<std::pair<bool, std::string>> reloads;
   std::vector<Crossed> crossed;
   std::vector<ActionTaken> actions;
+  std::vector<std::pair<std::string, Budget>> overBudgets;
 };
 
 // Thresholds in bytes so tests need not depend on this machine's MemTotal; sustain 2 s and

@@ -437,3 +437,93 @@ TEST_CASE("a workspace's own GOPLSCACHE is where its file cache is said to be", 
 }
 
 }  // namespace wslgo::test
+
+namespace wslgo::test {
+
+TEST_CASE("with Debian's gopls and no memory.reclaim the ladder skips trim and says why",
+          "[manager]") {
+  GuardWorld world;
+  world.start();
+  const std::string root = world.module("app");
+  REQUIRE(world.manager().addWorkspace(root, {}));
+  FakeGopls& gopls = world.fleet.at(world.manager().workspaceView(root)->debugAddress);
+  gopls.features = GoplsDebugFeatures{.gcRoute = kPprofGcRoute,
+                                      .heapStatsRoute = kHeapStatsRoute,
+                                      .build = {.version = "master", .goVersion = "go1.19.5"},
+                                      .gcPage = false,
+                                      .memStats = false};
+  world.scheduler.advance(std::chrono::seconds(2));
+  world.setMemory(root, 1800 * kMiB);
+  gopls.onGc = [&] { world.setMemory(root, 1790 * kMiB); };  // frees next to nothing
+
+  Timeline timeline;
+  runFor(world, std::chrono::seconds(40), timeline);
+  REQUIRE(timeline.lines.size() >= 2);
+  CHECK(timeline.lines[0] == "gc done");
+  CHECK(timeline.lines[1] == "restart done");
+  auto status = nlohmann::json::parse(world.manager().statusJson());
+  // After the restart the new gopls is probed again; trim stays out for it too.
+  CHECK(status["workspaces"][0]["rungs"]["trim"]["available"] == false);
+  CHECK_THAT(status["workspaces"][0]["rungs"]["trim"]["why"].get<std::string>(),
+             Catch::Contains("keeps no file cache"));
+}
+
+TEST_CASE(
+    "a workspace that reloads over its line after a restart is reported over budget once "
+    "and never restarted again",
+    "[manager]") {
+  GuardWorld world;
+  world.start();
+  const std::string root = world.addWorkspace("app");
+  world.setMemory(root, 2200 * kMiB);  // critical: straight to a restart
+  Timeline timeline;
+  runFor(world, std::chrono::seconds(20), timeline);
+  REQUIRE_FALSE(timeline.lines.empty());
+  CHECK(timeline.lines[0] == "restart done");
+  // The new gopls loads the same workspace back to 2.1 GiB within a minute.
+  runFor(world, std::chrono::seconds(30), timeline);
+  world.setMemory(root, 2150 * kMiB);
+  runFor(world, std::chrono::minutes(30), timeline);
+
+  REQUIRE(world.observer.overBudgets.size() == 1);
+  const Budget& budget = world.observer.overBudgets[0].second;
+  CHECK(budget.level == Level::Critical);
+  CHECK(budget.loaded == 2150 * kMiB);
+  CHECK(budget.threshold == 2048 * kMiB);
+  CHECK(std::count(timeline.lines.begin(), timeline.lines.end(), "restart done") == 1);
+  // GC is still tried (this one frees nothing, so it is not repeated within the episode).
+  CHECK(std::count(timeline.lines.begin(), timeline.lines.end(), "gc done") >= 1);
+  CHECK(std::count(timeline.lines.begin(), timeline.lines.end(), "trim done") == 0);
+  CHECK(world.manager().workspaceView(root)->state == "over-budget");
+  auto status = nlohmann::json::parse(world.manager().statusJson());
+  CHECK(status["workspaces"][0]["over_budget"]["loaded"] == 2150 * kMiB);
+  CHECK(status["workspaces"][0]["rungs"]["restart"]["available"] == false);
+
+  // An operator's restart lifts it: they asked knowingly.
+  std::optional<Result<void>> restarted;
+  world.manager().restart(root, "test", [&](Result<void> result) { restarted = result; });
+  world.scheduler.advance(std::chrono::seconds(5));
+  REQUIRE(restarted);
+  CHECK(*restarted);
+  CHECK(world.manager().policyState().workspaces.at(root).overBudget == std::nullopt);
+}
+
+TEST_CASE("MemoryHigh is applied at start and on reload, infinity once the setting is removed",
+          "[manager]") {
+  GuardWorld world(R"({"workspaces": {"default": {"memory_high": "1G"}}})");
+  world.start();
+  const std::string root = world.addWorkspace("app");
+  const std::string unit = world.unitOf(root);
+  CHECK(world.systemd.unit(unit)->memoryHigh == 1024 * kMiB);
+  std::ofstream(world.path() / "config/config.json") << R"({})";
+  REQUIRE(world.manager().reload());
+  CHECK_FALSE(world.systemd.unit(unit)->memoryHigh.has_value());
+  // The fixture tree is pure cgroup v2 with memory.high: enforced.
+  world.setMemory(root, 300 * kMiB);
+  std::ofstream(world.path() / "config/config.json")
+      << R"({"workspaces": {"default": {"memory_high": "2G"}}})";
+  REQUIRE(world.manager().reload());
+  CHECK(world.systemd.unit(unit)->memoryHigh == 2048 * kMiB);
+}
+
+}  // namespace wslgo::test

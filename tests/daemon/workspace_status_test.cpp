@@ -29,6 +29,11 @@ struct Facts {
   bool withPolicy = true;
   std::optional<ActionKind> inFlight;
   LastAction lastAction{.name = "gc", .wallUsec = 1'790'000'000'000'000};
+  RungAvailability rungs = rungAvailability(RungFacts{.debugServerAnswers = true,
+                                                      .reclaimAvailable = false,
+                                                      .fileCache = false,
+                                                      .goplsVersion = "master"});
+  std::optional<bool> memoryHighEnforced = false;
 
   WorkspaceFacts get() const {
     return WorkspaceFacts{.record = record,
@@ -38,6 +43,9 @@ struct Facts {
                           .policy = withPolicy ? &policy : nullptr,
                           .inFlight = inFlight,
                           .lastAction = lastAction,
+                          .gopls = nullptr,
+                          .rungs = rungs,
+                          .memoryHighEnforced = memoryHighEnforced,
                           .memorySource = MemorySource::CgroupV2};
   }
 };
@@ -50,6 +58,10 @@ TEST_CASE("a workspace's state: restarting beats degraded beats the unit's state
   CHECK(workspaceState(facts.get()) == "running");
   facts.policy.level = Level::High;
   CHECK(workspaceState(facts.get()) == "high");
+  facts.policy.overBudget =
+      Budget{.metric = Metric::Memory, .level = Level::High, .loaded = 5, .threshold = 4};
+  CHECK(workspaceState(facts.get()) == "over-budget");
+  facts.policy.overBudget.reset();
   facts.unit.activeState = "activating";
   CHECK(workspaceState(facts.get()) == "starting");
   facts.unit.activeState = "failed";
@@ -82,6 +94,31 @@ TEST_CASE("a workspace's view carries its figures, limits and last action; unkno
   CHECK(view.lastActionUsec == 1'790'000'000'000'000);
 }
 
+TEST_CASE("GetStatus shows the GOMEMLIMIT in effect and whether MemoryHigh is enforced",
+          "[status]") {
+  Facts facts;
+  facts.settings.memory.high = 3000.0;
+  facts.settings.memoryHigh = 2500;
+  facts.policy.overBudget =
+      Budget{.metric = Metric::Rss, .level = Level::High, .loaded = 3100, .threshold = 3000};
+  ManagerView manager;
+  const std::vector<std::string> files;
+  const std::vector<WorkspaceFacts> workspaces{facts.get()};
+  const std::vector<OtherGopls> others;
+  auto json = nlohmann::json::parse(statusJson(StatusFacts{
+      .manager = manager, .configFiles = files, .workspaces = workspaces, .otherGopls = others}));
+  const auto& workspace = json["workspaces"][0];
+  CHECK(workspace["gomemlimit"] == 2700);  // 90 % of high, gomemlimit being null
+  CHECK(workspace["memory_high"]["value"] == 2500);
+  CHECK(workspace["memory_high"]["enforced"] == false);
+  CHECK_THAT(workspace["memory_high"]["why"].get<std::string>(),
+             Catch::Contains("no cgroup v2 memory controller"));
+  CHECK(workspace["over_budget"]["metric"] == "rss");
+  CHECK(workspace["over_budget"]["loaded"] == 3100);
+  CHECK(workspace["rungs"]["restart"]["available"] == false);
+  CHECK(workspace["state"] == "over-budget");
+}
+
 TEST_CASE(
     "GetStatus JSON says which figures are unknown and leaves the guard's gopls out of "
     "other_gopls",
@@ -108,6 +145,22 @@ TEST_CASE(
   CHECK(json["other_gopls"][0]["pid"] == 77);
   CHECK_FALSE(json["other_gopls"][0].contains("rss"));
   CHECK(statusLine(manager, 1) == "ok: 1 workspace, MemAvailable 80.0%");
+  // Debian's gopls on a hybrid host: trim cannot work, and says why.
+  CHECK(json["workspaces"][0]["rungs"]["gc"]["available"] == true);
+  CHECK(json["workspaces"][0]["rungs"]["trim"]["available"] == false);
+  CHECK_THAT(json["workspaces"][0]["rungs"]["trim"]["why"].get<std::string>(),
+             Catch::Contains("gopls master keeps no file cache"));
+  CHECK(json["workspaces"][0]["over_budget"].is_null());
+  CHECK(json["workspaces"][0]["gomemlimit"].is_null());
+  CHECK(json["workspaces"][0]["memory_high"]["enforced"] == false);
+  // Debian's gopls on a hybrid host: trim cannot work, and says why.
+  CHECK(json["workspaces"][0]["rungs"]["gc"]["available"] == true);
+  CHECK(json["workspaces"][0]["rungs"]["trim"]["available"] == false);
+  CHECK_THAT(json["workspaces"][0]["rungs"]["trim"]["why"].get<std::string>(),
+             Catch::Contains("gopls master keeps no file cache"));
+  CHECK(json["workspaces"][0]["over_budget"].is_null());
+  CHECK(json["workspaces"][0]["gomemlimit"].is_null());
+  CHECK(json["workspaces"][0]["memory_high"]["enforced"] == false);
 }
 
 }  // namespace wslgo::test

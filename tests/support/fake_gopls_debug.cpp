@@ -41,6 +41,9 @@ class FakeGoplsDebug final : public GoplsDebug {
     ++server_->heapReads;
     later(Usec(0), [this, done = std::move(done)] {
       if (!server_->answers) return done(refused());
+      if (server_->heapFails) {
+        return done(parseError(url(kHeapStatsRoute), "no # runtime.MemStats trailer"));
+      }
       HeapStats stats;
       stats.heapInuse = server_->heapInUse;
       stats.heapAlloc = server_->heapInUse;

@@ -27,6 +27,7 @@ struct FakeGopls {
                               .gcPage = true,
                               .memStats = true};
   uint64_t heapInUse = 64 << 20;  // what readHeapStats reports
+  bool heapFails = false;         // readHeapStats fails (a debug page that does not parse)
   Usec gcTakes{std::chrono::milliseconds(100)};
   std::function<void()> onGc;  // runs when a GC completes: the test frees memory here
   bool profileFails = false;

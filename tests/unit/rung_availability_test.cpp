@@ -1,0 +1,34 @@
+#include <catch2/catch.hpp>
+
+#include "lib/rung_availability.h"
+
+namespace wslgo {
+
+TEST_CASE("on a hybrid host with Debian's gopls trim has nothing to do, and says why", "[rungs]") {
+  auto available = rungAvailability(RungFacts{.debugServerAnswers = true,
+                                              .reclaimAvailable = false,
+                                              .fileCache = false,
+                                              .goplsVersion = "master"});
+  CHECK(available.rungs.gc);
+  CHECK_FALSE(available.rungs.trim);
+  CHECK(available.rungs.restart);
+  CHECK(available.whyNot(ActionKind::Trim) ==
+        "nothing to trim: no memory.reclaim for this unit (cgroup v1, or a kernel before 5.19) "
+        "and gopls master keeps no file cache");
+  CHECK(available.whyNot(ActionKind::Gc).empty());
+}
+
+TEST_CASE("memory.reclaim or a file cache each give trim something to do", "[rungs]") {
+  CHECK(rungAvailability(RungFacts{.reclaimAvailable = true}).rungs.trim);
+  CHECK(rungAvailability(RungFacts{.fileCache = true}).rungs.trim);
+}
+
+TEST_CASE("without an answering debug server there is no GC", "[rungs]") {
+  auto available = rungAvailability(RungFacts{.debugServerAnswers = false, .fileCache = true});
+  CHECK_FALSE(available.rungs.gc);
+  CHECK_THAT(available.whyNot(ActionKind::Gc), Catch::Contains("does not answer"));
+  CHECK(available.rungs.trim);
+  CHECK(available.rungs.restart);
+}
+
+}  // namespace wslgo
