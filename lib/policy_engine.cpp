@@ -443,6 +443,14 @@ bool PolicyEngine::stepLadder(const WorkspaceSnapshot& snapshot, WorkspaceState&
   if (ws.degraded || ws.crashLoop) allowed.restart = false;
   if (ws.overBudget) allowed.trim = allowed.restart = false;
   auto rung = chooseRung(ws.level, ws.nextRung, allowed, !ws.escalateSooner);
+  if (!rung && ws.overBudget && !ws.escalateSooner) {
+    // Over budget, GC is all that is left: it repeats on its cooldown, whatever rung the episode
+    // had reached, rather than nothing running until the level clears.
+    const auto& ladder = actions.ladder;
+    for (size_t i = 0; i < ladder.size() && !rung; ++i) {
+      if (ladder[i].action == ActionKind::Gc && ladder[i].level <= ws.level && allowed.gc) rung = i;
+    }
+  }
   if (!rung) return false;
   ActionKind action = actions.ladder[*rung].action;
 
@@ -503,10 +511,12 @@ bool PolicyEngine::stepLadder(const WorkspaceSnapshot& snapshot, WorkspaceState&
     ws.restarts.record(now, restart.window);
     ws.growth.clear();  // a new process: its start-up is not growth
     restartBusy = true;
-    ws.restartedAt = now;
-    ws.restartedFor = crossingAt(metrics, ws.level);
-    ws.restartLevel = ws.level;
-    ws.reloadPeak = 0;
+    if (!config_.guard.dryRun) {  // a restart only reported restarts nothing to watch
+      ws.restartedAt = now;
+      ws.restartedFor = crossingAt(metrics, ws.level);
+      ws.restartLevel = ws.level;
+      ws.reloadPeak = 0;
+    }
   }
   out.push_back(std::move(decision));
 
@@ -698,10 +708,11 @@ void PolicyEngine::watchReload(const WorkspaceSnapshot& snapshot, WorkspaceState
     ws.restartedAt.reset();  // reloaded below the line: the restart helped
     return;
   }
-  // Only the new process counts: not while the restart runs, nor figures from before it.
-  if (now <= *ws.restartedAt || snapshot.inFlight == ActionKind::Restart ||
-      !runningGopls(snapshot, now) ||
-      (snapshot.processSince && *snapshot.processSince <= *ws.restartedAt)) {
+  // Only the new process counts: not while the restart runs, and only once the snapshot shows a
+  // process first seen after the restart (the daemon's processSince), never the old one's
+  // figures.
+  if (snapshot.inFlight == ActionKind::Restart || !runningGopls(snapshot, now) ||
+      !snapshot.processSince || *snapshot.processSince <= *ws.restartedAt) {
     return;
   }
   auto value = metricValue(snapshot, settings, ws.restartedFor->metric);

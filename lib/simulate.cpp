@@ -38,21 +38,73 @@ std::string padded(std::string text, size_t width) {
   return text;
 }
 
-// Lowers a workspace's figures by what the simulated actions freed.
-void applyFreed(WorkspaceSnapshot& workspace, uint64_t freed) {
-  auto lower = [freed](std::optional<uint64_t>& value) {
-    if (value) *value -= std::min(*value, freed);
-  };
-  lower(workspace.memoryCurrent);
-  lower(workspace.rss);
-  lower(workspace.heapInUse);
+// What the simulated actions did to one workspace's gopls. A synthetic trace's figures cannot
+// know when the guard acts, so every later snapshot of the same process is corrected by it.
+struct Simulated {
+  uint64_t freed = 0;      // memory and RSS the actions freed, bytes
+  uint64_t heapFreed = 0;  // Go heap they freed, bytes
+  Usec since{0};           // when the first of them ran
+  uint64_t nRestarts = 0;  // systemd's NRestarts then
+  // A simulated restart started a process the trace cannot show: when the guard restarted it,
+  // and the first snapshot after, when the daemon would have seen the new process.
+  std::optional<Usec> restartedAt{};
+  std::optional<Usec> newProcessSince{};
+};
+
+// Whether the trace itself shows a process other than the one the simulated actions acted on:
+// systemd restarted the unit, or the daemon saw a process first that started after them. Its
+// figures are then its own.
+bool newProcessInTrace(const WorkspaceSnapshot& workspace, const Simulated& simulated) {
+  return workspace.nRestarts != simulated.nRestarts ||
+         (workspace.processSince && *workspace.processSince > simulated.since);
 }
 
-// What the simulated actions freed in one workspace, while the same process runs.
-struct Freed {
-  uint64_t bytes = 0;
-  uint64_t nRestarts = 0;
+void lower(std::optional<uint64_t>& value, uint64_t freed) {
+  if (value) *value -= std::min(*value, freed);
+}
+
+// Lowers a workspace's figures by what the simulated actions freed.
+void applyFreed(WorkspaceSnapshot& workspace, uint64_t freed, uint64_t heapFreed) {
+  lower(workspace.memoryCurrent, freed);
+  lower(workspace.rss, freed);
+  lower(workspace.heapInUse, heapFreed);
+}
+
+// What one simulated action frees. The heap falls by the memory freed unless the model says
+// what the action does to the heap.
+struct Effect {
+  uint64_t freed = 0;
+  uint64_t heapFreed = 0;
+  std::optional<uint64_t> heapBefore{};  // set when the outcome quotes the heap
 };
+
+Effect effectOf(const SimulationModel& model, ActionKind action, uint64_t before,
+                std::optional<uint64_t> heap) {
+  Effect effect;
+  auto shareOf = [](uint64_t bytes, double share) {
+    return static_cast<uint64_t>(static_cast<double>(bytes) * share);
+  };
+  switch (action) {
+    case ActionKind::Gc:
+      effect.freed = shareOf(before, model.gcFrees);
+      break;
+    case ActionKind::Trim:
+      effect.freed = shareOf(before, model.trimFrees);
+      break;
+    case ActionKind::Restart:
+      if (model.restartTo && before > *model.restartTo) effect.freed = before - *model.restartTo;
+      break;
+  }
+  effect.heapFreed = effect.freed;
+  if (action == ActionKind::Gc && model.gcHeapFrees) {
+    effect.heapFreed = heap ? shareOf(*heap, *model.gcHeapFrees) : 0;
+    effect.heapBefore = heap;
+  }
+  if (action == ActionKind::Restart && model.restartHeapTo) {
+    effect.heapFreed = heap && *heap > *model.restartHeapTo ? *heap - *model.restartHeapTo : 0;
+  }
+  return effect;
+}
 
 struct Tally {
   size_t snapshots = 0;
@@ -107,7 +159,7 @@ Result<Config> loadSimulationConfig(const std::string& defaultsFile,
 Result<std::string> simulateTrace(const PolicyEngine& engine, std::string_view trace) {
   PolicyState state;
   std::optional<SimulationModel> model;
-  std::map<std::string, Freed, std::less<>> freed;  // per workspace, by simulated actions
+  std::map<std::string, Simulated, std::less<>> simulated;  // per workspace
   std::optional<Usec> origin;
   Usec last{0};
   Tally tally;
@@ -144,14 +196,22 @@ Result<std::string> simulateTrace(const PolicyEngine& engine, std::string_view t
         ++tally.snapshots;
         uint64_t freedInAll = 0;
         for (WorkspaceSnapshot& workspace : snapshot.workspaces) {
-          auto it = freed.find(workspace.id);
-          if (it == freed.end()) continue;
-          if (workspace.nRestarts != it->second.nRestarts) {
-            freed.erase(it);  // systemd started a new process: the trace's figures are its own
+          auto it = simulated.find(workspace.id);
+          if (it == simulated.end()) continue;
+          Simulated& sim = it->second;
+          if (newProcessInTrace(workspace, sim)) {
+            simulated.erase(it);
             continue;
           }
-          applyFreed(workspace, it->second.bytes);
-          freedInAll += it->second.bytes;
+          // The trace still names the process the guard restarted; the engine must see the new
+          // one, as the daemon would, to tell its figures from the old process's.
+          if (sim.restartedAt && workspace.processSince &&
+              *workspace.processSince <= *sim.restartedAt) {
+            if (!sim.newProcessSince) sim.newProcessSince = snapshot.now;
+            workspace.processSince = sim.newProcessSince;
+          }
+          applyFreed(workspace, sim.freed, sim.heapFreed);
+          freedInAll += sim.freed;
         }
         // What gopls gave back is available to the rest of the system.
         if (snapshot.system.memAvailable) *snapshot.system.memAvailable += freedInAll;
@@ -175,32 +235,31 @@ Result<std::string> simulateTrace(const PolicyEngine& engine, std::string_view t
           auto before =
               PolicyEngine::judgedMemory(*target, engine.config().forWorkspace(decision.workspace));
           if (!before) continue;
-          double share = 0;
-          uint64_t gone = 0;
-          switch (*decision.action) {
-            case ActionKind::Gc:
-              share = model->gcFrees;
-              break;
-            case ActionKind::Trim:
-              share = model->trimFrees;
-              break;
-            case ActionKind::Restart:
-              if (model->restartTo && *before > *model->restartTo) {
-                gone = *before - *model->restartTo;
-              }
-              break;
+          Effect effect = effectOf(*model, *decision.action, *before, target->heapInUse);
+          auto [it, first] = simulated.try_emplace(decision.workspace);
+          Simulated& sim = it->second;
+          if (first) {
+            sim.since = snapshot.now;
+            sim.nRestarts = target->nRestarts;
           }
-          if (share > 0) gone = static_cast<uint64_t>(static_cast<double>(*before) * share);
-          Freed& total = freed[decision.workspace];
-          total.bytes += gone;
-          total.nRestarts = target->nRestarts;
-          applyFreed(*target, gone);
-          emit(engine.recordOutcome(state, {.workspace = decision.workspace,
-                                            .action = *decision.action,
-                                            .before = *before,
-                                            .after = *before - gone,
-                                            .success = true,
-                                            .at = snapshot.now}));
+          sim.freed += effect.freed;
+          sim.heapFreed += effect.heapFreed;
+          if (*decision.action == ActionKind::Restart) {
+            sim.restartedAt = snapshot.now;
+            sim.newProcessSince.reset();
+          }
+          applyFreed(*target, effect.freed, effect.heapFreed);
+          ActionOutcome outcome{.workspace = decision.workspace,
+                                .action = *decision.action,
+                                .before = *before,
+                                .after = *before - effect.freed,
+                                .success = true,
+                                .at = snapshot.now};
+          if (effect.heapBefore) {
+            outcome.heapBefore = effect.heapBefore;
+            outcome.heapAfter = *effect.heapBefore - effect.heapFreed;
+          }
+          emit(engine.recordOutcome(state, outcome));
         }
         break;
       }

@@ -18,7 +18,8 @@ std::string renderDecision(const Decision& decision, Usec origin);
 
 // Replays `trace` (the text of a .jsonl file) and returns the timeline, one decision per line,
 // then a summary line. Executed actions (not dry-run ones) act on later snapshots through the
-// trace's model line if it has one, and their outcomes go back to the engine; outcome lines in
+// trace's model line if it has one, until the trace shows a new process (NRestarts changed, or
+// a process first seen after them), and their outcomes go back to the engine; outcome lines in
 // the trace go back to the engine as they come. The first malformed line is the error.
 Result<std::string> simulateTrace(const PolicyEngine& engine, std::string_view trace);
 

@@ -1,7 +1,10 @@
 #include "lib/trace.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <initializer_list>
 #include <limits>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -19,7 +22,34 @@ class Reader {
     auto it = object_.find(key);
     return it == object_.end() || it->is_null() ? nullptr : &*it;
   }
-  std::string at(const char* key) const { return pointer_ + "/" + key; }
+  std::string at(std::string_view key) const {
+    // RFC 6901: "~" and "/" inside a key are escaped, so the pointer names that key.
+    std::string escaped;
+    for (char c : key) {
+      if (c == '~') {
+        escaped += "~0";
+      } else if (c == '/') {
+        escaped += "~1";
+      } else {
+        escaped += c;
+      }
+    }
+    return pointer_ + "/" + escaped;
+  }
+
+  // A key this object does not know is an error: misspelt, it would read as left out.
+  Result<void> onlyKeys(std::initializer_list<std::string_view> known) const {
+    for (const auto& item : object_.items()) {
+      if (std::find(known.begin(), known.end(), item.key()) != known.end()) continue;
+      std::string expected;
+      for (std::string_view key : known) {
+        if (!expected.empty()) expected += ", ";
+        expected += key;
+      }
+      return parseError(at(item.key()), "unknown key; expected one of " + expected);
+    }
+    return {};
+  }
 
   Result<std::optional<uint64_t>> bytes(const char* key) const {
     const Json* value = find(key);
@@ -41,14 +71,38 @@ class Reader {
     if (!value->is_string()) return parseError(at(key), "expected a string");
     return std::optional<std::string>{value->get<std::string>()};
   }
+  Result<bool> flag(const char* key, bool fallback) const {
+    const Json* value = find(key);
+    if (!value) return fallback;
+    if (!value->is_boolean()) return parseError(at(key), "expected true or false");
+    return value->get<bool>();
+  }
+  // A time in microseconds on the trace's clock.
+  Result<std::optional<Usec>> usec(const char* key) const {
+    const Json* value = find(key);
+    if (!value) return std::optional<Usec>{};
+    if (!value->is_number_unsigned() && !(value->is_number_integer() && *value >= 0)) {
+      return parseError(at(key), "expected a non-negative whole number of microseconds");
+    }
+    auto count = value->get<uint64_t>();
+    if (count > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      return parseError(at(key), "time out of range");
+    }
+    return std::optional<Usec>{Usec(static_cast<int64_t>(count))};
+  }
   Result<Usec> time() const {
-    auto value = bytes("t_us");
+    auto value = usec("t_us");
     if (!value) return value.error();
     if (!*value) return parseError(at("t_us"), "every line needs its time in microseconds");
-    if (**value > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-      return parseError(at("t_us"), "time out of range");
+    return **value;
+  }
+  // A share of something freed: a number from 0 to 1.
+  Result<std::optional<double>> share(const char* key) const {
+    auto value = number(key);
+    if (value && *value && (**value < 0 || **value > 1)) {
+      return parseError(at(key), "shares freed are between 0 and 1");
     }
-    return Usec(static_cast<int64_t>(**value));
+    return value;
   }
 
  private:
@@ -63,6 +117,12 @@ class Reader {
     target = std::move(*result_);         \
   } while (false)
 
+#define WSLGO_CHECK(expr)                 \
+  do {                                    \
+    auto result_ = (expr);                \
+    if (!result_) return result_.error(); \
+  } while (false)
+
 Result<ActionKind> actionFrom(const Reader& reader, const char* key) {
   std::optional<std::string> name;
   WSLGO_TRY(name, reader.string(key));
@@ -71,9 +131,25 @@ Result<ActionKind> actionFrom(const Reader& reader, const char* key) {
   return *action;
 }
 
+// Which rungs can work; a rung left out can, like a workspace without "rungs" at all.
+Result<RungSet> rungsFrom(const Json& json, const std::string& pointer) {
+  if (!json.is_object()) {
+    return parseError(pointer, "expected an object: {\"gc\": …, \"trim\": …, \"restart\": …}");
+  }
+  Reader reader(json, pointer);
+  WSLGO_CHECK(reader.onlyKeys({"gc", "trim", "restart"}));
+  RungSet rungs;
+  WSLGO_TRY(rungs.gc, reader.flag("gc", true));
+  WSLGO_TRY(rungs.trim, reader.flag("trim", true));
+  WSLGO_TRY(rungs.restart, reader.flag("restart", true));
+  return rungs;
+}
+
 Result<WorkspaceSnapshot> workspaceFrom(const Json& json, const std::string& pointer) {
   if (!json.is_object()) return parseError(pointer, "expected an object per workspace");
   Reader reader(json, pointer);
+  WSLGO_CHECK(reader.onlyKeys({"id", "memory_current", "inactive_file", "rss", "heap_in_use",
+                               "unit", "n_restarts", "in_flight", "rungs", "process_since_us"}));
   WorkspaceSnapshot workspace;
   std::optional<std::string> id;
   WSLGO_TRY(id, reader.string("id"));
@@ -98,16 +174,22 @@ Result<WorkspaceSnapshot> workspaceFrom(const Json& json, const std::string& poi
     WSLGO_TRY(action, actionFrom(reader, "in_flight"));
     workspace.inFlight = action;
   }
+  if (const Json* rungs = reader.find("rungs")) {
+    WSLGO_TRY(workspace.rungs, rungsFrom(*rungs, reader.at("rungs")));
+  }
+  WSLGO_TRY(workspace.processSince, reader.usec("process_since_us"));
   return workspace;
 }
 
 Result<Snapshot> snapshotFrom(const Json& json) {
   Reader reader(json, "");
+  WSLGO_CHECK(reader.onlyKeys({"type", "t_us", "system", "workspaces"}));
   Snapshot snapshot;
   WSLGO_TRY(snapshot.now, reader.time());
   if (const Json* system = reader.find("system")) {
     if (!system->is_object()) return parseError("/system", "expected an object");
     Reader sys(*system, "/system");
+    WSLGO_CHECK(sys.onlyKeys({"mem_total", "mem_available", "psi_some_avg10", "psi_full_avg10"}));
     std::optional<uint64_t> total;
     WSLGO_TRY(total, sys.bytes("mem_total"));
     snapshot.system.memTotal = total.value_or(0);
@@ -129,6 +211,8 @@ Result<Snapshot> snapshotFrom(const Json& json) {
 
 Result<ActionOutcome> outcomeFrom(const Json& json) {
   Reader reader(json, "");
+  WSLGO_CHECK(reader.onlyKeys({"type", "t_us", "workspace", "action", "before", "after",
+                               "heap_before", "heap_after", "ok"}));
   ActionOutcome outcome;
   WSLGO_TRY(outcome.at, reader.time());
   std::optional<std::string> workspace;
@@ -142,28 +226,34 @@ Result<ActionOutcome> outcomeFrom(const Json& json) {
   if (!before || !after) return parseError("/before", "an outcome needs before and after bytes");
   outcome.before = *before;
   outcome.after = *after;
-  if (const Json* ok = reader.find("ok")) {
-    if (!ok->is_boolean()) return parseError("/ok", "expected true or false");
-    outcome.success = ok->get<bool>();
+  WSLGO_TRY(outcome.heapBefore, reader.bytes("heap_before"));
+  WSLGO_TRY(outcome.heapAfter, reader.bytes("heap_after"));
+  // One without the other cannot say what the heap did; the engine would quietly ignore it.
+  if (outcome.heapBefore.has_value() != outcome.heapAfter.has_value()) {
+    return parseError(outcome.heapBefore ? "/heap_after" : "/heap_before",
+                      "heap_before and heap_after come together");
   }
+  WSLGO_TRY(outcome.success, reader.flag("ok", true));
   return outcome;
 }
 
 Result<SimulationModel> modelFrom(const Json& json) {
   Reader reader(json, "");
+  WSLGO_CHECK(reader.onlyKeys(
+      {"type", "gc_frees", "trim_frees", "restart_to", "gc_heap_frees", "restart_heap_to"}));
   SimulationModel model;
   std::optional<double> share;
-  WSLGO_TRY(share, reader.number("gc_frees"));
+  WSLGO_TRY(share, reader.share("gc_frees"));
   model.gcFrees = share.value_or(0);
-  WSLGO_TRY(share, reader.number("trim_frees"));
+  WSLGO_TRY(share, reader.share("trim_frees"));
   model.trimFrees = share.value_or(0);
-  if (model.gcFrees < 0 || model.gcFrees > 1 || model.trimFrees < 0 || model.trimFrees > 1) {
-    return parseError("/gc_frees", "shares freed are between 0 and 1");
-  }
   WSLGO_TRY(model.restartTo, reader.bytes("restart_to"));
+  WSLGO_TRY(model.gcHeapFrees, reader.share("gc_heap_frees"));
+  WSLGO_TRY(model.restartHeapTo, reader.bytes("restart_heap_to"));
   return model;
 }
 
+#undef WSLGO_CHECK
 #undef WSLGO_TRY
 
 void putBytes(Json& json, const char* key, const std::optional<uint64_t>& value) {
@@ -232,6 +322,11 @@ std::string serializeSnapshot(const Snapshot& snapshot) {
     entry["unit"] = std::string(toString(workspace.unit));
     entry["n_restarts"] = workspace.nRestarts;
     if (workspace.inFlight) entry["in_flight"] = std::string(toString(*workspace.inFlight));
+    const RungSet& rungs = workspace.rungs;
+    if (!rungs.gc || !rungs.trim || !rungs.restart) {
+      entry["rungs"] = {{"gc", rungs.gc}, {"trim", rungs.trim}, {"restart", rungs.restart}};
+    }
+    if (workspace.processSince) entry["process_since_us"] = workspace.processSince->count();
     workspaces.push_back(std::move(entry));
   }
   json["workspaces"] = std::move(workspaces);
@@ -246,6 +341,8 @@ std::string serializeOutcome(const ActionOutcome& outcome) {
   json["action"] = std::string(toString(outcome.action));
   json["before"] = outcome.before;
   json["after"] = outcome.after;
+  putBytes(json, "heap_before", outcome.heapBefore);
+  putBytes(json, "heap_after", outcome.heapAfter);
   json["ok"] = outcome.success;
   return json.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
@@ -256,6 +353,8 @@ std::string serializeModel(const SimulationModel& model) {
   json["gc_frees"] = model.gcFrees;
   json["trim_frees"] = model.trimFrees;
   putBytes(json, "restart_to", model.restartTo);
+  if (model.gcHeapFrees) json["gc_heap_frees"] = *model.gcHeapFrees;
+  putBytes(json, "restart_heap_to", model.restartHeapTo);
   return json.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 

@@ -30,13 +30,22 @@ def snapshot(t, available, workspaces, some=0.0, full=0.0):
     }
 
 
-def workspace(wid, current, inactive_file=None, rss=None, unit="active", n_restarts=0):
+def workspace(wid, current, inactive_file=None, rss=None, unit="active", n_restarts=0,
+              heap=None, rungs=None, process_since=None):
+    """One workspace of a snapshot. `rungs` (a dict of gc/trim/restart) is left out when all can
+    work; `process_since` is in seconds, when the daemon first saw the gopls process."""
     entry = {"id": wid, "memory_current": int(current)}
     if inactive_file is not None:
         entry["inactive_file"] = int(inactive_file)
     entry["rss"] = int(rss if rss is not None else current * 0.92)
+    if heap is not None:
+        entry["heap_in_use"] = int(heap)
     entry["unit"] = unit
     entry["n_restarts"] = n_restarts
+    if rungs is not None:
+        entry["rungs"] = rungs
+    if process_since is not None:
+        entry["process_since_us"] = int(process_since * 1_000_000)
     return entry
 
 
@@ -173,6 +182,75 @@ def gc_nothing():
     write("gc_nothing", lines)
 
 
+def gc_heap():
+    """gopls already holds 3.8 GiB (high) when the guard starts watching it, 2.6 GiB of it Go
+    heap. A GC frees 40% of the heap at once, but Go hands the freed pages back to the system
+    only slowly: by the time the GC is judged, memory has fallen by just 4%. The heap fell, so
+    the GC was effective (no "ineffective"), and the trim, the next rung at the same level,
+    waits the 30s settle time from the GC's outcome. Contrast gc_nothing: there the GC frees
+    nothing, its outcome quotes no heap (the model has no gc_heap_frees), so it is judged
+    ineffective and the trim follows at once."""
+    rng = random.Random(4007)
+    lines = [{"type": "model", "gc_frees": 0.04, "gc_heap_frees": 0.4, "trim_frees": 0.25,
+              "restart_to": int(0.8 * GIB)}]
+    for i in range(3 * 60 // STEP + 1):
+        t = i * STEP
+        current = 3.8 * GIB + rng.uniform(-4, 4) * MIB
+        heap = 2.6 * GIB + rng.uniform(-4, 4) * MIB
+        lines.append(snapshot(t, MEM_TOTAL - 2.5 * GIB - current, [
+            workspace("/home/dev/services", current + 70 * MIB, 70 * MIB, heap=heap)]))
+    write("gc_heap", lines)
+
+
+def no_trim():
+    """A slow leak on the development VM: hybrid cgroups (no memory.reclaim) and Debian's gopls
+    (no file cache), so the daemon says trim cannot work here (`rungs`). GC at warning (4%,
+    ineffective); at high the guard goes straight to the restart, and its reason says the trim
+    was skipped. No trim, ever, and none spent: nothing waits for it."""
+    rng = random.Random(4008)
+    lines = [{"type": "model", "gc_frees": 0.04, "trim_frees": 0.25, "restart_to": int(1.0 * GIB)}]
+    rungs = {"gc": True, "trim": False, "restart": True}
+    for i in range(20 * 60 // STEP + 1):
+        t = i * STEP
+        current = 1.6 * GIB + 2.4 * GIB * t / 1200 + rng.uniform(-6, 6) * MIB
+        lines.append(snapshot(t, MEM_TOTAL - 2.5 * GIB - current, [
+            workspace("/home/dev/svc", current + 50 * MIB, 50 * MIB, rungs=rungs)],
+            some=rng.uniform(0, 1.5)))
+    write("no_trim", lines)
+
+
+# The guard restarts over_budget's first process at 0:32 (over_budget.expected). The trace
+# cannot know that, so the model's restart_to stands for the new process until NEW_PROCESS, when
+# the trace shows it with its own figures: late enough that a small shift of the restart does
+# not break the story, early enough that its reload falls within the 2 min reload window.
+NEW_PROCESS = 50
+
+
+def over_budget():
+    """A workspace whose loaded size is over its critical line: gopls loads it to 5.3 GiB in
+    24 s, the guard runs gc (warning), trim (high) and restarts it at critical. The model brings
+    memory to 600 MiB; from NEW_PROCESS on the trace shows the new process (process_since_us)
+    with its own figures: it loads the same 5.3 GiB in 24 s, past the 4.80 GiB line within the
+    2 min reload window. One over-budget decision; from then on only GC runs. The memory is live,
+    so a GC gives back 1% of it, but it frees 15% of the heap (type-checking garbage): effective,
+    so it is repeated after each 1 min cooldown, and the workspace stays critical (the model
+    lowers the heap for good, so its figure shrinks from GC to GC). The trace runs past the
+    restart's 10 min cooldown: the guard never restarts it again."""
+    rng = random.Random(4009)
+    lines = [{"type": "model", "gc_frees": 0.01, "gc_heap_frees": 0.15, "trim_frees": 0.03,
+              "restart_to": int(0.6 * GIB), "restart_heap_to": int(0.2 * GIB)}]
+    for i in range(12 * 60 // STEP + 1):
+        t = i * STEP
+        since = 0 if t < NEW_PROCESS else NEW_PROCESS
+        age = t - since
+        current = 0.4 * GIB + 4.9 * GIB * min(1.0, age / 24) + rng.uniform(-4, 4) * MIB
+        heap = current * 0.55
+        lines.append(snapshot(t, MEM_TOTAL - 2.5 * GIB - current, [
+            workspace("/home/dev/platform", current + 60 * MIB, 60 * MIB, heap=heap,
+                      process_since=since)]))
+    write("over_budget", lines)
+
+
 if __name__ == "__main__":
     leak()
     go_build()
@@ -180,3 +258,6 @@ if __name__ == "__main__":
     crash_loop()
     hover()
     gc_nothing()
+    gc_heap()
+    no_trim()
+    over_budget()

@@ -406,6 +406,7 @@ TEST_CASE("dry run reports every action as would-run with the same timeline") {
   dry.hold(0s, 200s, 3200 * kMiB);
   auto realActions = real.actions();
   auto dryActions = dry.actions();
+  CHECK(ofKind(dry.all, DecisionKind::OverBudget).empty());
   REQUIRE(realActions.size() == dryActions.size());
   REQUIRE_FALSE(dryActions.empty());
   for (size_t i = 0; i < dryActions.size(); ++i) {

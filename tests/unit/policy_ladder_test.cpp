@@ -147,7 +147,10 @@ TEST_CASE(
   for (Usec t = 0s; t < 20min; t += 2s) {
     uint64_t memory = 4300 * kMiB;
     if (restarted) memory = t - *restarted < 40s ? 900 * kMiB : 4300 * kMiB;
-    for (const Decision& d : ladder.step(t, figures(memory))) {
+    WorkspaceSnapshot w = figures(memory);
+    w.processSince = restarted ? *restarted + 2s : 0s;  // the daemon sees the new MainPID
+    w.heapInUse = memory / 2;
+    for (const Decision& d : ladder.step(t, w)) {
       if (d.kind == DecisionKind::Action && d.action == ActionKind::Restart) restarted = t;
     }
   }
@@ -177,7 +180,10 @@ TEST_CASE(
     PolicyEngine engine(raised);
     Snapshot snapshot;
     snapshot.now = 20min;
-    snapshot.workspaces = {figures(4300 * kMiB)};
+    WorkspaceSnapshot w = figures(4300 * kMiB);
+    w.processSince = 0s;
+    w.heapInUse = 1 << 30;
+    snapshot.workspaces = {w};
     auto decisions = engine.evaluate(snapshot, ladder.state);
     auto restored = std::find_if(decisions.begin(), decisions.end(), [](const Decision& d) {
       return d.kind == DecisionKind::Restored;
@@ -200,14 +206,24 @@ TEST_CASE(
   Ladder ladder;
   std::optional<Usec> restarted;
   for (Usec t = 0s; t < 10min; t += 2s) {
-    uint64_t memory = restarted ? 1500 * kMiB : 4300 * kMiB;
-    for (const Decision& d : ladder.step(t, figures(memory))) {
+    WorkspaceSnapshot w = figures(restarted ? 1500 * kMiB : 4300 * kMiB);
+    w.processSince = restarted ? *restarted + 2s : 0s;
+    w.heapInUse = 100 * kMiB;
+    for (const Decision& d : ladder.step(t, w)) {
       if (d.kind == DecisionKind::Action && d.action == ActionKind::Restart) restarted = t;
     }
   }
   REQUIRE(restarted);
   CHECK(ladder.of(DecisionKind::OverBudget).empty());
   CHECK_FALSE(ladder.state.workspaces.at(kId).restartedAt);  // the watch ended
+}
+
+TEST_CASE("without a process first seen after the restart, nothing is taken for its reload",
+          "[ladder]") {
+  Ladder ladder;
+  ladder.run(0s, 5min, [](Usec) { return 4300 * kMiB; });  // no processSince at all
+  REQUIRE(ladder.firstAction(ActionKind::Restart));
+  CHECK(ladder.of(DecisionKind::OverBudget).empty());
 }
 
 TEST_CASE("figures from before the restart's new process are not taken for its reload",

@@ -37,6 +37,9 @@ std::vector<Snapshot> randomTrace(uint32_t seed) {
   std::uniform_real_distribution<double> unit(0, 1);
   std::vector<double> memory(kIds.size(), 1.5 * kGiB);
   std::vector<uint64_t> restarts(kIds.size(), 0);
+  // When each workspace's current gopls was first seen: a new one now and then (a restart by
+  // the guard or by systemd, as the daemon would see it), with its heap figures at once.
+  std::vector<Usec> since(kIds.size(), Usec{0});
   double available = 4.0 * kGiB;
   Usec now{0};
   std::vector<Snapshot> trace;
@@ -64,6 +67,9 @@ std::vector<Snapshot> randomTrace(uint32_t seed) {
       w.memoryCurrent = static_cast<uint64_t>(memory[i]);
       if (unit(rng) < 0.002) ++restarts[i];
       w.nRestarts = restarts[i];
+      if (unit(rng) < 0.01) since[i] = now;
+      w.processSince = since[i];
+      w.heapInUse = static_cast<uint64_t>(memory[i] / 2);
       double state = unit(rng);
       if (state < 0.01)
         w.unit = UnitState::Activating;
@@ -180,8 +186,9 @@ TEST_CASE("randomized traces keep every invariant of the engine") {
       CHECK_FALSE(seen->inFlight.has_value());  // nor on one still busy
       if (!d.systemRelief && d.level > Level::Ok) {
         // Escalation only upward until the level clears.
+        // Over budget, GC is all that is left and may repeat whatever rung was reached.
         auto& rung = rungInEpisode[d.workspace];
-        if (rung) CHECK(rungOf(*d.action) >= *rung);
+        if (rung && !overBudget[d.workspace]) CHECK(rungOf(*d.action) >= *rung);
         rung = rungOf(*d.action);
       }
       if (d.action != ActionKind::Restart) continue;
@@ -210,6 +217,11 @@ TEST_CASE("randomized traces keep every invariant of the engine") {
 TEST_CASE("randomized traces: a dry run reports the same actions and executes none") {
   Config config = propertyConfig();
   auto trace = randomTrace(7);
+  // Without new processes in the trace: after a real restart the engine watches what the new
+  // gopls reloads to, after a dry one there is nothing to watch, so the two part ways there.
+  for (Snapshot& snapshot : trace) {
+    for (WorkspaceSnapshot& workspace : snapshot.workspaces) workspace.processSince.reset();
+  }
   auto real = replay(config, trace, false, 7);
   config.guard.dryRun = true;
   auto dry = replay(config, trace, true, 7);  // outcomes are offered but none may be due

@@ -89,13 +89,109 @@ TEST_CASE("outcome and model lines read back from what was written") {
   CHECK_FALSE(line->outcome.success);
   CHECK(line->outcome.at == Usec(5'000'000));
 
-  SimulationModel model{0.25, 0.5, 1ull << 30};
+  SimulationModel model{.gcFrees = 0.25, .trimFrees = 0.5, .restartTo = 1ull << 30};
   auto modelLine = parseTraceLine(serializeModel(model));
   REQUIRE(modelLine.ok());
   REQUIRE(modelLine->kind == TraceLine::Kind::Model);
   CHECK(modelLine->model.gcFrees == 0.25);
   CHECK(modelLine->model.trimFrees == 0.5);
   CHECK(modelLine->model.restartTo == (1ull << 30));
+  CHECK_FALSE(modelLine->model.gcHeapFrees.has_value());
+  CHECK_FALSE(modelLine->model.restartHeapTo.has_value());
+}
+
+TEST_CASE("rungs and when the process was first seen read into the workspace snapshot") {
+  auto line = parseTraceLine(
+      R"({"type":"snapshot","t_us":1,"workspaces":[)"
+      R"({"id":"/a","rungs":{"gc":true,"trim":false,"restart":true},"process_since_us":500},)"
+      R"({"id":"/b","rungs":{"restart":false}},{"id":"/c"}]})");
+  REQUIRE(line.ok());
+  const auto& w = line->snapshot.workspaces;
+  REQUIRE(w.size() == 3);
+  CHECK(w[0].rungs.gc);
+  CHECK_FALSE(w[0].rungs.trim);
+  CHECK(w[0].rungs.restart);
+  CHECK(w[0].processSince == Usec(500));
+  // A rung left out can work, as can every rung of a workspace without "rungs".
+  CHECK(w[1].rungs.gc);
+  CHECK(w[1].rungs.trim);
+  CHECK_FALSE(w[1].rungs.restart);
+  CHECK(w[2].rungs.gc);
+  CHECK(w[2].rungs.trim);
+  CHECK(w[2].rungs.restart);
+  CHECK_FALSE(w[2].processSince.has_value());
+}
+
+TEST_CASE("rungs are written only when one cannot work, the first-seen time only when known") {
+  Snapshot s;
+  s.now = Usec(2'000'000);
+  WorkspaceSnapshot all;
+  all.id = "/all";
+  WorkspaceSnapshot some;
+  some.id = "/some";
+  some.rungs = RungSet{.gc = false, .trim = false, .restart = true};
+  some.processSince = Usec(1'500'000);
+  s.workspaces = {all, some};
+
+  std::string text = serializeSnapshot(s);
+  CHECK(text.find(R"("rungs":{"gc":false,"restart":true,"trim":false})") != std::string::npos);
+  CHECK(text.find(R"("process_since_us":1500000)") != std::string::npos);
+  CHECK(text.find("rungs") == text.rfind("rungs"));  // only for /some
+  CHECK(text.find("process_since_us") == text.rfind("process_since_us"));
+  auto back = parseTraceLine(text);
+  REQUIRE(back.ok());
+  const auto& w = back->snapshot.workspaces;
+  REQUIRE(w.size() == 2);
+  CHECK(w[0].rungs.trim);
+  CHECK_FALSE(w[0].processSince.has_value());
+  CHECK_FALSE(w[1].rungs.gc);
+  CHECK_FALSE(w[1].rungs.trim);
+  CHECK(w[1].rungs.restart);
+  CHECK(w[1].processSince == Usec(1'500'000));
+  CHECK(serializeSnapshot(back->snapshot) == text);
+}
+
+TEST_CASE("a GC's heap before and after read back from what was written, and only when set") {
+  ActionOutcome outcome{.workspace = "/w",
+                        .action = ActionKind::Gc,
+                        .before = 3000,
+                        .after = 2900,
+                        .heapBefore = 2000,
+                        .heapAfter = 1200,
+                        .at = Usec(7'000'000)};
+  std::string text = serializeOutcome(outcome);
+  auto line = parseTraceLine(text);
+  REQUIRE(line.ok());
+  CHECK(line->outcome.heapBefore == 2000u);
+  CHECK(line->outcome.heapAfter == 1200u);
+  CHECK(line->outcome.success);
+  CHECK(serializeOutcome(line->outcome) == text);
+
+  outcome.heapBefore.reset();
+  outcome.heapAfter.reset();
+  std::string plain = serializeOutcome(outcome);
+  CHECK(plain.find("heap") == std::string::npos);
+  auto without = parseTraceLine(plain);
+  REQUIRE(without.ok());
+  CHECK_FALSE(without->outcome.heapBefore.has_value());
+  CHECK_FALSE(without->outcome.heapAfter.has_value());
+}
+
+TEST_CASE("a model's heap share and heap after a restart read back from what was written") {
+  SimulationModel model{.gcFrees = 0.04,
+                        .trimFrees = 0,
+                        .restartTo = 1ull << 30,
+                        .gcHeapFrees = 0.4,
+                        .restartHeapTo = 200ull << 20};
+  std::string text = serializeModel(model);
+  auto line = parseTraceLine(text);
+  REQUIRE(line.ok());
+  REQUIRE(line->kind == TraceLine::Kind::Model);
+  CHECK(line->model.gcFrees == 0.04);
+  CHECK(line->model.gcHeapFrees == 0.4);
+  CHECK(line->model.restartHeapTo == (200ull << 20));
+  CHECK(serializeModel(line->model) == text);
+  CHECK(serializeModel(SimulationModel{}).find("heap") == std::string::npos);
 }
 
 TEST_CASE("blank lines are skipped") {
@@ -127,6 +223,40 @@ TEST_CASE("malformed trace lines are errors that name the place, never exception
       Case{R"({"type":"snapshot","t_us":1.5})", "/t_us"}, Case{R"({"type":"snapshot"})", "/t_us"},
       Case{R"({"type":"outcome","t_us":1,"workspace":"/w","action":"gc","before":1})", "/before"},
       Case{R"({"type":"model","gc_frees":1.5})", "/gc_frees"},
+      Case{R"({"type":"model","trim_frees":-0.1})", "/trim_frees"},
+      Case{R"({"type":"model","gc_heap_frees":2})", "/gc_heap_frees"},
+      Case{R"({"type":"model","gc_heap_frees":"most"})", "/gc_heap_frees"},
+      Case{R"({"type":"model","restart_heap_to":-1})", "/restart_heap_to"},
+      Case{R"({"type":"snapshot","t_us":1,"workspaces":[{"id":"/w","rungs":true}]})",
+           "/workspaces/0/rungs"},
+      Case{R"({"type":"snapshot","t_us":1,"workspaces":[{"id":"/w","rungs":{"trim":"no"}}]})",
+           "/workspaces/0/rungs/trim"},
+      Case{R"({"type":"snapshot","t_us":1,"workspaces":[{"id":"/w","rungs":{"trimm":false}}]})",
+           "/workspaces/0/rungs/trimm"},
+      Case{R"({"type":"snapshot","t_us":1,"workspaces":[{"id":"/w","process_since_us":-1}]})",
+           "/workspaces/0/process_since_us"},
+      Case{R"({"type":"snapshot","t_us":1,"workspaces":[{"id":"/w","process_since_us":"0"}]})",
+           "/workspaces/0/process_since_us"},
+      Case{R"({"type":"outcome","t_us":1,"workspace":"/w","action":"gc","before":1,"after":1,)"
+           R"("heap_before":"1","heap_after":1})",
+           "/heap_before"},
+      Case{R"({"type":"outcome","t_us":1,"workspace":"/w","action":"gc","before":1,"after":1,)"
+           R"("heap_before":1})",
+           "/heap_after"},
+      Case{R"({"type":"outcome","t_us":1,"workspace":"/w","action":"gc","before":1,"after":1,)"
+           R"("ok":"yes"})",
+           "/ok"},
+      // Unknown keys are errors: misspelt, they would silently read as left out.
+      Case{R"({"type":"snapshot","t_us":1,"now":2})", "/now"},
+      Case{R"({"type":"snapshot","t_us":1,"system":{"memtotal":1}})", "/system/memtotal"},
+      Case{R"({"type":"snapshot","t_us":1,"workspaces":[{"id":"/w","heap":1}]})",
+           "/workspaces/0/heap"},
+      Case{R"({"type":"snapshot","t_us":1,"workspaces":[{"id":"/w","a/b~":1}]})",
+           "/workspaces/0/a~1b~0"},
+      Case{R"({"type":"outcome","t_us":1,"workspace":"/w","action":"gc","before":1,"after":1,)"
+           R"("heap":1})",
+           "/heap"},
+      Case{R"({"type":"model","gc_free":0.5})", "/gc_free"},
       Case{R"({"type":"weather","t_us":1})", "/type"}, Case{R"({"t_us":1})", "/type"},
       Case{R"([1,2,3])", ""},
       Case{R"({"type":"snapshot","t_us":1,"workspaces":[{"id":"/w","memory_current":1)", ""},
