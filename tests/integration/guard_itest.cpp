@@ -69,7 +69,8 @@ TEST_CASE("the guard owns org.wslgo.Guard1 and introspection shows exactly the i
   CHECK(membersOf(printed, kWorkspace) == membersOf(contract, kWorkspace));
 }
 
-TEST_CASE("AddWorkspace starts a real gopls unit whose figures show on the bus", "[guard]") {
+TEST_CASE("AddWorkspace starts a real gopls unit whose figures show on the bus",
+          "[guard][gopls-compat]") {
   WSLGO_START_SCENARIO(s);
   std::string module = s.home.makeModule("app");
   sdbus::ObjectPath object = addWorkspace(s, module + "/");  // a trailing slash is fine
@@ -175,7 +176,7 @@ TEST_CASE("bad calls get the right error and the guard stays up", "[guard]") {
   CHECK(managerProperty<std::vector<sdbus::ObjectPath>>(s, "Workspaces").size() == 2);
 }
 
-TEST_CASE("CollectGarbage and CaptureHeapProfile act on the real gopls", "[guard]") {
+TEST_CASE("CollectGarbage and CaptureHeapProfile act on the real gopls", "[guard][gopls-compat]") {
   WSLGO_START_SCENARIO(s);
   std::string module = s.home.makeModule("app");
   auto workspace = s.workspaceProxy(addWorkspace(s, module));
@@ -283,7 +284,7 @@ TEST_CASE("a restarted guard re-adopts running units without restarting them", "
 }
 
 TEST_CASE("a corrupt state file is kept aside and the guard starts anyway", "[guard]") {
-  if (!GoplsDaemon::toolFound()) WSLGO_SKIP_LIVE_TEST("gopls is not on PATH");
+  WSLGO_SKIP_WITHOUT_GOPLS();
   WSLGO_START_PRIVATE_BUS(bus);
   Scenario s(std::move(bus));
   std::filesystem::create_directories(s.home.stateDir() + "/wslgo-guard");

@@ -54,13 +54,23 @@ std::vector<std::string> actionsTaken(Scenario& s) {
 
 // `gopls -remote` against the socket: the client an editor runs. True when it answers.
 bool goplsServes(const std::string& socket, const std::string& file) {
-  std::string command =
-      "timeout 60 gopls -remote='unix;" + socket + "' check '" + file + "' >/dev/null 2>&1";
+  std::string command = "timeout 60 " + shellQuoted(GoplsDaemon::binary()) + " -remote='unix;" +
+                        socket + "' check '" + file + "' >/dev/null 2>&1";
   return std::system(command.c_str()) == 0;
 }
 
-TEST_CASE("the ladder runs GC, trim and restart in order on a gopls over its limits", "[ladder]") {
+TEST_CASE(
+    "the ladder runs GC, trim where it can work, and restart in order on a gopls over its "
+    "limits",
+    "[ladder][gopls-compat]") {
   WSLGO_START_SCENARIO_WITH(s, kLadderConfig, false);
+  // Trim needs gopls' file cache or memory.reclaim, and the fake's units have no real cgroup. A
+  // current gopls keeps a file cache (v0.12 on); Debian's (the 0.5.0 line, version "master") does
+  // not, so the guard skips the rung and says so in the restart's reason.
+  const bool trimCanWork = goplsVersion() != "master";
+  const std::vector<std::string> ladder = trimCanWork
+                                              ? std::vector<std::string>{"gc", "trim", "restart"}
+                                              : std::vector<std::string>{"gc", "restart"};
   std::string module = s.home.makeModule("leaky");
   // A module cache as any Go developer has one: trim drops its page cache.
   const std::string modCache = s.home.home() + "/go/pkg/mod/cache/download/example.com/x/@v";
@@ -70,10 +80,17 @@ TEST_CASE("the ladder runs GC, trim and restart in order on a gopls over its lim
   REQUIRE(waitUntil([&] { return workspaceProperty<uint32_t>(*workspace, "MainPID") > 0; }));
   const uint32_t firstPid = workspaceProperty<uint32_t>(*workspace, "MainPID");
 
-  REQUIRE(waitUntil([&] { return actionsTaken(s).size() >= 3; }, 60s));
+  if (!waitUntil([&] { return actionsTaken(s).size() >= ladder.size(); }, 60s)) {
+    FAIL("gopls " << goplsVersion() << " took " << actionsTaken(s).size() << " of " << ladder.size()
+                  << " rungs; guard log:\n"
+                  << s.guard->log());
+  }
   const auto actions = actionsTaken(s);
-  CHECK(std::vector<std::string>(actions.begin(), actions.begin() + 3) ==
-        std::vector<std::string>{"gc", "trim", "restart"});
+  CHECK(std::vector<std::string>(actions.begin(), actions.begin() + ladder.size()) == ladder);
+  if (!trimCanWork) {
+    CHECK_FALSE(s.sawEvent("ActionTaken trim"));
+    CHECK_THAT(s.eventsStartingWith("ActionTaken restart")[0], Catch::Contains("trim skipped"));
+  }
   CHECK(s.sawEvent("ThresholdCrossed high rss"));
   for (const std::string& event : s.eventsStartingWith("ActionTaken ")) {
     INFO(event);
@@ -114,9 +131,9 @@ TEST_CASE("the ladder runs GC, trim and restart in order on a gopls over its lim
 
   // Each action is in the guard's log with its structured fields.
   const std::string log = s.guard->log();
-  for (const char* action : {"gc", "trim", "restart"}) {
+  for (const std::string& action : ladder) {
     INFO(action);
-    CHECK(log.find(std::string("ACTION=") + action) != std::string::npos);
+    CHECK(log.find("ACTION=" + action) != std::string::npos);
   }
   CHECK(s.guard->running());
 }

@@ -58,14 +58,41 @@ def skip(reason):
     return SKIP
 
 
-def check_can_run():
+def _cmake_cache(build_dir, name):
+    """A variable's value in BUILD_DIR/CMakeCache.txt, or None."""
+    try:
+        with open(os.path.join(build_dir, "CMakeCache.txt")) as f:
+            for line in f:
+                key, _, value = line.rstrip("\n").partition("=")
+                if key.split(":", 1)[0] == name:
+                    return value
+    except OSError:
+        pass
+    return None
+
+
+def gopls_under_test(build_dir):
+    """(gopls, go bin dir) for the installed guard's units and the `gopls -remote` clients:
+    $WSLGO_E2E_GOPLS and $WSLGO_E2E_GO_BIN_DIR when set (ctest sets both), else the build's
+    WSLGO_TEST_GOPLS and WSLGO_TEST_GO_BIN_DIR, else gopls on PATH and no go bin dir."""
+    gopls = (os.environ.get("WSLGO_E2E_GOPLS") or _cmake_cache(build_dir, "WSLGO_TEST_GOPLS")
+             or shutil.which("gopls") or "gopls")
+    go_bin_dir = (os.environ.get("WSLGO_E2E_GO_BIN_DIR")
+                  or _cmake_cache(build_dir, "WSLGO_TEST_GO_BIN_DIR") or "")
+    return gopls, go_bin_dir
+
+
+def check_can_run(gopls):
     """None when a private user manager can be booted here, else why not."""
     if os.geteuid() != 0:
         return ("needs root: a private user manager needs its own mount namespace (tmpfs on "
                 "/run/systemd) and cgroups")
-    for tool in ("unshare", "systemctl", "busctl", "journalctl", "gopls"):
+    for tool in ("unshare", "systemctl", "busctl", "journalctl"):
         if shutil.which(tool) is None:
             return f"{tool} is not installed"
+    if not os.access(gopls, os.X_OK):
+        return (f"no gopls at {gopls} (WSLGO_E2E_GOPLS, else the build's WSLGO_TEST_GOPLS; "
+                "scripts/install-deps installs the pinned one)")
     for binary in ("/lib/systemd/systemd", "/lib/systemd/systemd-journald"):
         if not os.access(binary, os.X_OK):
             return f"{binary} is missing (package systemd)"
@@ -95,11 +122,19 @@ def remove_stale_slices():
         log(f"removed a stale cgroup of an earlier run: {directory}")
 
 
-def session_environment(root):
+def session_environment(root, gopls, go_bin_dir):
+    """The private session's environment; the user manager passes it to every unit (PATH only
+    once run_inside sets it). GOPLS is what the launcher runs (no gopls.path in the scenarios'
+    configs) and what the scenarios' `gopls -remote` clients run; a current gopls runs
+    `go list`, so a current go comes first on PATH."""
     home = os.path.join(root, "home")
     runtime = os.path.join(root, "runtime")
+    path = os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin")
+    if go_bin_dir:
+        path = ":".join([go_bin_dir] + [d for d in path.split(":") if d != go_bin_dir])
     env = {
-        "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+        "PATH": path,
+        "GOPLS": gopls,
         "LANG": "C.UTF-8",
         "HOME": home,
         "USER": "root",
@@ -114,7 +149,7 @@ def session_environment(root):
         "WSLGO_E2E_PREFIX": os.path.join(home, ".local"),
         "PYTHONDONTWRITEBYTECODE": "1",
     }
-    for key in ("CI", "TERM", "GOPLS"):
+    for key in ("CI", "TERM"):
         if key in os.environ:
             env[key] = os.environ[key]
     return env
@@ -138,26 +173,30 @@ def install(build_dir, env):
 
 
 def run_outside(build_dir, scenarios, shell, keep):
-    reason = check_can_run()
+    gopls, go_bin_dir = gopls_under_test(build_dir)
+    reason = check_can_run(gopls)
     if reason:
         return skip(reason)
     if not os.path.isfile(os.path.join(build_dir, "cmake_install.cmake")):
         log(f"{build_dir} is not a configured build directory (no cmake_install.cmake)")
         return 1
+    version = subprocess.run([gopls, "version"], capture_output=True, text=True).stdout
+    log(f"gopls under test: {gopls} ({version.partition(chr(10))[0]}), "
+        f"go first from {go_bin_dir or 'PATH'}")
     remove_stale_slices()
     worst = 0
     for scenario in scenarios:
         started = time.monotonic()
-        code = _one_boot(build_dir, scenario, shell, keep)
+        code = _one_boot(build_dir, scenario, shell, keep, gopls, go_bin_dir)
         log(f"{scenario}: {'passed' if code == 0 else 'FAILED'} in {time.monotonic() - started:.1f}s")
         worst = worst or code
     return worst
 
 
-def _one_boot(build_dir, scenario, shell, keep):
+def _one_boot(build_dir, scenario, shell, keep, gopls, go_bin_dir):
     root = tempfile.mkdtemp(prefix=f"wslgo-e2e-{scenario}-")
     os.chmod(root, 0o755)
-    env = session_environment(root)
+    env = session_environment(root, gopls, go_bin_dir)
     env["WSLGO_E2E_SOURCE"] = os.path.dirname(os.path.dirname(HERE))
     env["WSLGO_E2E_BUILD"] = build_dir
     tree = cgroups.CgroupTree(f"{SLICE_PREFIX}{os.getpid()}.slice",
@@ -244,6 +283,10 @@ def run_inside(scenario, shell):
                                capture_output=True, text=True, timeout=BOOT_TIMEOUT)
         if state.stdout.strip() not in ("running", "degraded"):
             raise RuntimeError(f"the user manager did not boot: {state.stdout.strip()}")
+        # The manager gives units its own default PATH, not the one it was started with; the
+        # gopls under test needs the session's (a current go first).
+        subprocess.run(["systemctl", "--user", "set-environment", f"PATH={os.environ['PATH']}"],
+                       check=True, timeout=BOOT_TIMEOUT)
         if shell:
             log("a shell in the private session; `exit` tears it down")
             code = subprocess.call([os.environ.get("SHELL", "/bin/bash")])

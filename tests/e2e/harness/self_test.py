@@ -52,6 +52,12 @@ class PrivateUserManager(unittest.TestCase):
         self.assertIn(f"HOME={s.HOME}", env)
         self.assertTrue(s.RUNTIME_DIR.startswith(s.ROOT), s.RUNTIME_DIR)
 
+    def test_the_manager_passes_the_gopls_under_test_and_its_path_to_units(self):
+        env = dict(line.partition("=")[::2]
+                   for line in s.systemctl("show-environment").stdout.splitlines())
+        self.assertEqual(env.get("GOPLS"), s.GOPLS)
+        self.assertEqual(env.get("PATH"), os.environ["PATH"])
+
     def test_the_session_bus_is_the_managers_dbus_socket(self):
         self.assertEqual(s.unit_property("dbus.socket", "ActiveState"), "active")
         names = [n["name"] for n in s.busctl_json("list")]

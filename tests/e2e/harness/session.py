@@ -3,9 +3,11 @@
 import json
 import os
 import queue
+import re
 import subprocess
 import threading
 import time
+import urllib.request
 
 ROOT = os.environ.get("WSLGO_E2E_ROOT", "")
 HOME = os.environ.get("HOME", "")
@@ -14,6 +16,8 @@ PREFIX = os.environ.get("WSLGO_E2E_PREFIX", "")
 RUNTIME_DIR = os.environ.get("XDG_RUNTIME_DIR", "")
 CONFIG_HOME = os.environ.get("XDG_CONFIG_HOME", "")
 STATE_HOME = os.environ.get("XDG_STATE_HOME", "")
+# The gopls under test (harness/runner.py): what the units' launcher runs, and the editors' client.
+GOPLS = os.environ.get("GOPLS", "gopls")
 
 GUARD = "wslgo-guard.service"
 BUS_NAME = "org.wslgo.Guard1"
@@ -246,7 +250,32 @@ def journal(*matches, unit=GUARD):
 def gopls(socket, workspace, *args, timeout=120):
     """The gopls command line as a client of the daemon on `socket`. It opens its working
     directory as the workspace, as an editor opens its folder, so it runs in `workspace`."""
-    return run("gopls", f"-remote=unix;{socket}", *args, timeout=timeout, cwd=workspace)
+    return run(GOPLS, f"-remote=unix;{socket}", *args, timeout=timeout, cwd=workspace)
+
+
+def gopls_version():
+    """What the gopls under test reports as its version: "v0.23.0", or "master" for Debian 12's
+    build of the 0.5.0 line."""
+    words = run(GOPLS, "version").stdout.split()
+    return words[1] if len(words) > 1 else ""
+
+
+def is_old_gopls():
+    """True for Debian's gopls (the 0.5.0 line of 2020), whose figures some checks hold it to."""
+    version = gopls_version()
+    return version == "master" or version.startswith("v0.5.")
+
+
+def gopls_heap_inuse(debug_address):
+    """HeapInuse as gopls' own debug server reports it: the Go runtime's MemStats at the end of
+    the heap profile's text form."""
+    url = f"http://{debug_address}/debug/pprof/heap?debug=1"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        text = response.read().decode(errors="replace")
+    found = re.search(r"^# HeapInuse = (\d+)$", text, re.MULTILINE)
+    if not found:
+        raise AssertionError(f"no '# HeapInuse = ' line in {url}")
+    return int(found.group(1))
 
 
 def position_of(path, needle, occurrence=1, offset_in_needle=0):
@@ -343,6 +372,17 @@ def cgroup_memory_file(control_group):
             if os.path.exists(candidate):
                 return candidate
     raise AssertionError(f"no memory.current or memory.usage_in_bytes for {control_group}")
+
+
+def cgroup_reclaim_available(control_group):
+    """True when a unit's cgroup has memory.reclaim (cgroup v2, Linux 5.19 on), which a trim
+    can use whatever gopls keeps on disk."""
+    from harness import cgroups
+    with open("/proc/self/mountinfo") as f:
+        hierarchies = cgroups.parse_mountinfo(f.read())
+    return any(h.version == 2
+               and os.path.exists(os.path.join(h.directory(control_group), "memory.reclaim"))
+               for h in hierarchies)
 
 
 def read_int(path):

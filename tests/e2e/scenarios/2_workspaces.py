@@ -56,20 +56,35 @@ class Workspaces(unittest.TestCase):
         s.wait_until(lambda: s.workspace_property(obj, "MainPID") == pid, 20,
                      f"the workspace's MainPID to be the unit's ({pid})")
         memory_file = s.cgroup_memory_file(s.unit_property(unit, "ControlGroup"))
+        debug_address = s.workspace_property(obj, "DebugAddress")
+        # Debian's gopls keeps its heap in use within its cgroup's memory. A current gopls does
+        # not: its in-use spans hold pages it has not touched yet, which are not resident (seen:
+        # 131 MiB HeapInuse, 64 MiB VmRSS, 46 MiB memory.usage_in_bytes). Both must report the
+        # heap figure gopls itself reports.
+        heap_inside_cgroup = s.is_old_gopls()
+        seen = []
 
         def agreeing():
             figures = {name: s.workspace_property(obj, name)
                        for name in ("MemoryCurrent", "RSS", "HeapInUse")}
-            kernel = {"cgroup": s.read_int(memory_file),
-                      "VmRSS": s.proc_status_kib(pid, "VmRSS") * 1024}
+            others = {"cgroup": s.read_int(memory_file),
+                      "VmRSS": s.proc_status_kib(pid, "VmRSS") * 1024,
+                      "gopls' HeapInuse": s.gopls_heap_inuse(debug_address)}
+            seen[:] = [figures, others]
             ok = (all(v > 0 for v in figures.values())
-                  and s.close_enough(figures["MemoryCurrent"], kernel["cgroup"])
-                  and s.close_enough(figures["RSS"], kernel["VmRSS"])
-                  and figures["HeapInUse"] < figures["MemoryCurrent"])
-            return (figures, kernel) if ok else None
+                  and s.close_enough(figures["MemoryCurrent"], others["cgroup"])
+                  and s.close_enough(figures["RSS"], others["VmRSS"])
+                  and s.close_enough(figures["HeapInUse"], others["gopls' HeapInuse"])
+                  and (figures["HeapInUse"] < figures["MemoryCurrent"] or not heap_inside_cgroup))
+            return figures if ok else None
 
-        figures, kernel = s.wait_until(
-            agreeing, 30, f"non-zero figures agreeing with {memory_file} and /proc/{pid}/status")
+        what = (f"non-zero figures agreeing with {memory_file}, /proc/{pid}/status and gopls' "
+                "own MemStats" + (", the heap within the cgroup's memory" if heap_inside_cgroup
+                                  else ""))
+        try:
+            figures = s.wait_until(agreeing, 30, what)
+        except AssertionError as e:
+            raise AssertionError(f"{e}; the guard's figures and the others: {seen}") from None
         self.assertGreater(figures["HeapInUse"], 0)
 
     def test_a_larger_real_module_starts_and_gopls_answers_inside_it(self):

@@ -1,5 +1,6 @@
-"""Scenario 3: with low thresholds the ladder runs GC, then trim, then restart, each seen as an
-ActionTaken signal and in the journal; the heap profile is a gzip pprof; gopls serves again."""
+"""Scenario 3: with low thresholds the ladder runs GC, then trim (where it can work), then
+restart, each seen as an ActionTaken signal and in the journal; the heap profile is a gzip pprof;
+gopls serves again."""
 
 import glob
 import gzip
@@ -38,25 +39,36 @@ class Ladder(unittest.TestCase):
             # while the unit starts.
             obj, unit, socket = s.add_and_wait(root)
             first_pid = int(s.unit_property(unit, "MainPID"))
+            # Trim works on gopls' file cache, which a current gopls keeps (v0.12 on) and
+            # Debian's (the 0.5.0 line) does not, or through memory.reclaim. Where neither is
+            # there the guard skips the rung and says so in the restart's reason.
+            trim_can_work = (not s.is_old_gopls()
+                             or s.cgroup_reclaim_available(s.unit_property(unit, "ControlGroup")))
+            ladder = LADDER if trim_can_work else ["gc", "restart"]
             s.write_user_config(s.fast_sampling_config(**LOW_THRESHOLDS))
             s.systemctl("reload", s.GUARD)
-            for action in LADDER:
+            for action in ladder:
                 monitor.wait_for("ActionTaken", lambda path, data, a=action: data[0] == a, 90,
                                  f"for {action}")
-            actions = [data[0] for path, data in monitor.signals("ActionTaken") if path == obj]
-            self.assertEqual(actions[:3], LADDER, f"ActionTaken order: {actions}")
-            results = {data[0]: data[1] for path, data in monitor.signals("ActionTaken")}
-            # A trim may find nothing to do on a fresh home (no module cache, no cgroup v2
-            # memory.reclaim); it still counts as the rung taken. GC and restart always can.
+            signals = [data for path, data in monitor.signals("ActionTaken") if path == obj]
+            actions = [data[0] for data in signals]
+            self.assertEqual(actions[:len(ladder)], ladder, f"ActionTaken order: {actions}")
+            results = {data[0]: data[1] for data in signals}
+            # A trim may find nothing to do on a fresh home; it still counts as the rung taken.
+            # GC and restart always can.
             self.assertEqual((results["gc"], results["restart"]), ("done", "done"), results)
+            if not trim_can_work:
+                self.assertNotIn("trim", actions)
+                restart_reason = next(data[4] for data in signals if data[0] == "restart")
+                self.assertIn("trim skipped", restart_reason)
         finally:
             monitor.close()
 
-        outcomes = {a: f"{a} {results[a]}" for a in LADDER}
+        outcomes = {a: f"{a} {results[a]}" for a in ladder}
         journalled = [e.get("ACTION") for e in s.journal()
-                      if e.get("ACTION") in LADDER
+                      if e.get("ACTION") in ladder
                       and outcomes[e["ACTION"]] in e.get("MESSAGE", "")]
-        self.assertEqual(journalled[:3], LADDER,
+        self.assertEqual(journalled[:len(ladder)], ladder,
                          f"the journal's action outcomes ({s.GUARD}, field ACTION): {journalled}")
 
         profiles = glob.glob(os.path.join(s.STATE_HOME, "wslgo-guard", "profiles", "**",

@@ -80,13 +80,20 @@ Result<void> writeFile(const std::string& path, const std::string& text) {
 
 }  // namespace
 
+std::string GoplsDaemon::binary() {
+  const char* chosen = std::getenv("WSLGO_TEST_GOPLS");
+  return chosen != nullptr && *chosen != '\0' ? chosen : "gopls";
+}
+
 bool GoplsDaemon::toolFound() {
+  const std::string gopls = binary();
+  if (gopls.find('/') != std::string::npos) return ::access(gopls.c_str(), X_OK) == 0;
   const char* path = std::getenv("PATH");
   if (path == nullptr) return false;
   std::stringstream dirs(path);
   std::string dir;
   while (std::getline(dirs, dir, ':')) {
-    if (!dir.empty() && ::access((dir + "/gopls").c_str(), X_OK) == 0) return true;
+    if (!dir.empty() && ::access((dir + "/" + gopls).c_str(), X_OK) == 0) return true;
   }
   return false;
 }
@@ -118,7 +125,8 @@ Result<std::unique_ptr<GoplsDaemon>> GoplsDaemon::start(Options options) {
 
   std::string listen = "-listen=unix;" + daemon->socketPath_;
   std::string debug = "-debug=" + daemon->debugAddress();
-  std::vector<char*> argv = {const_cast<char*>("gopls"), listen.data(), debug.data(), nullptr};
+  std::string gopls = binary();
+  std::vector<char*> argv = {gopls.data(), listen.data(), debug.data(), nullptr};
   int log = ::open(daemon->logPath_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (log < 0) return errnoError(errno, daemon->logPath_, "cannot create gopls' log");
   pid_t parent = ::getpid();
@@ -138,7 +146,7 @@ Result<std::unique_ptr<GoplsDaemon>> GoplsDaemon::start(Options options) {
     int null = ::open("/dev/null", O_RDONLY);
     if (null >= 0) ::dup2(null, STDIN_FILENO);
     if (::chdir(daemon->workspace_.c_str()) != 0) ::_exit(126);
-    ::execvp("gopls", argv.data());
+    ::execvp(gopls.c_str(), argv.data());
     ::_exit(127);
   }
   ::close(log);

@@ -14,7 +14,7 @@ namespace wslgo::test {
 
 // Runs `gopls -listen="unix;<dir>/gopls.sock" -debug=127.0.0.1:<port>` in a workspace:
 //
-//   if (!GoplsDaemon::toolFound()) WSLGO_SKIP_LIVE_TEST("gopls is not on PATH");
+//   if (!GoplsDaemon::toolFound()) WSLGO_SKIP_LIVE_TEST("no gopls at " << GoplsDaemon::binary());
 //   auto gopls = GoplsDaemon::start();
 //   REQUIRE(gopls.ok());
 //   GoplsDebugClient client(http, (*gopls)->debugAddress());
@@ -31,8 +31,12 @@ class GoplsDaemon {
     std::chrono::milliseconds startTimeout{std::chrono::seconds(30)};
   };
 
-  // True when gopls is on PATH. Without it a test skips with WSLGO_SKIP_LIVE_TEST; with it,
-  // a daemon that fails to start is a test failure.
+  // The gopls every test runs, whether as a daemon, a unit's main process or a `gopls -remote`
+  // client: $WSLGO_TEST_GOPLS when set (ctest sets it from CMake's WSLGO_TEST_GOPLS, or
+  // WSLGO_TEST_OLD_GOPLS for the [gopls-compat] run), else `gopls` as found on PATH.
+  static std::string binary();
+  // True when binary() is an executable file (a bare name: on PATH). Without it a test skips
+  // with WSLGO_SKIP_LIVE_TEST; with it, a daemon that fails to start is a test failure.
   static bool toolFound();
 
   // Picks a free loopback port (binds port 0 and closes it), starts gopls and waits for it. The

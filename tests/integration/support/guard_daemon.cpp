@@ -45,6 +45,13 @@ std::string GuardHome::makeModule(const std::string& name) const {
   return dir;
 }
 
+std::vector<std::pair<std::string, std::string>> GuardHome::environment() const {
+  return {{"HOME", home()},
+          {"XDG_RUNTIME_DIR", runtimeDir()},
+          {"XDG_STATE_HOME", stateDir()},
+          {"XDG_CONFIG_HOME", configDir()}};
+}
+
 std::string GuardDaemon::binaryPath() {
   return std::string(WSLGO_BINARY_DIR) + "/daemon/wslgo-guard";
 }
@@ -54,15 +61,13 @@ Result<std::unique_ptr<GuardDaemon>> GuardDaemon::start(const PrivateBus& bus,
                                                         const std::string& extraArgs) {
   std::string logPath = home.home() + "/guard-" + std::to_string(::time(nullptr)) + "-" +
                         std::to_string(std::rand()) + ".log";
+  const auto environment = home.environment();
   pid_t pid = ::fork();
   if (pid < 0) return errnoError(errno, "fork", "cannot start wslgo-guard");
   if (pid == 0) {
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     ::setenv("DBUS_SESSION_BUS_ADDRESS", bus.address().c_str(), 1);
-    ::setenv("HOME", home.home().c_str(), 1);
-    ::setenv("XDG_RUNTIME_DIR", home.runtimeDir().c_str(), 1);
-    ::setenv("XDG_STATE_HOME", home.stateDir().c_str(), 1);
-    ::setenv("XDG_CONFIG_HOME", home.configDir().c_str(), 1);
+    for (const auto& [name, value] : environment) ::setenv(name.c_str(), value.c_str(), 1);
     ::unsetenv("JOURNAL_STREAM");
     ::unsetenv("NOTIFY_SOCKET");
     std::string command =

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "lib/result.h"
 #include "tests/integration/support/private_bus.h"
@@ -30,6 +32,10 @@ class GuardHome {
   void writeUserConfig(const std::string& json) const;
   // A new Go module (go.mod + main.go) under the home; returns its path.
   std::string makeModule(const std::string& name) const;
+  // What wslgo-guard runs with: HOME and the XDG directories above. A user manager gives the
+  // guard and its units one environment, so the fake's units get these too: gopls then keeps
+  // its file cache where the guard looks for it.
+  std::vector<std::pair<std::string, std::string>> environment() const;
 
  private:
   std::string home_;

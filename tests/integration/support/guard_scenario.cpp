@@ -1,6 +1,7 @@
 #include "tests/integration/support/guard_scenario.h"
 
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -20,11 +21,50 @@ Scenario::~Scenario() {
   if (client) client->leaveEventLoop();
 }
 
+std::string shellQuoted(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+std::string goplsVersion() {
+  // The first line is "golang.org/x/tools/gopls VERSION".
+  FILE* pipe = ::popen((shellQuoted(GoplsDaemon::binary()) + " version 2>/dev/null").c_str(), "r");
+  if (pipe == nullptr) return "";
+  char line[512] = {};
+  const bool read = std::fgets(line, sizeof line, pipe) != nullptr;
+  ::pclose(pipe);
+  std::istringstream words(read ? line : "");
+  std::string module;
+  std::string version;
+  words >> module >> version;
+  return version;
+}
+
+std::string exportHomeEnvironment(const GuardHome& home) {
+  std::string out = "export";
+  for (const auto& [name, value] : home.environment()) out += " " + name + "=" + shellQuoted(value);
+  return out + ";";
+}
+
+std::string goplsUnitCommand(const GuardHome& home) {
+  return exportHomeEnvironment(home) +
+         " rm -f \"$WSLGO_SOCKET\"; cd \"$WSLGO_WORKSPACE\" && exec " +
+         shellQuoted(GoplsDaemon::binary()) +
+         " -listen=\"unix;$WSLGO_SOCKET\" -debug=\"$WSLGO_DEBUG_ADDRESS\"";
+}
+
 void Scenario::start(const std::string& config, bool realCgroups) {
   home.writeUserConfig(config);
   FakeSystemd::Options options;
   options.envDir = home.unitEnvDir();
-  options.execCommand = kGoplsUnitCommand;
+  options.execCommand = goplsUnitCommand(home);
   options.realCgroups = realCgroups;
   auto fake = FakeSystemd::start(bus, options);
   if (!fake.ok()) FAIL(fake.error().describe());

@@ -30,11 +30,20 @@ inline constexpr const char* kFastConfig = R"({
   "guard": { "sample_interval": "200ms", "fast_sample_interval": "100ms", "heap_interval": "1s" }
 })";
 
-// The fake's command for each unit: real gopls on the socket and debug address the guard chose.
-// gopls leaves its socket behind when stopped; like the unit's launcher, remove a stale one.
-inline constexpr const char* kGoplsUnitCommand =
-    "rm -f \"$WSLGO_SOCKET\"; cd \"$WSLGO_WORKSPACE\" && exec gopls "
-    "-listen=\"unix;$WSLGO_SOCKET\" -debug=\"$WSLGO_DEBUG_ADDRESS\"";
+// `text` in single quotes for sh, with any single quote in it closed, escaped and reopened.
+std::string shellQuoted(const std::string& text);
+
+// What the tests' gopls reports as its version: "v0.23.0", or "master" for Debian 12's build of
+// the 0.5.0 line; "" when it does not run.
+std::string goplsVersion();
+
+// `export NAME='value' ...;` of the home's environment(), for the fake's unit commands.
+std::string exportHomeEnvironment(const GuardHome& home);
+
+// The fake's command for each unit: the tests' gopls (GoplsDaemon::binary()) in the guard's
+// environment, on the socket and debug address the guard chose. gopls leaves its socket behind
+// when stopped; like the unit's launcher, remove a stale one.
+std::string goplsUnitCommand(const GuardHome& home);
 
 bool waitUntil(const std::function<bool()>& condition,
                std::chrono::milliseconds timeout = std::chrono::seconds(30));
@@ -68,11 +77,17 @@ struct Scenario {
   std::unique_ptr<sdbus::IProxy> workspaceProxy(const sdbus::ObjectPath& path);
 };
 
+// Skips (fails under CI=true) when the tests' gopls is missing, naming it.
+#define WSLGO_SKIP_WITHOUT_GOPLS()                                            \
+  if (!::wslgo::test::GoplsDaemon::toolFound())                               \
+  WSLGO_SKIP_LIVE_TEST("no gopls at " << ::wslgo::test::GoplsDaemon::binary() \
+                                      << " (WSLGO_TEST_GOPLS; scripts/install-deps installs it)")
+
 // Starts a scenario; skips (fails under CI=true) when gopls is missing.
-#define WSLGO_START_SCENARIO_WITH(var, config, realCgroups)                                   \
-  if (!::wslgo::test::GoplsDaemon::toolFound()) WSLGO_SKIP_LIVE_TEST("gopls is not on PATH"); \
-  WSLGO_START_PRIVATE_BUS(var##Bus);                                                          \
-  ::wslgo::test::Scenario var(std::move(var##Bus));                                           \
+#define WSLGO_START_SCENARIO_WITH(var, config, realCgroups) \
+  WSLGO_SKIP_WITHOUT_GOPLS();                               \
+  WSLGO_START_PRIVATE_BUS(var##Bus);                        \
+  ::wslgo::test::Scenario var(std::move(var##Bus));         \
   var.start(config, realCgroups)
 
 #define WSLGO_START_SCENARIO(var) WSLGO_START_SCENARIO_WITH(var, ::wslgo::test::kFastConfig, false)
