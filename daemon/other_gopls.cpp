@@ -12,10 +12,14 @@ const std::vector<OtherGopls>& OtherGoplsScan::processes(Usec now) {
   if (auto found = findGoplsProcesses(roots_)) {
     for (const GoplsProcess& gopls : *found) {
       OtherGopls other{.pid = gopls.pid,
+                       .parent = 0,
                        .role = std::string(toString(gopls.invocation.role)),
                        .directory = gopls.workingDirectory,
                        .rss = std::nullopt};
-      if (auto status = readProcessStatus(roots_, gopls.pid)) other.rss = status->vmRss;
+      if (auto status = readProcessStatus(roots_, gopls.pid)) {
+        other.parent = status->ppid;
+        other.rss = status->vmRss;
+      }
       processes_.push_back(std::move(other));
     }
   }

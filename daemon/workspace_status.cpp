@@ -157,9 +157,11 @@ std::string statusJson(const StatusFacts& facts) {
   }
   out["other_gopls"] = nlohmann::json::array();
   for (const OtherGopls& gopls : facts.otherGopls) {
-    const bool ours = std::any_of(
-        facts.workspaces.begin(), facts.workspaces.end(),
-        [&](const WorkspaceFacts& w) { return static_cast<pid_t>(w.unit.mainPid) == gopls.pid; });
+    const bool ours =
+        std::any_of(facts.workspaces.begin(), facts.workspaces.end(), [&](const WorkspaceFacts& w) {
+          const auto mainPid = static_cast<pid_t>(w.unit.mainPid);
+          return mainPid > 0 && (gopls.pid == mainPid || gopls.parent == mainPid);
+        });
     if (ours) continue;
     nlohmann::json entry{{"pid", gopls.pid}, {"role", gopls.role}, {"directory", gopls.directory}};
     if (gopls.rss) entry["rss"] = *gopls.rss;

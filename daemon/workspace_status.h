@@ -47,6 +47,7 @@ WorkspaceView workspaceView(const WorkspaceFacts& facts);
 // touched.
 struct OtherGopls {
   pid_t pid = 0;
+  pid_t parent = 0;  // a current gopls' telemetry child has the daemon as parent
   std::string role;
   std::string directory;
   std::optional<uint64_t> rss;
@@ -56,7 +57,9 @@ struct StatusFacts {
   const ManagerView& manager;
   const std::vector<std::string>& configFiles;
   const std::vector<WorkspaceFacts>& workspaces;
-  const std::vector<OtherGopls>& otherGopls;  // ours (a workspace's MainPID) are left out
+  // Ours are left out: a workspace's MainPID and its children (a current gopls starts a
+  // "gopls ** telemetry **" child in its unit's cgroup).
+  const std::vector<OtherGopls>& otherGopls;
 };
 
 // GetStatus' JSON (schema in docs/dbus-api.md).

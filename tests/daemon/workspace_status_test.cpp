@@ -131,8 +131,9 @@ TEST_CASE(
   const std::vector<std::string> files{"/usr/share/wslgo-guard/default.json"};
   const std::vector<WorkspaceFacts> workspaces{facts.get()};
   const std::vector<OtherGopls> others{
-      {.pid = 4242, .role = "daemon", .directory = "/", .rss = 1},
-      {.pid = 77, .role = "forwarder", .directory = "/home/me", .rss = std::nullopt}};
+      {.pid = 4242, .parent = 1, .role = "daemon", .directory = "/", .rss = 1},
+      {.pid = 4250, .parent = 4242, .role = "tool", .directory = "/", .rss = 102},  // telemetry
+      {.pid = 77, .parent = 1, .role = "forwarder", .directory = "/home/me", .rss = std::nullopt}};
   auto json = nlohmann::json::parse(statusJson(StatusFacts{
       .manager = manager, .configFiles = files, .workspaces = workspaces, .otherGopls = others}));
   REQUIRE(json["workspaces"].size() == 1);
