@@ -9,7 +9,6 @@
 #include <CLI/CLI.hpp>
 
 #include "bench/daemon_bench.h"
-#include "daemon/http_client.h"
 #include "daemon/logging.h"
 #include "tests/integration/support/private_bus.h"
 
@@ -92,11 +91,6 @@ int main(int argc, char** argv) {
   }
   // The in-process Manager logs like the daemon; only what would need a look is printed.
   wslgo::setupLogging(wslgo::LogTarget::Stderr, spdlog::level::warn);
-  auto curl = wslgo::CurlGlobal::init();
-  if (!curl) {
-    std::fprintf(stderr, "wslgo-bench-daemon: %s\n", curl.error().describe().c_str());
-    return 2;
-  }
 
   bool ok = true;
   if (options.tick) ok &= wslgo::bench::runTickFigures(options);

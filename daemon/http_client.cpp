@@ -1,115 +1,200 @@
 #include "daemon/http_client.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <utility>
 
+#include "lib/http_response.h"
+
 namespace wslgo {
 
-struct HttpClient::Transfer {
-  CURL* easy = nullptr;
-  std::string url;
-  HttpRequestOptions options;
-  HttpCallback done;
-  HttpResponse response;
-  char curlError[CURL_ERROR_SIZE] = {};
-  int fd = -1;  // the saveToFile target while it is written
-  bool tooLarge = false;
-  int writeErrno = 0;
+namespace {
 
-  ~Transfer() {
-    if (fd >= 0) {
-      ::close(fd);
-      // Still open here means the transfer never completed: drop the partial file.
-      ::unlink(options.saveToFile->c_str());
-    }
-    if (easy != nullptr) curl_easy_cleanup(easy);
-  }
+constexpr int kMaxRedirects = 5;
+constexpr size_t kReadBytes = size_t{64} << 10;
+// Per wakeup, so one large body does not keep the loop from its other sources.
+constexpr size_t kReadPerWakeup = size_t{1} << 20;
+
+// Where a request goes: the address to connect to and what the request line and Host: say.
+struct Target {
+  sockaddr_in address{};
+  std::string authority;  // "127.0.0.1:6060"
+  std::string path;       // "/memory", with any query; never empty
 };
 
-namespace {
+Error unsupportedUrl(std::string_view url, std::string_view problem) {
+  return errnoError(EINVAL, std::string(url),
+                    "is not a URL of gopls' debug server: " + std::string(problem) +
+                        " (only http://127.x.y.z:PORT/... is fetched: no DNS, proxy or TLS)");
+}
+
+Result<std::string> checkPath(std::string_view url, std::string_view path) {
+  if (const size_t hash = path.find('#'); hash != std::string_view::npos)
+    path = path.substr(0, hash);
+  std::string out =
+      path.empty() || path.front() == '?' ? "/" + std::string(path) : std::string(path);
+  for (char c : out) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 32 || u == 127) return unsupportedUrl(url, "the path holds a space or control byte");
+  }
+  return out;
+}
+
+// "http://127.0.0.1:PORT/path?query": a numeric loopback IPv4 host and an explicit port.
+Result<Target> parseTarget(std::string_view url) {
+  constexpr std::string_view kScheme = "http://";
+  if (url.substr(0, kScheme.size()) != kScheme) return unsupportedUrl(url, "not http://");
+  std::string_view rest = url.substr(kScheme.size());
+  const size_t slash = rest.find_first_of("/?#");
+  std::string_view authority = rest.substr(0, slash);
+  const size_t colon = authority.rfind(':');
+  if (colon == std::string_view::npos) return unsupportedUrl(url, "no port");
+  const std::string host(authority.substr(0, colon));
+  std::string_view portText = authority.substr(colon + 1);
+  in_addr ip{};
+  if (::inet_pton(AF_INET, host.c_str(), &ip) != 1) {
+    return unsupportedUrl(url, "the host is not a numeric IPv4 address");
+  }
+  if ((ntohl(ip.s_addr) >> 24) != 127) return unsupportedUrl(url, "the host is not on loopback");
+  unsigned port = 0;
+  for (char c : portText) {
+    if (c < '0' || c > '9' || port > 65535) return unsupportedUrl(url, "the port is not a number");
+    port = port * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (portText.empty() || port == 0 || port > 65535) {
+    return unsupportedUrl(url, "the port is not in 1-65535");
+  }
+  Result<std::string> path =
+      checkPath(url, slash == std::string_view::npos ? std::string_view() : rest.substr(slash));
+  if (!path) return path.error();
+  Target target;
+  target.address.sin_family = AF_INET;
+  target.address.sin_addr = ip;
+  target.address.sin_port = htons(static_cast<uint16_t>(port));
+  target.authority = std::string(authority);
+  target.path = std::move(*path);
+  return target;
+}
+
+// Where a redirect from `from` leads: a path on the same server, or an http:// URL naming the
+// same address and port. `url` is the request's, for the errors.
+Result<Target> redirectTarget(const Target& from, std::string_view location,
+                              const std::string& url) {
+  if (location.empty()) return errnoError(EPROTO, url, "a redirect without a Location");
+  Target next = from;
+  if (location.find("://") != std::string_view::npos || location.substr(0, 2) == "//") {
+    std::string absolute(location);
+    if (location.substr(0, 2) == "//") absolute = "http:" + absolute;
+    Result<Target> target = parseTarget(absolute);
+    if (!target || target->address.sin_addr.s_addr != from.address.sin_addr.s_addr ||
+        target->address.sin_port != from.address.sin_port) {
+      return errnoError(EINVAL, url,
+                        "redirects to \"" + std::string(location) +
+                            "\", which is not on the same debug server; not followed");
+    }
+    next.path = std::move(target->path);
+    return next;
+  }
+  std::string path(location);
+  if (location.front() != '/') {
+    std::string_view base = std::string_view(from.path).substr(0, from.path.find('?'));
+    path = std::string(base.substr(0, base.rfind('/') + 1)) + path;
+  }
+  Result<std::string> checked = checkPath(url, path);
+  if (!checked) return checked.error();
+  next.path = std::move(*checked);
+  return next;
+}
 
 std::string milliseconds(Usec usec) {
   return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(usec).count()) +
          " ms";
 }
 
+// The deadline must count from the call, not from the loop's cached time of its last wakeup,
+// which may be long past when get() is called outside a dispatch.
+uint64_t monotonicUsec() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
+}
+
+Error connectError(int code, const std::string& url) {
+  return errnoError(code, url, "cannot connect to the gopls debug server; is it running?");
+}
+
+bool isRedirect(int status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+Error statusError(int status, const std::string& url) {
+  return errnoError(EPROTO, url,
+                    "HTTP status " + std::to_string(status) + " where 2xx was expected");
+}
+
 }  // namespace
 
-size_t HttpClient::onBody(char* data, size_t size, size_t count, void* userdata) {
-  auto* transfer = static_cast<Transfer*>(userdata);
-  size_t bytes = size * count;
-  HttpResponse& response = transfer->response;
-  if (response.bodyBytes + bytes > transfer->options.maxBodyBytes) {
-    transfer->tooLarge = true;
-    return CURL_WRITEFUNC_ERROR;
+struct HttpClient::Transfer {
+  HttpClient* client = nullptr;
+  std::string url;  // as given: every error names it
+  HttpRequestOptions options;
+  HttpCallback done;
+  Target target;
+  uint64_t startedUsec = 0;
+  sd_event_source* timer = nullptr;
+
+  // The current connection; a followed redirect replaces it.
+  int socket = -1;
+  unsigned connection = 0;
+  sd_event_source* io = nullptr;
+  bool connecting = false;
+  std::string request;
+  size_t written = 0;
+  HttpResponseParser parser;
+  std::string pendingBody;  // decoded, not yet written to the file
+  int redirects = 0;
+
+  HttpResponse response;
+  int file = -1;  // the saveToFile target while it is written
+
+  void disconnect() {
+    io = sd_event_source_disable_unref(io);
+    if (socket >= 0) ::close(std::exchange(socket, -1));
   }
-  if (transfer->fd >= 0) {
-    size_t written = 0;
-    while (written < bytes) {
-      ssize_t n = ::write(transfer->fd, data + written, bytes - written);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        transfer->writeErrno = errno;
-        return CURL_WRITEFUNC_ERROR;
-      }
-      written += static_cast<size_t>(n);
+
+  ~Transfer() {
+    disconnect();
+    sd_event_source_disable_unref(timer);
+    if (file >= 0) {
+      ::close(file);
+      // Still open here means the transfer never completed: drop the partial file.
+      ::unlink(options.saveToFile->c_str());
     }
-  } else {
-    response.body.append(data, bytes);
   }
-  response.bodyBytes += bytes;
-  return bytes;
-}
-
-Result<std::unique_ptr<CurlGlobal>> CurlGlobal::init() {
-  CURLcode code = curl_global_init(CURL_GLOBAL_DEFAULT);
-  if (code != CURLE_OK) {
-    return errnoError(ENOMEM, {},
-                      std::string("cannot initialise libcurl: ") + curl_easy_strerror(code));
-  }
-  return std::unique_ptr<CurlGlobal>(new CurlGlobal());
-}
-
-CurlGlobal::~CurlGlobal() { curl_global_cleanup(); }
+};
 
 HttpClient::HttpClient(sd_event* event) : event_(sd_event_ref(event)) {}
 
 Result<std::unique_ptr<HttpClient>> HttpClient::create(sd_event* event) {
   std::unique_ptr<HttpClient> client(new HttpClient(event));
-  client->multi_ = curl_multi_init();
-  if (client->multi_ == nullptr) {
-    return errnoError(ENOMEM, {}, "cannot create a curl multi handle");
-  }
-  curl_multi_setopt(client->multi_, CURLMOPT_SOCKETFUNCTION, &HttpClient::onCurlSocket);
-  curl_multi_setopt(client->multi_, CURLMOPT_SOCKETDATA, client.get());
-  curl_multi_setopt(client->multi_, CURLMOPT_TIMERFUNCTION, &HttpClient::onCurlTimer);
-  curl_multi_setopt(client->multi_, CURLMOPT_TIMERDATA, client.get());
-
-  int r = sd_event_add_time(event, &client->timer_, CLOCK_MONOTONIC, UINT64_MAX, 0,
-                            &HttpClient::onTimer, client.get());
-  if (r >= 0) r = sd_event_source_set_enabled(client->timer_, SD_EVENT_OFF);
-  if (r >= 0) {
-    r = sd_event_add_defer(event, &client->failureSource_, &HttpClient::onFailures, client.get());
-  }
+  int r = sd_event_add_defer(event, &client->failureSource_, &HttpClient::onFailures, client.get());
   if (r >= 0) r = sd_event_source_set_enabled(client->failureSource_, SD_EVENT_OFF);
-  if (r < 0) return errnoError(-r, {}, "cannot add the HTTP client's sources to the event loop");
-  (void)sd_event_source_set_description(client->timer_, "http-timer");
+  if (r < 0) return errnoError(-r, {}, "cannot add the HTTP client's source to the event loop");
   (void)sd_event_source_set_description(client->failureSource_, "http-failures");
   return client;
 }
 
 HttpClient::~HttpClient() {
   alive_.reset();
-  // Removing a handle may call back into onCurlSocket/onCurlTimer, which still find their maps.
-  for (auto& [easy, transfer] : transfers_) curl_multi_remove_handle(multi_, easy);
   transfers_.clear();
-  if (multi_ != nullptr) curl_multi_cleanup(multi_);
-  for (auto& [fd, source] : sockets_) sd_event_source_disable_unref(source);
-  sd_event_source_disable_unref(timer_);
   sd_event_source_disable_unref(failureSource_);
   sd_event_unref(event_);
 }
@@ -119,62 +204,84 @@ void HttpClient::get(std::string url, HttpRequestOptions options, HttpCallback d
     failLater(std::move(done), errnoError(EINVAL, url, "the request timeout must be positive"));
     return;
   }
+  Result<Target> target = parseTarget(url);
+  if (!target) {
+    failLater(std::move(done), target.error());
+    return;
+  }
   auto transfer = std::make_unique<Transfer>();
+  transfer->client = this;
   transfer->url = std::move(url);
   transfer->options = std::move(options);
   transfer->done = std::move(done);
-  transfer->easy = curl_easy_init();
-  if (transfer->easy == nullptr) {
-    failLater(std::move(transfer->done),
-              errnoError(ENOMEM, transfer->url, "cannot create a curl handle"));
-    return;
-  }
+  transfer->target = std::move(*target);
+  transfer->startedUsec = monotonicUsec();
 
-  CURL* easy = transfer->easy;
-  auto timeoutMs = std::chrono::duration_cast<std::chrono::milliseconds>(transfer->options.timeout);
-  CURLcode code = CURLE_OK;
-  auto set = [&](CURLoption option, auto value) {
-    if (code == CURLE_OK) code = curl_easy_setopt(easy, option, value);
-  };
-  set(CURLOPT_URL, transfer->url.c_str());
-  set(CURLOPT_PROTOCOLS_STR, "http");
-  set(CURLOPT_NOPROXY, "*");
-  set(CURLOPT_PROXY, "");
-  set(CURLOPT_NOSIGNAL, 1L);
-  set(CURLOPT_USERAGENT, "wslgo-guard");
-  set(CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<int64_t>(1, timeoutMs.count())));
-  set(CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(transfer->options.maxBodyBytes));
-  set(CURLOPT_FOLLOWLOCATION, transfer->options.followRedirects ? 1L : 0L);
-  set(CURLOPT_REDIR_PROTOCOLS_STR, "http");
-  set(CURLOPT_MAXREDIRS, 3L);
-  set(CURLOPT_WRITEFUNCTION, &HttpClient::onBody);
-  set(CURLOPT_WRITEDATA, transfer.get());
-  set(CURLOPT_ERRORBUFFER, transfer->curlError);
-  set(CURLOPT_PRIVATE, transfer.get());
-  if (code != CURLE_OK) {
+  const uint64_t deadline =
+      transfer->startedUsec + static_cast<uint64_t>(transfer->options.timeout.count());
+  int r = sd_event_add_time(event_, &transfer->timer, CLOCK_MONOTONIC, deadline, 1000,
+                            &HttpClient::onTimeout, transfer.get());
+  if (r < 0) {
     failLater(std::move(transfer->done),
-              errnoError(EINVAL, transfer->url,
-                         std::string("curl rejects the request: ") + curl_easy_strerror(code)));
+              errnoError(-r, transfer->url, "cannot add the request's timer to the event loop"));
     return;
   }
+  (void)sd_event_source_set_description(transfer->timer, "http-timeout");
 
   if (transfer->options.saveToFile) {
     const std::string& path = *transfer->options.saveToFile;
-    transfer->fd =
+    transfer->file =
         ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (transfer->fd < 0) {
+    if (transfer->file < 0) {
       failLater(std::move(transfer->done),
                 errnoError(errno, path, "cannot create the file for " + transfer->url));
       return;
     }
   }
 
-  if (curl_multi_add_handle(multi_, easy) != CURLM_OK) {
-    failLater(std::move(transfer->done),
-              errnoError(ENOMEM, transfer->url, "curl cannot start the transfer"));
+  Result<void> connected = connect(*transfer);
+  if (!connected) {
+    failLater(std::move(transfer->done), connected.error());
     return;
   }
-  transfers_.emplace(easy, std::move(transfer));
+  Transfer* key = transfer.get();
+  transfers_.emplace(key, std::move(transfer));
+}
+
+Result<void> HttpClient::connect(Transfer& transfer) {
+  transfer.disconnect();
+  ++transfer.connection;
+  transfer.parser =
+      HttpResponseParser(HttpResponseLimits{.maxBodyBytes = transfer.options.maxBodyBytes});
+  transfer.pendingBody.clear();
+  transfer.response.body.clear();
+  transfer.written = 0;
+  transfer.request = "GET " + transfer.target.path +
+                     " HTTP/1.1\r\nHost: " + transfer.target.authority +
+                     "\r\nUser-Agent: wslgo-guard\r\nConnection: close\r\n"
+                     "Accept-Encoding: identity\r\n\r\n";
+
+  transfer.socket = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (transfer.socket < 0) return errnoError(errno, transfer.url, "cannot create a socket");
+  const sockaddr_in& address = transfer.target.address;
+  if (::connect(transfer.socket, reinterpret_cast<const sockaddr*>(&address), sizeof address) ==
+      0) {
+    transfer.connecting = false;
+  } else if (errno == EINPROGRESS) {
+    transfer.connecting = true;
+  } else {
+    const int error = errno;
+    transfer.disconnect();
+    return connectError(error, transfer.url);
+  }
+  int r = sd_event_add_io(event_, &transfer.io, transfer.socket, EPOLLOUT, &HttpClient::onIo,
+                          &transfer);
+  if (r < 0) {
+    transfer.disconnect();
+    return errnoError(-r, transfer.url, "cannot add the request's socket to the event loop");
+  }
+  (void)sd_event_source_set_description(transfer.io, "http-socket");
+  return {};
 }
 
 void HttpClient::failLater(HttpCallback done, Error error) {
@@ -190,7 +297,7 @@ int HttpClient::onFailures(sd_event_source*, void* userdata) {
   for (Failure& failure : failures) {
     try {
       failure.done(std::move(failure.error));
-    } catch (...) {
+    } catch (...) {  // NOLINT(bugprone-empty-catch)
       // A caller's bug must not take the loop down; the request is over either way.
     }
     if (alive.expired()) return 0;
@@ -198,156 +305,143 @@ int HttpClient::onFailures(sd_event_source*, void* userdata) {
   return 0;
 }
 
-int HttpClient::onCurlSocket(CURL*, curl_socket_t fd, int what, void* userdata, void*) {
-  return static_cast<HttpClient*>(userdata)->watchSocket(fd, what);
+int HttpClient::onTimeout(sd_event_source*, uint64_t, void* userdata) {
+  auto* transfer = static_cast<Transfer*>(userdata);
+  transfer->client->complete(*transfer, errnoError(ETIMEDOUT, transfer->url,
+                                                   "no complete answer within the timeout of " +
+                                                       milliseconds(transfer->options.timeout)));
+  return 0;
 }
 
-int HttpClient::watchSocket(curl_socket_t fd, int what) {
-  auto it = sockets_.find(fd);
-  if (what == CURL_POLL_REMOVE) {
-    if (it != sockets_.end()) {
-      sd_event_source_disable_unref(it->second);
-      sockets_.erase(it);
+int HttpClient::onIo(sd_event_source*, int, uint32_t revents, void* userdata) {
+  auto* transfer = static_cast<Transfer*>(userdata);
+  HttpClient* client = transfer->client;
+  std::optional<Result<HttpResponse>> outcome = client->advance(*transfer, revents);
+  if (outcome) client->complete(*transfer, std::move(*outcome));
+  return 0;
+}
+
+std::optional<Result<HttpResponse>> HttpClient::advance(Transfer& transfer, uint32_t) {
+  if (transfer.connecting) {
+    int error = 0;
+    socklen_t length = sizeof error;
+    if (::getsockopt(transfer.socket, SOL_SOCKET, SO_ERROR, &error, &length) != 0) error = errno;
+    if (error != 0) return connectError(error, transfer.url);
+    transfer.connecting = false;
+  }
+  if (transfer.written < transfer.request.size()) {
+    while (transfer.written < transfer.request.size()) {
+      ssize_t n = ::send(transfer.socket, transfer.request.data() + transfer.written,
+                         transfer.request.size() - transfer.written, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return std::nullopt;
+      if (n < 0) return errnoError(errno, transfer.url, "cannot send the request");
+      transfer.written += static_cast<size_t>(n);
     }
-    return 0;
+    int r = sd_event_source_set_io_events(transfer.io, EPOLLIN);
+    if (r < 0) return errnoError(-r, transfer.url, "cannot wait for the response");
+    return std::nullopt;
   }
-  uint32_t events = 0;
-  if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) events |= EPOLLIN;
-  if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT) events |= EPOLLOUT;
-  if (it != sockets_.end()) {
-    if (sd_event_source_set_io_events(it->second, events) < 0) return -1;
-    return sd_event_source_set_enabled(it->second, SD_EVENT_ON) < 0 ? -1 : 0;
-  }
-  sd_event_source* source = nullptr;
-  if (sd_event_add_io(event_, &source, fd, events, &HttpClient::onIo, this) < 0) return -1;
-  (void)sd_event_source_set_description(source, "http-socket");
-  sockets_.emplace(fd, source);
-  return 0;
+  return readResponse(transfer);
 }
 
-int HttpClient::onCurlTimer(CURLM*, long timeoutMs, void* userdata) {
-  return static_cast<HttpClient*>(userdata)->armTimer(timeoutMs);
-}
+std::optional<Result<HttpResponse>> HttpClient::readResponse(Transfer& transfer) {
+  std::array<char, kReadBytes> buffer{};
+  const unsigned connection = transfer.connection;
+  for (size_t read = 0; read < kReadPerWakeup;) {
+    ssize_t n = ::recv(transfer.socket, buffer.data(), buffer.size(), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return std::nullopt;
+    if (n < 0) return errnoError(errno, transfer.url, "cannot read the response");
+    read += static_cast<size_t>(n);
 
-int HttpClient::armTimer(long timeoutMs) {
-  if (timeoutMs < 0) return sd_event_source_set_enabled(timer_, SD_EVENT_OFF) < 0 ? -1 : 0;
-  uint64_t now = 0;
-  if (sd_event_now(event_, CLOCK_MONOTONIC, &now) < 0) return -1;
-  // Rounded up so curl never finds its deadline not yet reached and asks again.
-  uint64_t at = now + static_cast<uint64_t>(timeoutMs) * 1000 + 999;
-  if (sd_event_source_set_time(timer_, at) < 0) return -1;
-  return sd_event_source_set_enabled(timer_, SD_EVENT_ONESHOT) < 0 ? -1 : 0;
-}
-
-int HttpClient::onIo(sd_event_source*, int fd, uint32_t revents, void* userdata) {
-  auto* client = static_cast<HttpClient*>(userdata);
-  int action = 0;
-  if (revents & EPOLLIN) action |= CURL_CSELECT_IN;
-  if (revents & EPOLLOUT) action |= CURL_CSELECT_OUT;
-  if (revents & (EPOLLERR | EPOLLHUP)) action |= CURL_CSELECT_ERR;
-  int running = 0;
-  curl_multi_socket_action(client->multi_, fd, action, &running);
-  client->deliverFinished();
-  return 0;
-}
-
-int HttpClient::onTimer(sd_event_source*, uint64_t, void* userdata) {
-  auto* client = static_cast<HttpClient*>(userdata);
-  int running = 0;
-  curl_multi_socket_action(client->multi_, CURL_SOCKET_TIMEOUT, 0, &running);
-  client->deliverFinished();
-  return 0;
-}
-
-bool HttpClient::deliverFinished() {
-  std::weak_ptr<char> alive = alive_;
-  int queued = 0;
-  while (CURLMsg* message = curl_multi_info_read(multi_, &queued)) {
-    if (message->msg != CURLMSG_DONE) continue;
-    CURL* easy = message->easy_handle;
-    CURLcode code = message->data.result;
-    auto it = transfers_.find(easy);
-    if (it == transfers_.end()) continue;
-    std::unique_ptr<Transfer> transfer = std::move(it->second);
-    transfers_.erase(it);
-    curl_multi_remove_handle(multi_, easy);
-
-    Result<HttpResponse> result = finish(*transfer, code);
-    HttpCallback done = std::move(transfer->done);
-    transfer.reset();  // before the callback: inFlight() is exact and the file is closed
-    try {
-      done(std::move(result));
-    } catch (...) {
-      // A caller's bug must not stop the other transfers.
+    HttpResponseParser& parser = transfer.parser;
+    std::string& sink = transfer.file >= 0 ? transfer.pendingBody : transfer.response.body;
+    const bool hadHead = parser.headComplete();
+    Result<void> fed =
+        n == 0 ? parser.close() : parser.feed(std::string_view(buffer.data(), n), sink);
+    if (!fed) {
+      // A 404 that announces a large body is still a 404.
+      const int status = parser.head().status;
+      if (fed.error().code == EFBIG && (status < 200 || status > 299) &&
+          !(transfer.options.followRedirects && isRedirect(status))) {
+        return statusError(status, transfer.url);
+      }
+      return fed.error().withPath(transfer.url);
     }
-    if (alive.expired()) return false;
+    if (!hadHead && parser.headComplete()) {
+      std::optional<Result<HttpResponse>> outcome = onHead(transfer);
+      if (outcome) return outcome;
+      if (transfer.connection != connection) return std::nullopt;  // redirected
+    }
+    if (transfer.file >= 0 && !transfer.pendingBody.empty()) {
+      const std::string& body = transfer.pendingBody;
+      for (size_t written = 0; written < body.size();) {
+        ssize_t w = ::write(transfer.file, body.data() + written, body.size() - written);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) {
+          return errnoError(errno, *transfer.options.saveToFile,
+                            "cannot write the body of " + transfer.url);
+        }
+        written += static_cast<size_t>(w);
+      }
+      transfer.pendingBody.clear();
+    }
+    if (parser.complete()) return succeed(transfer);
+    if (n == 0) return errnoError(EBADMSG, transfer.url, "the response ended early");
   }
-  return true;
+  return std::nullopt;
 }
 
-Result<HttpResponse> HttpClient::finish(Transfer& transfer, CURLcode code) {
-  const std::string& url = transfer.url;
+std::optional<Result<HttpResponse>> HttpClient::onHead(Transfer& transfer) {
+  const HttpResponseHead& head = transfer.parser.head();
+  transfer.response.status = head.status;
+  transfer.response.contentType = head.contentType;
+  if (transfer.options.followRedirects && isRedirect(head.status)) {
+    if (++transfer.redirects > kMaxRedirects) {
+      return errnoError(ELOOP, transfer.url,
+                        "more than " + std::to_string(kMaxRedirects) + " redirects");
+    }
+    Result<Target> next = redirectTarget(transfer.target, head.location, transfer.url);
+    if (!next) return next.error();
+    transfer.target = std::move(*next);
+    Result<void> connected = connect(transfer);
+    if (!connected) return connected.error();
+    return std::nullopt;
+  }
+  if (head.status < 200 || head.status > 299) return statusError(head.status, transfer.url);
+  return std::nullopt;
+}
+
+Result<HttpResponse> HttpClient::succeed(Transfer& transfer) {
   HttpResponse& response = transfer.response;
-  long status = 0;
-  curl_easy_getinfo(transfer.easy, CURLINFO_RESPONSE_CODE, &status);
-  response.status = status;
-  const char* contentType = nullptr;
-  if (curl_easy_getinfo(transfer.easy, CURLINFO_CONTENT_TYPE, &contentType) == CURLE_OK &&
-      contentType != nullptr) {
-    response.contentType = contentType;
-  }
-  curl_off_t totalUsec = 0;
-  if (curl_easy_getinfo(transfer.easy, CURLINFO_TOTAL_TIME_T, &totalUsec) == CURLE_OK) {
-    response.elapsed = Usec(totalUsec);
-  }
-  long osErrno = 0;
-  curl_easy_getinfo(transfer.easy, CURLINFO_OS_ERRNO, &osErrno);
-  std::string detail =
-      transfer.curlError[0] != '\0' ? transfer.curlError : curl_easy_strerror(code);
-
-  switch (code) {
-    case CURLE_OK:
-      break;
-    case CURLE_OPERATION_TIMEDOUT:
-      return errnoError(ETIMEDOUT, url,
-                        "no complete answer within the timeout of " +
-                            milliseconds(transfer.options.timeout) + " (" + detail + ")");
-    case CURLE_COULDNT_CONNECT:
-      return errnoError(osErrno != 0 ? static_cast<int>(osErrno) : ECONNREFUSED, url,
-                        "cannot connect: " + detail + "; is the gopls debug server running?");
-    case CURLE_FILESIZE_EXCEEDED:
-      return errnoError(EFBIG, url,
-                        "the body exceeds the limit of " +
-                            std::to_string(transfer.options.maxBodyBytes) + " bytes");
-    case CURLE_WRITE_ERROR:
-      if (transfer.tooLarge) {
-        return errnoError(EFBIG, url,
-                          "the body exceeds the limit of " +
-                              std::to_string(transfer.options.maxBodyBytes) + " bytes");
-      }
-      if (transfer.writeErrno != 0) {
-        return errnoError(transfer.writeErrno, *transfer.options.saveToFile,
-                          "cannot write the body of " + url);
-      }
-      [[fallthrough]];
-    default:
-      return errnoError(EIO, url, "the request failed: " + detail);
-  }
-
-  if (status < 200 || status > 299) {
-    return errnoError(EPROTO, url,
-                      "HTTP status " + std::to_string(status) + " where 2xx was expected");
-  }
-  if (transfer.fd >= 0) {
-    int fd = std::exchange(transfer.fd, -1);
+  response.bodyBytes = transfer.parser.bodyBytes();
+  response.elapsed = Usec(static_cast<Usec::rep>(monotonicUsec() - transfer.startedUsec));
+  if (transfer.file >= 0) {
+    int fd = std::exchange(transfer.file, -1);
     int error = ::fsync(fd) == 0 ? 0 : errno;
     if (::close(fd) != 0 && error == 0) error = errno;
     if (error != 0) {
       ::unlink(transfer.options.saveToFile->c_str());
-      return errnoError(error, *transfer.options.saveToFile, "cannot write the body of " + url);
+      return errnoError(error, *transfer.options.saveToFile,
+                        "cannot write the body of " + transfer.url);
     }
   }
   return std::move(response);
+}
+
+void HttpClient::complete(Transfer& transfer, Result<HttpResponse> result) {
+  auto it = transfers_.find(&transfer);
+  if (it == transfers_.end()) return;
+  std::unique_ptr<Transfer> owned = std::move(it->second);
+  transfers_.erase(it);
+  HttpCallback done = std::move(owned->done);
+  owned.reset();  // before the callback: inFlight() is exact and the file is closed
+  try {
+    done(std::move(result));
+  } catch (...) {  // NOLINT(bugprone-empty-catch)
+    // A caller's bug must not stop the other transfers.
+  }
 }
 
 }  // namespace wslgo

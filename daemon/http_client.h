@@ -1,7 +1,6 @@
 // HttpClient: GET requests to gopls' loopback debug server, driven by an sd-event loop.
 #pragma once
 
-#include <curl/curl.h>
 #include <systemd/sd-event.h>
 
 #include <cstddef>
@@ -18,29 +17,16 @@
 
 namespace wslgo {
 
-// libcurl's process-wide state. main() holds one for the daemon's lifetime, before any
-// HttpClient exists and before any thread is started (curl_global_init is not thread-safe on
-// every build); tests hold one per process the same way.
-class CurlGlobal {
- public:
-  static Result<std::unique_ptr<CurlGlobal>> init();
-  ~CurlGlobal();
-  CurlGlobal(const CurlGlobal&) = delete;
-  CurlGlobal& operator=(const CurlGlobal&) = delete;
-
- private:
-  CurlGlobal() = default;
-};
-
 struct HttpRequestOptions {
-  // The whole transfer, connect included; enforced by curl. Must be positive.
+  // The whole transfer, connect and redirects included. Must be positive.
   Usec timeout{std::chrono::seconds(10)};
   // Stream the body into this file (created 0600, truncated) instead of HttpResponse::body.
   // On any failure the file is removed, so no partial body is ever left behind.
   std::optional<std::string> saveToFile;
   // A body beyond this aborts the transfer with EFBIG; a debug page that large is not one.
   size_t maxBodyBytes = size_t{64} << 20;
-  // gopls' /gc answers with a redirect to /memory; everything else is answered in place.
+  // gopls' /gc answers with a redirect to /memory; everything else is answered in place. At
+  // most 5 are followed, and only on the same host and port.
   bool followRedirects = false;
 };
 
@@ -48,19 +34,21 @@ struct HttpResponse {
   long status = 0;
   std::string body;  // empty when saved to a file
   std::string contentType;
-  Usec elapsed{0};  // as curl measured it: name lookup to last byte
+  Usec elapsed{0};  // from get() to the last byte
   uint64_t bodyBytes = 0;
 };
 
 using HttpCallback = std::function<void(Result<HttpResponse>)>;
 
-// One curl multi handle on the caller's sd_event: curl's sockets become I/O sources and its
-// timer one CLOCK_MONOTONIC time source (the pattern of systemd's src/import/curl-util.c).
-// Everything, callbacks included, runs on the loop's thread. No proxy is ever used and only
-// http:// URLs are accepted, because the only server is gopls' debug server on loopback.
+// HTTP/1.1 GETs on the caller's sd_event: one non-blocking socket ("Connection: close") and one
+// CLOCK_MONOTONIC timer per request, the response decoded by HttpResponseParser. Everything,
+// callbacks included, runs on the loop's thread. Only http:// URLs with a numeric loopback IPv4
+// host and a port are accepted ("http://127.0.0.1:6060/memory"): the only server is gopls' debug
+// server on loopback, so there is no DNS, no proxy and no TLS, and a URL naming anything else is
+// refused with EINVAL.
 class HttpClient {
  public:
-  // Fails only when curl cannot allocate its multi handle or the loop refuses a source.
+  // Fails only when the loop refuses a source.
   static Result<std::unique_ptr<HttpClient>> create(sd_event* event);
 
   // Cancels the transfers in flight: their callbacks are never called.
@@ -71,8 +59,9 @@ class HttpClient {
   // Starts a GET; `done` is called exactly once from the loop, never from inside get(). It gets
   // the response for a 2xx status, else an Error whose path is the URL: ETIMEDOUT naming the
   // timeout, ECONNREFUSED (or the connect errno) when nothing listens, EPROTO naming a non-2xx
-  // status, EFBIG for a body over the limit. A callback that throws is caught and ignored; it
-  // may start new requests or destroy the client.
+  // status, EFBIG for a body over the limit, EBADMSG for an answer that is not HTTP, EINVAL for
+  // a URL this client does not serve. A callback that throws is caught and ignored; it may
+  // start new requests or destroy the client.
   void get(std::string url, HttpRequestOptions options, HttpCallback done);
 
   size_t inFlight() const { return transfers_.size(); }
@@ -86,27 +75,25 @@ class HttpClient {
 
   explicit HttpClient(sd_event* event);
 
-  static size_t onBody(char* data, size_t size, size_t count, void* transfer);
-  static int onCurlSocket(CURL* easy, curl_socket_t fd, int what, void* client, void* socketp);
-  static int onCurlTimer(CURLM* multi, long timeoutMs, void* client);
-  static int onIo(sd_event_source* source, int fd, uint32_t revents, void* client);
-  static int onTimer(sd_event_source* source, uint64_t usec, void* client);
+  static int onIo(sd_event_source* source, int fd, uint32_t revents, void* transfer);
+  static int onTimeout(sd_event_source* source, uint64_t usec, void* transfer);
   static int onFailures(sd_event_source* source, void* client);
 
-  int watchSocket(curl_socket_t fd, int what);
-  int armTimer(long timeoutMs);
+  // Connects `transfer` to its current target; an error leaves it without a socket.
+  Result<void> connect(Transfer& transfer);
+  // Moves the transfer on after its socket became ready: connected, request written, response
+  // read. Returns the outcome once there is one.
+  std::optional<Result<HttpResponse>> advance(Transfer& transfer, uint32_t revents);
+  std::optional<Result<HttpResponse>> readResponse(Transfer& transfer);
+  std::optional<Result<HttpResponse>> onHead(Transfer& transfer);
+  Result<HttpResponse> succeed(Transfer& transfer);
+  // Ends the transfer and hands `result` to its callback.
+  void complete(Transfer& transfer, Result<HttpResponse> result);
   void failLater(HttpCallback done, Error error);
-  // Hands every finished transfer to its callback. Returns false when a callback destroyed
-  // the client, which must then not be touched.
-  bool deliverFinished();
-  Result<HttpResponse> finish(Transfer& transfer, CURLcode code);
 
   sd_event* event_ = nullptr;
-  CURLM* multi_ = nullptr;
-  sd_event_source* timer_ = nullptr;
   sd_event_source* failureSource_ = nullptr;
-  std::unordered_map<curl_socket_t, sd_event_source*> sockets_;
-  std::unordered_map<CURL*, std::unique_ptr<Transfer>> transfers_;
+  std::unordered_map<Transfer*, std::unique_ptr<Transfer>> transfers_;
   std::deque<Failure> failures_;
   // Expires with the client, so a callback that destroys it stops the delivery loop.
   std::shared_ptr<char> alive_ = std::make_shared<char>();

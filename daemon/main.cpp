@@ -70,8 +70,6 @@ int runDaemon(const std::string& defaultConfig, bool dryRun) {
   if (!loop) return fail("cannot create the event loop: " + loop.error().describe());
   (*loop)->setErrorHook(
       [](std::string_view what) { componentLogger("main")->error("callback failed: {}", what); });
-  auto curl = CurlGlobal::init();
-  if (!curl) return fail(curl.error().describe());
   auto http = HttpClient::create((*loop)->raw());
   if (!http) return fail(http.error().describe());
 

@@ -30,16 +30,13 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-// The loop, curl and an HttpClient on it, as the daemon's main() sets them up.
+// The loop and an HttpClient on it, as the daemon's main() sets them up.
 struct Loop {
   Loop() {
     auto created = EventLoop::create();
     REQUIRE(created.ok());
     eventLoop = std::move(*created);
     event = eventLoop->raw();
-    auto global = CurlGlobal::init();
-    REQUIRE(global.ok());
-    curl = std::move(*global);
     auto client = HttpClient::create(event);
     REQUIRE(client.ok());
     http = std::move(*client);
@@ -72,7 +69,6 @@ struct Loop {
 
   std::unique_ptr<EventLoop> eventLoop;
   sd_event* event = nullptr;
-  std::unique_ptr<CurlGlobal> curl;
   std::unique_ptr<HttpClient> http;
 };
 
