@@ -18,8 +18,6 @@ std::shared_ptr<spdlog::logger> log() {
   return logger;
 }
 
-uint64_t toBytes(std::optional<double> value) { return value ? static_cast<uint64_t>(*value) : 0; }
-
 Error busyError(const std::string& root, ActionKind running) {
   return errnoError(
       EBUSY, root,
@@ -200,7 +198,7 @@ Result<std::string> ActionRunner::trim(const std::string& root) {
   const Config& config = context_.config();
   // cgroup v2 with memory.reclaim: ask the kernel to reclaim what is above the warning line.
   if (auto target = context_.reclaimTarget(root)) {
-    const uint64_t warning = toBytes(config.forWorkspace(root).memory.warning);
+    const uint64_t warning = wholeBytes(config.forWorkspace(root).memory.warning);
     const uint64_t excess =
         target->current > warning ? target->current - warning : target->current / 10;
     if (reclaimCgroupMemory(target->unifiedDir, excess)) {

@@ -10,8 +10,6 @@
 namespace wslgo {
 namespace {
 
-uint64_t toBytes(std::optional<double> value) { return value ? static_cast<uint64_t>(*value) : 0; }
-
 nlohmann::json optionalFigure(const std::optional<uint64_t>& value) {
   return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
 }
@@ -94,15 +92,15 @@ WorkspaceView workspaceView(const WorkspaceFacts& facts) {
       .path = facts.record.path,
       .unit = facts.record.unit,
       .socket = facts.record.socket,
-      .debugAddress = "127.0.0.1:" + std::to_string(facts.record.debugPort),
+      .debugAddress = facts.record.debugAddress(),
       .mainPid = facts.unit.mainPid,
       .state = workspaceState(facts),
       .memoryCurrent = facts.snapshot.memoryCurrent.value_or(0),
       .rss = facts.snapshot.rss.value_or(0),
       .heapInUse = facts.snapshot.heapInUse.value_or(0),
-      .warningLimit = toBytes(facts.settings.memory.warning),
-      .highLimit = toBytes(facts.settings.memory.high),
-      .criticalLimit = toBytes(facts.settings.memory.critical),
+      .warningLimit = wholeBytes(facts.settings.memory.warning),
+      .highLimit = wholeBytes(facts.settings.memory.high),
+      .criticalLimit = wholeBytes(facts.settings.memory.critical),
       .restarts = facts.unit.nRestarts,
       .lastAction = facts.lastAction.name,
       .lastActionUsec = facts.lastAction.wallUsec,

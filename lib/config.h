@@ -32,6 +32,12 @@ struct Thresholds {
   std::optional<double> at(Level level) const;
 };
 
+// Byte figures and thresholds are held as doubles (PSI percentages share the type): a byte figure
+// as the whole number it is, 0 when unset.
+inline uint64_t wholeBytes(std::optional<double> value) {
+  return value ? static_cast<uint64_t>(*value) : 0;
+}
+
 struct WorkspaceSettings {
   Thresholds memory;                // the unit's cgroup memory
   bool excludeInactiveFile = true;  // judge memory minus inactive file cache (cheap to reclaim)

@@ -89,11 +89,6 @@ std::array<TrackedMetric, 3> workspaceMetrics(const WorkspaceSettings& settings,
            {"Go heap", &settings.heap, &ws.heap, false}}};
 }
 
-// Trackers hold whole byte counts as doubles; the crossing reports them as the integers they are.
-uint64_t wholeBytes(std::optional<double> value) {
-  return value ? static_cast<uint64_t>(*value) : 0;
-}
-
 // The first workspace metric, in the order memory, rss, heap, whose tracker sits at `level`:
 // the one that put the workspace there.
 std::optional<Crossing> crossingAt(const std::array<TrackedMetric, 3>& metrics, Level level) {

@@ -20,6 +20,9 @@ struct WorkspaceRecord {
   uint64_t addedUsec = 0;                      // when AddWorkspace added it, CLOCK_REALTIME µs
   std::map<std::string, std::string> options;  // as AddWorkspace was given them
 
+  // "127.0.0.1:PORT", as gopls' -debug flag and the guard's debug client take it.
+  std::string debugAddress() const { return "127.0.0.1:" + std::to_string(debugPort); }
+
   bool operator==(const WorkspaceRecord&) const = default;
 };
 
