@@ -120,22 +120,12 @@ Result<std::unique_ptr<TickRig>> setUp(size_t workspaces) {
       .goModCache = {},
       .goPath = {},
   };
-  HttpClient& httpClient = *rig->http;
-  auto manager = Manager::create(
-      ManagerServices{
-          .scheduler = *rig->loop,
-          .systemd = *rig->systemd,
-          .wakeups = *rig->wakeups,
-          .debugClientFor = [&httpClient, &loop = *rig->loop](
-                                const GoplsEndpoints& gopls) -> std::unique_ptr<GoplsDebug> {
-            // As the daemon's main wires it, LSP probe included.
-            return std::make_unique<GoplsDebugClient>(
-                httpClient, gopls.debugAddress,
-                [&loop, socket = gopls.socket](Usec timeout, LspCommandsDone done) {
-                  probeLspCommands(loop, socket, timeout, std::move(done));
-                });
-          }},
-      SysRoots{}, std::move(paths));
+  auto manager =
+      Manager::create(ManagerServices{.scheduler = *rig->loop,
+                                      .systemd = *rig->systemd,
+                                      .wakeups = *rig->wakeups,
+                                      .debugClientFor = goplsDebugClients(*rig->http, *rig->loop)},
+                      SysRoots{}, std::move(paths));
   if (!manager) return manager.error();
   rig->manager = std::move(*manager);
   if (auto started = rig->manager->start(); !started) return started.error();

@@ -183,4 +183,17 @@ void GoplsDebugClient::saveHeapProfile(const std::string& path, Usec timeout,
             });
 }
 
+LspCommandsAsk lspCommandsOn(EventLoop& loop, std::string socket) {
+  return [&loop, socket = std::move(socket)](Usec timeout, LspCommandsDone done) {
+    probeLspCommands(loop, socket, timeout, std::move(done));
+  };
+}
+
+GoplsDebugFactory goplsDebugClients(HttpClient& http, EventLoop& loop) {
+  return [&http, &loop](const GoplsEndpoints& gopls) -> std::unique_ptr<GoplsDebug> {
+    return std::make_unique<GoplsDebugClient>(http, gopls.debugAddress,
+                                              lspCommandsOn(loop, gopls.socket));
+  };
+}
+
 }  // namespace wslgo

@@ -28,6 +28,9 @@ bool memoryPageOffersGc(std::string_view html);
 // Asks the gopls behind the client which LSP commands it offers (probeLspCommands on its socket).
 using LspCommandsAsk = std::function<void(Usec timeout, LspCommandsDone done)>;
 
+// probeLspCommands on `socket`, run on `loop`.
+LspCommandsAsk lspCommandsOn(EventLoop& loop, std::string socket);
+
 class GoplsDebugClient final : public GoplsDebug {
  public:
   // Without `askCommands`, detect() leaves memStats unset.
@@ -60,5 +63,9 @@ class GoplsDebugClient final : public GoplsDebug {
   // Callbacks hold a weak copy: a request outliving this client finds it expired.
   std::shared_ptr<GoplsDebugClient*> self_ = std::make_shared<GoplsDebugClient*>(this);
 };
+
+// The daemon's debug clients: HTTP to the debug server over `http`, the LSP probe of the
+// workspace's socket on `loop`.
+GoplsDebugFactory goplsDebugClients(HttpClient& http, EventLoop& loop);
 
 }  // namespace wslgo

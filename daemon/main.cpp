@@ -89,21 +89,12 @@ int runDaemon(const std::string& defaultConfig, bool dryRun) {
   if (!systemd) return fail(systemd.error().describe());
 
   KernelWakeups wakeups(**loop);
-  HttpClient& httpClient = **http;
-  auto manager = Manager::create(
-      ManagerServices{
-          .scheduler = **loop,
-          .systemd = **systemd,
-          .wakeups = wakeups,
-          .debugClientFor = [&httpClient, &eventLoop = **loop](
-                                const GoplsEndpoints& gopls) -> std::unique_ptr<GoplsDebug> {
-            return std::make_unique<GoplsDebugClient>(
-                httpClient, gopls.debugAddress,
-                [&eventLoop, socket = gopls.socket](Usec timeout, LspCommandsDone done) {
-                  probeLspCommands(eventLoop, socket, timeout, std::move(done));
-                });
-          }},
-      SysRoots{}, paths);
+  auto manager =
+      Manager::create(ManagerServices{.scheduler = **loop,
+                                      .systemd = **systemd,
+                                      .wakeups = wakeups,
+                                      .debugClientFor = goplsDebugClients(**http, **loop)},
+                      SysRoots{}, paths);
   if (!manager) return fail(manager.error().describe());
   if (dryRun) (*manager)->setDryRun(true);
 

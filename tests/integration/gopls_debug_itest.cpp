@@ -43,13 +43,6 @@ struct Loop {
   }
   ~Loop() { http.reset(); }
 
-  // The LSP probe on this loop, as main() gives it to the client.
-  LspCommandsAsk askCommands(const std::string& socket) {
-    return [this, socket](Usec timeout, LspCommandsDone done) {
-      probeLspCommands(*eventLoop, socket, timeout, std::move(done));
-    };
-  }
-
   // Dispatches events until `done` holds or `timeout` passes; false on the timeout.
   bool runUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout = 30s) {
     auto deadline = Clock::now() + timeout;
@@ -147,7 +140,8 @@ TEST_CASE("detect finds what the gopls under test offers: version, GC page, gopl
           "[gopls_debug][live][gopls-compat]") {
   WSLGO_START_GOPLS(gopls);
   Loop loop;
-  GoplsDebugClient client(*loop.http, gopls.debugAddress(), loop.askCommands(gopls.socketPath()));
+  GoplsDebugClient client(*loop.http, gopls.debugAddress(),
+                          lspCommandsOn(*loop.eventLoop, gopls.socketPath()));
   CHECK_FALSE(client.features().has_value());
 
   std::optional<Result<GoplsDebugFeatures>> detected;
