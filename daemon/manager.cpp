@@ -36,10 +36,6 @@ size_t historySize(const Config& config) {
   return historyCapacity(config.guard.history, config.guard.sampleInterval);
 }
 
-std::string debugAddressOf(const WorkspaceRecord& record) {
-  return "127.0.0.1:" + std::to_string(record.debugPort);
-}
-
 Error notGuarded(const std::string& root) {
   return errnoError(ESRCH, root, "is not a guarded workspace");
 }
@@ -117,7 +113,7 @@ Workspace& Manager::insert(WorkspaceRecord record) {
   auto workspace =
       std::make_unique<Workspace>(std::move(record), config.guard.history, historySize(config));
   workspace->debug = debugClientFor_(GoplsEndpoints{
-      .debugAddress = debugAddressOf(workspace->record), .socket = workspace->record.socket});
+      .debugAddress = workspace->record.debugAddress(), .socket = workspace->record.socket});
   Workspace& inserted = *workspace;
   workspaces_[root] = std::move(workspace);
   return inserted;
@@ -150,7 +146,7 @@ Result<void> Manager::writeUnitEnvironment(const Workspace& workspace) const {
   UnitEnvironment environment;
   environment.workspace = workspace.record.path;
   environment.socket = workspace.record.socket;
-  environment.debugAddress = debugAddressOf(workspace.record);
+  environment.debugAddress = workspace.record.debugAddress();
   environment.goplsPath = config.gopls.path;
   environment.goplsArgs = config.gopls.args;
   environment.gomemlimit = gomemlimitFor(settings);
@@ -457,19 +453,25 @@ std::string Manager::goplsFileCacheOf(const Workspace& workspace, const GoplsBui
 
 void Manager::judgeRungs(Workspace& workspace, Usec now) {
   const WorkspaceSnapshot& snapshot = workspace.figures.snapshot;
-  const bool probed = workspace.gopls && workspace.gopls->mainPid == workspace.unit.mainPid;
-  const bool answered = workspace.figures.heap || probed;
+  GoplsOffer* gopls = workspace.gopls && workspace.gopls->mainPid == workspace.unit.mainPid
+                          ? &*workspace.gopls
+                          : nullptr;
+  const bool answered = workspace.figures.heap || gopls != nullptr;
   const bool young = !snapshot.processSince || now - *snapshot.processSince < kStartupGrace;
-  bool fileCache = false;
-  if (probed && !workspace.gopls->fileCache.empty()) {
+  if (gopls != nullptr && !gopls->fileCacheOnDisk && !gopls->fileCache.empty()) {
     std::error_code ignored;
-    fileCache = std::filesystem::is_directory(workspace.gopls->fileCache, ignored);
+    gopls->fileCacheOnDisk = std::filesystem::is_directory(gopls->fileCache, ignored);
   }
-  workspace.rungs = rungAvailability(RungFacts{
+  RungFacts facts{
       .debugServerAnswers = answered || young,
       .reclaimAvailable = workspace.figures.sample && workspace.figures.sample->reclaimAvailable,
-      .fileCache = fileCache,
-      .goplsVersion = probed ? workspace.gopls->features.build.version : std::string()});
+      .fileCache = gopls != nullptr && gopls->fileCacheOnDisk,
+      .goplsVersion = gopls != nullptr ? gopls->features.build.version : std::string()};
+  // The reasons are text: built when the facts change, not every tick.
+  if (facts != workspace.rungFacts) {  // an unset optional differs from any facts
+    workspace.rungs = rungAvailability(facts);
+    workspace.rungFacts = std::move(facts);
+  }
   workspace.figures.snapshot.rungs = workspace.rungs.rungs;
 }
 

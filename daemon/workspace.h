@@ -55,6 +55,8 @@ struct GoplsOffer {
   GoplsDebugFeatures features;
   uint32_t mainPid = 0;   // the process it was found for
   std::string fileCache;  // its file cache directory; empty when it keeps none
+  // gopls creates the directory on first use; once seen it is not looked for again each tick.
+  bool fileCacheOnDisk = false;
 };
 
 // The last action run on the workspace (or, in dry run, reported as "would …").
@@ -71,6 +73,8 @@ struct Workspace {
   std::unique_ptr<GoplsDebug> debug;
   std::optional<GoplsOffer> gopls;
   bool goplsProbeInFlight = false;
+  // What `rungs` was judged from: rejudged only when these change. Unset before the first tick.
+  std::optional<RungFacts> rungFacts;
   RungAvailability rungs;  // what the ladder can do for it, and why not
   SampleHistory history;
   ArmedFor wakeupsFor;

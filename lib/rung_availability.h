@@ -18,6 +18,8 @@ struct RungFacts {
   bool reclaimAvailable = false;  // memory.reclaim in the unit's cgroup (v2, Linux 5.19+)
   bool fileCache = false;         // this gopls keeps a file cache, and it is on disk
   std::string goplsVersion{};     // for the reason, "" when unknown
+
+  bool operator==(const RungFacts&) const = default;
 };
 
 struct RungAvailability {
