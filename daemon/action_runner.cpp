@@ -151,6 +151,7 @@ void ActionRunner::restart(const std::string& root, uint64_t serial) {
     if (!profile) {
       log()->warn("{}: no heap profile before the restart: {}", root, profile.error().describe());
     }
+    context_.restartImminent(root, running->reason);
     auto job = systemd_.restartUnit(running->unit);
     if (!job) return finish(root, serial, job.error());
     context_.unitRestarted(root);

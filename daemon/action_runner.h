@@ -56,6 +56,8 @@ class ActionContext {
   // The workspace's gopls' own file cache, when its gopls is known to keep one ("" otherwise:
   // the trim falls back to where gopls keeps it by default).
   virtual std::string goplsFileCache(const std::string& root) = 0;
+  // The unit is about to be restarted for `reason` (the action's own): its gopls goes away next.
+  virtual void restartImminent(const std::string& root, const std::string& reason) = 0;
   // The unit was restarted: the old gopls' heap figures say nothing of the new one.
   virtual void unitRestarted(const std::string& root) = 0;
   // Every action ends here exactly once, before its caller's `done` runs, unless the

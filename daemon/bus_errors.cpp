@@ -11,8 +11,11 @@ sdbus::Error busErrorFor(const Error& error) {
       name = kErrorAlreadyExists;
       break;
     case ESRCH:
-      name = kErrorNotFound;
-      break;
+      // ESRCH stands for "no such workspace" here; its strerror, "No such process", would only
+      // mislead whoever reads the message (an editor's user, for AttachEditor).
+      return sdbus::Error(
+          kErrorNotFound,
+          Error{.code = 0, .path = error.path, .message = error.message}.describe());
     case EBUSY:
       name = kErrorBusy;
       break;

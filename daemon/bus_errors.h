@@ -18,8 +18,9 @@ inline constexpr const char* kErrorBusy = "org.wslgo.Guard1.Error.Busy";
 inline constexpr const char* kErrorFailed = "org.wslgo.Guard1.Error.Failed";
 
 // The bus error for a manager Error, by its errno: the manager speaks errno, the bus speaks
-// org.wslgo.Guard1.Error.*. EEXIST → AlreadyExists, ESRCH → NotFound (no such workspace),
-// EBUSY → Busy, EINVAL/ENOENT/ENOTDIR/ENAMETOOLONG → InvalidArgument, anything else → Failed.
+// org.wslgo.Guard1.Error.*. EEXIST → AlreadyExists, ESRCH → NotFound (no such workspace; its
+// message without strerror's "No such process"), EBUSY → Busy, EINVAL/ENOENT/ENOTDIR/ENAMETOOLONG
+// → InvalidArgument, anything else → Failed.
 sdbus::Error busErrorFor(const Error& error);
 
 // sdbus-c++ 1.2 aborts the process when a handler throws anything but sdbus::Error, so every

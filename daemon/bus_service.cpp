@@ -64,6 +64,13 @@ void BusService::actionTaken(const ActionTaken& action) {
                               action.after, action.reason);
 }
 
+void BusService::restarting(const std::string& root, const std::string& reason) {
+  // A workspace being added has no object yet, and nobody who could have heard of its gopls.
+  auto it = workspaceObjects_.find(root);
+  if (it == workspaceObjects_.end()) return;
+  it->second->emitRestarting(reason);
+}
+
 void BusService::overBudget(const std::string& root, const Budget& budget,
                             const std::string& reason) {
   auto it = workspaceObjects_.find(root);

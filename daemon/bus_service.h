@@ -33,6 +33,7 @@ class BusService final : public ManagerObserver {
   void configReloaded(bool ok, const std::string& message) override;
   void thresholdCrossed(const std::string& root, Level level, const Crossing& crossing) override;
   void actionTaken(const ActionTaken& action) override;
+  void restarting(const std::string& root, const std::string& reason) override;
   void overBudget(const std::string& root, const Budget& budget,
                   const std::string& reason) override;
   void managerPropertiesChanged(const std::vector<std::string>& names) override;

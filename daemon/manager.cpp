@@ -11,6 +11,8 @@
 #include "daemon/systemd_client.h"
 #include "daemon/workspace_status.h"
 #include "lib/atomic_file.h"
+#include "lib/file_path.h"
+#include "lib/go_module_root.h"
 #include "lib/gopls_process.h"
 #include "lib/unit_environment.h"
 #include "lib/unit_name.h"
@@ -161,14 +163,16 @@ Result<void> Manager::writeUnitEnvironment(const Workspace& workspace) const {
   return writeFileAtomically(*file, *text, 0600);
 }
 
-Result<void> Manager::startUnit(Workspace& workspace, bool restart) {
+Result<void> Manager::startUnit(Workspace& workspace,
+                                const std::optional<std::string>& restartReason) {
   if (auto written = writeUnitEnvironment(workspace); !written) return written.error();
   // gopls creates its socket but not the directory it sits in.
   if (auto made = makeDirectories(paths_.runtimeDir + "/wslgo-guard", 0700); !made) {
     return made.error();
   }
-  auto job = restart ? systemd_.restartUnit(workspace.record.unit)
-                     : systemd_.startUnit(workspace.record.unit);
+  if (restartReason) restartImminent(workspace.record.path, *restartReason);
+  auto job = restartReason ? systemd_.restartUnit(workspace.record.unit)
+                           : systemd_.startUnit(workspace.record.unit);
   if (!job) return job.error();
   applyMemoryHigh(workspace);
   log()->info("{}: starting {} ({})", workspace.record.path, workspace.record.unit, *job);
@@ -283,7 +287,7 @@ Result<std::string> Manager::addWorkspace(const std::string& path, const AddOpti
   // A unit already running (started by hand, say) keeps its gopls and its editors: the guard
   // takes the socket and debug port that gopls runs with, since StartUnit would not make it read
   // a new environment file. If they cannot be read, the unit is restarted once instead.
-  bool restart = false;
+  std::optional<std::string> restartReason;
   if (auto running = systemd_.unitInfo(*unit);
       running && running->activeState == "active" && running->mainPid > 0) {
     auto gopls = inspectGoplsProcess(roots_, static_cast<pid_t>(running->mainPid));
@@ -292,7 +296,9 @@ Result<std::string> Manager::addWorkspace(const std::string& path, const AddOpti
       record.socket = gopls->invocation.listen.address;
       record.debugPort = *debugPort;
     } else {
-      restart = true;
+      restartReason =
+          "its gopls was already running without the guard's settings (its socket or debug "
+          "address could not be read), so it restarts with them";
     }
   }
   if (options.allowNonModule) record.options["allow_non_module"] = "true";
@@ -302,7 +308,7 @@ Result<std::string> Manager::addWorkspace(const std::string& path, const AddOpti
     return saved.error();
   }
   watch(added);
-  if (auto started = startUnit(added, restart); !started) {
+  if (auto started = startUnit(added, restartReason); !started) {
     // Keep nothing half-registered: the caller sees why and can fix it and add again.
     systemd_.unwatchUnit(added.record.unit);
     workspaces_.erase(*root);
@@ -327,6 +333,68 @@ Result<std::string> Manager::findWorkspace(const std::string& path) const {
                       "is not inside any guarded workspace; add one with AddWorkspace");
   }
   return *root;
+}
+
+Result<EditorAttachment> Manager::attachEditor(const std::string& folder) {
+  if (!isAbsolutePath(folder)) {
+    return errnoError(EINVAL, folder,
+                      "is a relative path; the guard does not share the editor's working "
+                      "directory, so pass an absolute one");
+  }
+  auto attachment = [this](const std::string& root) {
+    return EditorAttachment{.root = root, .socket = find(root)->record.socket};
+  };
+  if (auto held = findWorkspace(folder)) return attachment(*held);
+
+  auto module = findGoModuleRoot(folder);
+  const std::string addDir = module && *module ? (*module)->dir : std::string("DIR");
+  const std::string addCommand =
+      "`busctl --user call org.wslgo.Guard1 /org/wslgo/Guard1 org.wslgo.Guard1.Manager "
+      "AddWorkspace 'sa{sv}' " +
+      addDir + " 0`";
+  if (!engine_->config().keeper.autoAdd) {
+    return errnoError(ESRCH, folder,
+                      "is not inside a guarded workspace, and keeper.auto_add is off in the "
+                      "guard's configuration, so none is added for it; add it with " +
+                          addCommand + ", or set keeper.auto_add to true");
+  }
+  if (!module) return module.error();
+  if (!*module) {
+    return errnoError(ESRCH, folder,
+                      "is not inside a guarded workspace and holds no go.mod or go.work above "
+                      "it; open a module folder, or add it with " +
+                          addCommand);
+  }
+  auto added = addWorkspace((*module)->dir, AddOptions{});
+  if (!added) return added.error();
+  logEvent(*log(), spdlog::level::info, "workspace added for an editor's folder " + folder,
+           {{"WORKSPACE", *added}});
+  return attachment(*added);
+}
+
+Result<void> Manager::reportEditors(const std::string& reporter,
+                                    const std::map<std::string, uint32_t>& editors) {
+  if (editors.size() > kMaxEditorReports) {
+    return errnoError(EINVAL, reporter,
+                      "reported editors for " + std::to_string(editors.size()) +
+                          " workspaces; one report takes at most " +
+                          std::to_string(kMaxEditorReports));
+  }
+  for (auto& [root, workspace] : workspaces_) {
+    auto reported = editors.find(root);
+    if (reported == editors.end() || reported->second == 0) {
+      workspace->editors.byReporter.erase(reporter);
+    } else {
+      workspace->editors.byReporter[reporter] = reported->second;
+    }
+  }
+  publish();
+  return {};
+}
+
+void Manager::forgetEditorReporter(const std::string& reporter) {
+  for (auto& [root, workspace] : workspaces_) workspace->editors.byReporter.erase(reporter);
+  publish();
 }
 
 Result<void> Manager::removeWorkspace(const std::string& path) {
@@ -635,6 +703,11 @@ std::optional<ReclaimTarget> Manager::reclaimTarget(const std::string& root) {
                        .current = workspace->figures.sample->current.value_or(0)};
 }
 
+void Manager::restartImminent(const std::string& root, const std::string& reason) {
+  if (find(root) == nullptr || observer_ == nullptr) return;
+  observer_->restarting(root, reason);
+}
+
 void Manager::unitRestarted(const std::string& root) {
   Workspace* workspace = find(root);
   if (workspace == nullptr) return;
@@ -771,7 +844,8 @@ WorkspaceFacts Manager::factsOf(const Workspace& workspace) const {
       .gopls = workspace.gopls ? &*workspace.gopls : nullptr,
       .rungs = workspace.rungs,
       .memoryHighEnforced = workspace.readers.memoryHighEnforced,
-      .memorySource = figures.sample ? figures.sample->currentSource : MemorySource::None};
+      .memorySource = figures.sample ? figures.sample->currentSource : MemorySource::None,
+      .editors = workspace.editors.total()};
 }
 
 void Manager::publish() {

@@ -62,6 +62,12 @@ struct AddOptions {
   bool allowNonModule = false;
 };
 
+// The workspace an editor's folder belongs to, as AttachEditor answers it.
+struct EditorAttachment {
+  std::string root;    // canonical
+  std::string socket;  // where its gopls listens
+};
+
 class Manager final : private ActionContext {
  public:
   using Done = std::function<void(Result<void>)>;
@@ -82,6 +88,19 @@ class Manager final : private ActionContext {
   // Wins over an action in progress: the action is abandoned, the unit stopped.
   Result<void> removeWorkspace(const std::string& path);
   Result<std::string> findWorkspace(const std::string& path) const;
+
+  // For the session keeper. The workspace that holds `folder` (absolute), or else, when
+  // keeper.auto_add is on, the folder's Go module (findGoModuleRoot) added as addWorkspace adds
+  // one. ESRCH, saying what to do, when neither.
+  Result<EditorAttachment> attachEditor(const std::string& folder);
+  // `reporter`'s whole picture of the editors it relays: root -> connections. It replaces that
+  // reporter's previous one (an empty map clears it); roots nobody guards are ignored. More than
+  // kMaxEditorReports entries are refused (EINVAL). Each workspace counts the sum over reporters.
+  static constexpr size_t kMaxEditorReports = 1024;
+  Result<void> reportEditors(const std::string& reporter,
+                             const std::map<std::string, uint32_t>& editors);
+  // The reporter is gone (it left the bus): its editors no longer count.
+  void forgetEditorReporter(const std::string& reporter);
   std::vector<std::string> workspaceRoots() const;
   const WorkspaceView* workspaceView(const std::string& root) const;
   const ManagerView& managerView() const { return managerView_; }
@@ -116,6 +135,7 @@ class Manager final : private ActionContext {
   std::optional<uint64_t> effectFigure(const std::string& root, bool fresh) override;
   std::optional<ReclaimTarget> reclaimTarget(const std::string& root) override;
   std::string goplsFileCache(const std::string& root) override;
+  void restartImminent(const std::string& root, const std::string& reason) override;
   void unitRestarted(const std::string& root) override;
   void actionFinished(const ActionReport& report) override;
 
@@ -124,9 +144,10 @@ class Manager final : private ActionContext {
   Workspace& insert(WorkspaceRecord record);
   Result<void> saveRegistry() const;
   Result<void> writeUnitEnvironment(const Workspace& workspace) const;
-  // Writes the unit's environment file, then starts the unit (or restarts it, so that a running
-  // gopls picks the file up).
-  Result<void> startUnit(Workspace& workspace, bool restart = false);
+  // Writes the unit's environment file, then starts the unit, or, given a `restartReason`,
+  // restarts it (so that a running gopls picks the file up) once the observer heard why.
+  Result<void> startUnit(Workspace& workspace,
+                         const std::optional<std::string>& restartReason = std::nullopt);
   void watch(Workspace& workspace);
   void adopt(Workspace& workspace);
   void refreshUnit(Workspace& workspace);

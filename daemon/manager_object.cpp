@@ -11,14 +11,24 @@ namespace {
 // the filesystem.
 constexpr size_t kMaxPathArgument = 4096;
 
-void checkPathArgument(const std::string& path) {
+// `what` names the directory the caller should pass.
+void checkPathArgument(const std::string& path, const char* what = "the workspace directory") {
   if (path.empty()) {
-    throw sdbus::Error(kErrorInvalidArgument, "the path is empty; pass the workspace directory");
+    throw sdbus::Error(kErrorInvalidArgument, std::string("the path is empty; pass ") + what);
   }
   if (path.size() > kMaxPathArgument) {
     throw sdbus::Error(kErrorInvalidArgument, "the path is " + std::to_string(path.size()) +
                                                   " bytes; a path has at most 4096");
   }
+}
+
+constexpr const char* kBusDaemon = "org.freedesktop.DBus";
+constexpr const char* kBusDaemonPath = "/org/freedesktop/DBus";
+
+// NameOwnerChanged of one unique name: the bus daemon sends it as the name's owner leaves.
+std::string nameOwnerChangedMatch(const std::string& name) {
+  return std::string("type='signal',sender='") + kBusDaemon + "',path='" + kBusDaemonPath +
+         "',interface='" + kBusDaemon + "',member='NameOwnerChanged',arg0='" + name + "'";
 }
 
 AddOptions parseAddOptions(const std::map<std::string, sdbus::Variant>& options) {
@@ -45,7 +55,8 @@ ManagerObject::ManagerObject(sdbus::IConnection& connection, Manager& manager,
                              std::function<bool()> shuttingDown)
     : AdaptorInterfaces(connection, kManagerObjectPath),
       manager_(manager),
-      shuttingDown_(std::move(shuttingDown)) {
+      shuttingDown_(std::move(shuttingDown)),
+      busDaemon_(sdbus::createProxy(connection, kBusDaemon, kBusDaemonPath)) {
   registerAdaptor();
 }
 
@@ -86,6 +97,73 @@ sdbus::ObjectPath ManagerObject::GetWorkspace(const std::string& path) {
     if (!root) throw busErrorFor(root.error());
     return sdbus::ObjectPath(workspaceObjectPath(*root));
   });
+}
+
+void ManagerObject::AttachEditor(
+    sdbus::Result<sdbus::ObjectPath, std::string, std::string>&& result, std::string folder) {
+  guardBusHandler("AttachEditor", [&] {
+    refuseWhileShuttingDown("AttachEditor");
+    checkPathArgument(folder, "the folder the editor opened");
+    auto attached = manager_.attachEditor(folder);
+    if (!attached) throw busErrorFor(attached.error());
+    result.returnResults(sdbus::ObjectPath(workspaceObjectPath(attached->root)), attached->root,
+                         attached->socket);
+  });
+}
+
+void ManagerObject::ReportEditors(const std::map<std::string, uint32_t>& editors) {
+  guardBusHandler("ReportEditors", [&] {
+    const sdbus::Message* message = getObject().getCurrentlyProcessedMessage();
+    const std::string sender = message == nullptr ? std::string() : message->getSender();
+    if (sender.empty()) {
+      throw sdbus::Error(kErrorInvalidArgument,
+                         "ReportEditors: the call has no sender, so its editors could not be "
+                         "dropped when it goes; call it over the bus");
+    }
+    auto reported = manager_.reportEditors(sender, editors);
+    if (!reported) throw busErrorFor(reported.error());
+    // Counted only while they can be dropped again: a reporter that cannot be watched, or that
+    // left before the watch was in place, counts for nothing.
+    try {
+      if (!watchReporter(sender)) manager_.forgetEditorReporter(sender);
+    } catch (const sdbus::Error& e) {
+      manager_.forgetEditorReporter(sender);
+      throw sdbus::Error(kErrorFailed,
+                         "ReportEditors: cannot watch " + sender +
+                             " leave the bus, so its editors are not counted: " + e.getMessage());
+    }
+  });
+}
+
+bool ManagerObject::watchReporter(const std::string& sender) {
+  for (const std::string& gone : departedReporters_) reporterWatches_.erase(gone);
+  departedReporters_.clear();
+  if (reporterWatches_.count(sender) != 0) return true;
+
+  sdbus::Slot watch = getObject().getConnection().addMatch(
+      nameOwnerChangedMatch(sender), [this, sender](sdbus::Message& signal) {
+        // sdbus-c++ 1.2 aborts the process if a match callback throws.
+        try {
+          std::string name;
+          std::string oldOwner;
+          std::string newOwner;
+          signal >> name >> oldOwner >> newOwner;
+          if (name != sender || !newOwner.empty()) return;
+          departedReporters_.push_back(sender);
+          manager_.forgetEditorReporter(sender);
+        } catch (...) {  // NOLINT(bugprone-empty-catch): a malformed signal is dropped, not fatal
+        }
+      });
+  reporterWatches_.emplace(sender, std::move(watch));
+  // The reporter may have left before the match was in place, and then its NameOwnerChanged went
+  // by unseen. The bus daemon handles our calls in order, so after this answer none is missed.
+  bool onBus = false;
+  busDaemon_->callMethod("NameHasOwner")
+      .onInterface(kBusDaemon)
+      .withArguments(sender)
+      .storeResultsTo(onBus);
+  if (!onBus) reporterWatches_.erase(sender);
+  return onBus;
 }
 
 std::string ManagerObject::GetStatus() {

@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,9 @@ class ManagerObject final : public sdbus::AdaptorInterfaces<org::wslgo::Guard1::
                     std::map<std::string, sdbus::Variant> options) override;
   void RemoveWorkspace(sdbus::Result<>&& result, std::string path) override;
   sdbus::ObjectPath GetWorkspace(const std::string& path) override;
+  void AttachEditor(sdbus::Result<sdbus::ObjectPath, std::string, std::string>&& result,
+                    std::string folder) override;
+  void ReportEditors(const std::map<std::string, uint32_t>& editors) override;
   std::string GetStatus() override;
   void Reload() override;
 
@@ -47,9 +51,18 @@ class ManagerObject final : public sdbus::AdaptorInterfaces<org::wslgo::Guard1::
   std::vector<sdbus::ObjectPath> Workspaces() override;
 
   void refuseWhileShuttingDown(const char* method) const;
+  // Makes sure the reporter's editors stop counting when its unique name leaves the bus. False
+  // when it has left already. Throws sdbus::Error when the bus cannot be asked.
+  bool watchReporter(const std::string& sender);
 
   Manager& manager_;
   std::function<bool()> shuttingDown_;
+  std::unique_ptr<sdbus::IProxy> busDaemon_;  // org.freedesktop.DBus, for NameHasOwner
+  // One NameOwnerChanged match per reporter still on the bus. A match is not dropped from its own
+  // callback (that would destroy the callback while it runs): the reporters seen leaving are
+  // dropped at the next report instead; unique names are never reused, so a stale one is idle.
+  std::map<std::string, sdbus::Slot> reporterWatches_;
+  std::vector<std::string> departedReporters_;
 };
 
 }  // namespace wslgo

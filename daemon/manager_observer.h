@@ -31,6 +31,10 @@ class ManagerObserver {
   virtual void configReloaded(bool ok, const std::string& message) = 0;
   virtual void thresholdCrossed(const std::string& root, Level level, const Crossing& crossing) = 0;
   virtual void actionTaken(const ActionTaken& action) = 0;
+  // The guard is about to restart the workspace's unit, so its gopls is going away: said first,
+  // so a session keeper stops sending it new requests. `reason` is the one the restart's
+  // ActionTaken carries (a restart outside the ladder has none; it says why all the same).
+  virtual void restarting(const std::string& root, const std::string& reason) = 0;
   // The workspace reloaded past the line it was restarted for: restarts cannot help it.
   virtual void overBudget(const std::string& root, const Budget& budget,
                           const std::string& reason) = 0;

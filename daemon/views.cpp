@@ -37,6 +37,7 @@ std::vector<std::string> changedProperties(const WorkspaceView& before,
   compare(out, "Restarts", before.restarts, after.restarts);
   compare(out, "LastAction", before.lastAction, after.lastAction);
   compare(out, "LastActionUSec", before.lastActionUsec, after.lastActionUsec);
+  compare(out, "Editors", before.editors, after.editors);
   return out;
 }
 

@@ -25,6 +25,7 @@ struct WorkspaceView {
   uint32_t restarts = 0;
   std::string lastAction;
   uint64_t lastActionUsec = 0;  // CLOCK_REALTIME, µs
+  uint32_t editors = 0;         // editor connections session keepers relay to its gopls
 };
 
 // The org.wslgo.Guard1.Manager object's properties (Workspaces is derived by the bus layer).

@@ -2,7 +2,10 @@
 // systemd says of its unit, how its figures are read, what the last look found.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <limits>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -65,6 +68,20 @@ struct LastAction {
   uint64_t wallUsec = 0;  // CLOCK_REALTIME µs
 };
 
+// The editor connections session keepers relay to the workspace's gopls, as each keeper last
+// reported them (ReportEditors), by the keeper's unique bus name: a keeper's new report replaces
+// its old one, and a keeper that left the bus no longer counts.
+struct EditorReports {
+  std::map<std::string, uint32_t> byReporter;
+
+  // Their sum; a u on the bus, so it stops at its largest value.
+  uint32_t total() const {
+    uint64_t sum = 0;
+    for (const auto& [reporter, count] : byReporter) sum += count;
+    return static_cast<uint32_t>(std::min<uint64_t>(sum, std::numeric_limits<uint32_t>::max()));
+  }
+};
+
 struct Workspace {
   WorkspaceRecord record;
   UnitInfo unit;  // what systemd last said
@@ -80,6 +97,7 @@ struct Workspace {
   ArmedFor wakeupsFor;
   bool wakeupsExplained = false;  // why there are none has been logged
   LastAction lastAction;
+  EditorReports editors;
   WorkspaceView view;       // what the bus shows now
   WorkspaceView announced;  // what the bus was last told
 

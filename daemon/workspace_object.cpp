@@ -159,5 +159,8 @@ std::string WorkspaceObject::LastAction() {
 uint64_t WorkspaceObject::LastActionUSec() {
   return guardBusHandler("LastActionUSec", [&] { return view().lastActionUsec; });
 }
+uint32_t WorkspaceObject::Editors() {
+  return guardBusHandler("Editors", [&] { return view().editors; });
+}
 
 }  // namespace wslgo

@@ -46,6 +46,7 @@ class WorkspaceObject final : public sdbus::AdaptorInterfaces<org::wslgo::Guard1
   uint32_t Restarts() override;
   std::string LastAction() override;
   uint64_t LastActionUSec() override;
+  uint32_t Editors() override;
 
   const struct WorkspaceView& view() const;
 

@@ -104,6 +104,7 @@ WorkspaceView workspaceView(const WorkspaceFacts& facts) {
       .restarts = facts.unit.nRestarts,
       .lastAction = facts.lastAction.name,
       .lastActionUsec = facts.lastAction.wallUsec,
+      .editors = facts.editors,
   };
 }
 
@@ -146,6 +147,7 @@ std::string statusJson(const StatusFacts& facts) {
         {"last_action", view.lastAction},
         {"last_action_usec", view.lastActionUsec},
         {"editor_flags", "-remote=unix;" + view.socket},
+        {"editors", view.editors},
         {"gopls", goplsJson(workspace.gopls)},
         {"rungs", rungsJson(workspace)},
         {"over_budget", overBudgetJson(workspace.policy)},

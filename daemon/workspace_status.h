@@ -34,6 +34,7 @@ struct WorkspaceFacts {
   const RungAvailability& rungs;
   std::optional<bool> memoryHighEnforced;  // unset until the unit's cgroup is known
   MemorySource memorySource = MemorySource::None;
+  uint32_t editors = 0;  // editor connections session keepers relay to its gopls
 };
 
 // "restarting" while the guard restarts it, "degraded" once it stopped restarting it (limit or

@@ -463,6 +463,11 @@ void compileGopls(Scope scope, GoplsSettings& out) {
   scope.finish();
 }
 
+void compileKeeper(Scope scope, KeeperSettings& out) {
+  scope.boolean("auto_add", out.autoAdd);
+  scope.finish();
+}
+
 void compileSystem(Scope scope, SystemSettings& out) {
   compileThresholdsAt(scope, "mem_available", out.memAvailable, LevelUnit::Bytes, false);
   compileThresholdsAt(scope, "pressure_some_avg10", out.pressureSomeAvg10, LevelUnit::Percent,
@@ -714,6 +719,7 @@ Result<Config> loadConfig(const std::vector<ConfigLayer>& layers, uint64_t memTo
     Scope top(context, &merged->document, "");
     compileGuard(top.object("guard"), config.guard);
     compileGopls(top.object("gopls"), config.gopls);
+    compileKeeper(top.object("keeper"), config.keeper);
     compileSystem(top.object("system"), config.system);
     top.optional("workspaces");  // compiled below, with its own locator for overrides
     compileWorkspaces(context, config);

@@ -75,6 +75,12 @@ struct GoplsSettings {
   bool allowNonModule = false;    // accept workspaces without go.mod / go.work
 };
 
+// What the session keeper (wslgo-lsp) may ask of the guard.
+struct KeeperSettings {
+  // An editor's folder that no workspace holds makes its Go module a workspace (AttachEditor).
+  bool autoAdd = true;
+};
+
 struct LadderRung {
   ActionKind action = ActionKind::Gc;
   Level level = Level::Warning;  // the level from which this rung may run
@@ -118,6 +124,7 @@ struct ProfileSettings {
 struct Config {
   GuardSettings guard;
   GoplsSettings gopls;
+  KeeperSettings keeper;
   SystemSettings system;
   ActionSettings actions;
   ProfileSettings profiles;

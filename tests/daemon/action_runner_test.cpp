@@ -2,6 +2,7 @@
 // failure reports, and what abandoning an action leaves behind.
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include <catch2/catch.hpp>
 
@@ -44,6 +45,10 @@ class TestContext final : public ActionContext {
   }
   std::optional<ReclaimTarget> reclaimTarget(const std::string&) override { return std::nullopt; }
   std::string goplsFileCache(const std::string&) override { return {}; }
+  void restartImminent(const std::string&, const std::string& reason) override {
+    imminent.push_back(reason);
+    if (onRestartImminent) onRestartImminent();
+  }
   void unitRestarted(const std::string&) override { ++restarts; }
   void actionFinished(const ActionReport& report) override { reports.push_back(report); }
 
@@ -53,6 +58,8 @@ class TestContext final : public ActionContext {
   size_t freshReads = 0;
   size_t restarts = 0;
   std::vector<ActionReport> reports;
+  std::vector<std::string> imminent;  // the reasons restartImminent was given
+  std::function<void()> onRestartImminent;
 
  private:
   std::unique_ptr<GoplsDebug> debug_;
@@ -192,6 +199,38 @@ TEST_CASE("a restart saves the profile first, restarts the unit and forgets the 
   CHECK(std::filesystem::file_size(profile) == 4);
   CHECK(rig.systemd.calls() == std::vector<std::string>{std::string("restart ") + kUnit});
   CHECK(rig.context.restarts == 1);
+}
+
+TEST_CASE("a restart is announced after the profile and before the restart job, with its reason",
+          "[action_runner]") {
+  RunnerRig rig;
+  size_t profilesThen = 0;
+  std::vector<std::string> callsThen{"not announced"};
+  rig.context.onRestartImminent = [&] {
+    profilesThen = rig.gopls().profileCalls;
+    callsThen = rig.systemd.calls();
+  };
+  std::optional<Result<ActionReport>> done;
+  rig.runner.run(kRoot, kUnit, ActionKind::Restart, "memory 2.1G is above critical 2G",
+                 [&](auto report) { done = report; });
+  rig.scheduler.advance(seconds(3));
+  REQUIRE(done);
+  REQUIRE(*done);
+  CHECK(rig.context.imminent == std::vector<std::string>{"memory 2.1G is above critical 2G"});
+  CHECK(profilesThen == 1);
+  CHECK(callsThen.empty());
+  CHECK(rig.systemd.calls() == std::vector<std::string>{std::string("restart ") + kUnit});
+  CHECK((*done)->reason == rig.context.imminent[0]);
+}
+
+TEST_CASE("a GC or a trim announces no restart", "[action_runner]") {
+  RunnerRig rig;
+  rig.runner.run(kRoot, kUnit, ActionKind::Gc, "test", nullptr);
+  rig.scheduler.advance(seconds(40));
+  rig.runner.run(kRoot, kUnit, ActionKind::Trim, "test", nullptr);
+  rig.scheduler.advance(seconds(3));
+  CHECK(rig.context.reports.size() == 2);
+  CHECK(rig.context.imminent.empty());
 }
 
 TEST_CASE("a restart without save_profile captures nothing", "[action_runner]") {

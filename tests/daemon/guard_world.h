@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,11 +45,18 @@ class RecordingObserver final : public ManagerObserver {
     crossed.push_back({root, level, crossing});
   }
   void actionTaken(const ActionTaken& action) override { actions.push_back(action); }
+  void restarting(const std::string& root, const std::string& reason) override {
+    restartings.emplace_back(root, reason);
+    if (whenRestarting) whenRestarting(root);
+  }
   void overBudget(const std::string& root, const Budget& budget, const std::string&) override {
     overBudgets.emplace_back(root, budget);
   }
   void managerPropertiesChanged(const std::vector<std::string>&) override {}
-  void workspacePropertiesChanged(const std::string&, const std::vector<std::string>&) override {}
+  void workspacePropertiesChanged(const std::string& root,
+                                  const std::vector<std::string>& names) override {
+    for (const std::string& name : names) workspaceChanges.push_back(name + " " + root);
+  }
 
   // "gc done", "trim failed: …", "restart dry-run", in order.
   std::vector<std::string> actionLines() const {
@@ -65,6 +73,10 @@ class RecordingObserver final : public ManagerObserver {
   std::vector<Crossed> crossed;
   std::vector<ActionTaken> actions;
   std::vector<std::pair<std::string, Budget>> overBudgets;
+  std::vector<std::pair<std::string, std::string>> restartings;  // root, reason
+  // Runs inside restarting(), so a test can look at the world at that moment.
+  std::function<void(const std::string& root)> whenRestarting;
+  std::vector<std::string> workspaceChanges;  // "PROPERTY ROOT" per announced change
 };
 
 // Thresholds in bytes so tests need not depend on this machine's MemTotal; sustain 2 s and

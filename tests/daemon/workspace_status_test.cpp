@@ -1,5 +1,6 @@
 // The published state as a pure function of a workspace's facts.
 #include <catch2/catch.hpp>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "daemon/workspace_status.h"
@@ -34,6 +35,7 @@ struct Facts {
                                                       .fileCache = false,
                                                       .goplsVersion = "master"});
   std::optional<bool> memoryHighEnforced = false;
+  uint32_t editors = 0;
 
   WorkspaceFacts get() const {
     return WorkspaceFacts{.record = record,
@@ -46,7 +48,8 @@ struct Facts {
                           .gopls = nullptr,
                           .rungs = rungs,
                           .memoryHighEnforced = memoryHighEnforced,
-                          .memorySource = MemorySource::CgroupV2};
+                          .memorySource = MemorySource::CgroupV2,
+                          .editors = editors};
   }
 };
 
@@ -92,6 +95,32 @@ TEST_CASE("a workspace's view carries its figures, limits and last action; unkno
   CHECK(view.restarts == 1);
   CHECK(view.lastAction == "gc");
   CHECK(view.lastActionUsec == 1'790'000'000'000'000);
+}
+
+TEST_CASE("a workspace's editors show as Editors and in GetStatus, and a change is announced",
+          "[status]") {
+  Facts facts;
+  const WorkspaceView before = workspaceView(facts.get());
+  CHECK(before.editors == 0);
+  facts.editors = 3;
+  const WorkspaceView after = workspaceView(facts.get());
+  CHECK(after.editors == 3);
+  CHECK(changedProperties(before, after) == std::vector<std::string>{"Editors"});
+
+  ManagerView manager;
+  const std::vector<std::string> files;
+  const std::vector<WorkspaceFacts> workspaces{facts.get()};
+  const std::vector<OtherGopls> others;
+  auto json = nlohmann::json::parse(statusJson(StatusFacts{
+      .manager = manager, .configFiles = files, .workspaces = workspaces, .otherGopls = others}));
+  CHECK(json["workspaces"][0]["editors"] == 3);
+}
+
+TEST_CASE("an editor count past a u's range stops at its largest value", "[status]") {
+  EditorReports reports;
+  CHECK(reports.total() == 0);
+  reports.byReporter = {{":1.1", 4'000'000'000u}, {":1.2", 4'000'000'000u}};
+  CHECK(reports.total() == std::numeric_limits<uint32_t>::max());
 }
 
 TEST_CASE("GetStatus shows the GOMEMLIMIT in effect and whether MemoryHigh is enforced",

@@ -1,5 +1,6 @@
 // The rest of org.wslgo.Guard1 over the bus: every property with its contract type, the
-// writable DryRun, TrimCache, Restart with a reason, and Busy while an action runs.
+// writable DryRun, TrimCache, Restart with a reason, Busy while an action runs, and what the
+// session keeper calls: AttachEditor, ReportEditors, Editors and Restarting.
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <fstream>
 #include <future>
 #include <map>
+#include <mutex>
 #include <regex>
 #include <string>
 #include <thread>
@@ -281,6 +283,123 @@ TEST_CASE("a unit already running when added keeps its gopls, socket and debug p
   const std::string cmdline = readFile("/proc/" + std::to_string(pid) + "/cmdline");
   CHECK(cmdline.find("-debug=" + workspaceProperty<std::string>(*workspace, "DebugAddress")) !=
         std::string::npos);
+}
+
+TEST_CASE("the keeper attaches editors' folders, its reports show as Editors, and they go with it",
+          "[guard]") {
+  WSLGO_START_SCENARIO(s);
+  const std::string module = std::filesystem::canonical(s.home.makeModule("app")).string();
+  std::filesystem::create_directories(module + "/cmd/app");
+  // The session keeper: a connection of its own, as wslgo-lsp has.
+  auto keeper = s.bus.connect();
+  auto guard = sdbus::createProxy(*keeper, kBusName, kManagerPath);
+
+  // A folder in a module nobody guards yet: the guard adds the module and answers it.
+  sdbus::ObjectPath object;
+  std::string root;
+  std::string socket;
+  guard->callMethod("AttachEditor")
+      .onInterface(kManager)
+      .withArguments(module + "/cmd/app")
+      .storeResultsTo(object, root, socket);
+  CHECK(root == module);
+  CHECK(waitUntil([&] { return s.sawEvent("WorkspaceAdded " + module); }));
+  auto workspace = s.workspaceProxy(object);
+  CHECK(workspaceProperty<std::string>(*workspace, "Path") == root);
+  CHECK(workspaceProperty<std::string>(*workspace, "Socket") == socket);
+  sdbus::ObjectPath again;
+  std::string againRoot;
+  guard->callMethod("AttachEditor")
+      .onInterface(kManager)
+      .withArguments(module)
+      .storeResultsTo(again, againRoot, socket);
+  CHECK(again == object);
+
+  // A folder in no module: a message the editor's user can act on.
+  std::filesystem::create_directories(s.home.home() + "/notes");
+  const std::string refused = errorOf([&] {
+    guard->callMethod("AttachEditor").onInterface(kManager).withArguments(s.home.home() + "/notes");
+  });
+  CHECK_THAT(refused, Catch::StartsWith("org.wslgo.Guard1.Error.NotFound") &&
+                          Catch::Contains("holds no go.mod or go.work above it") &&
+                          Catch::Contains("AddWorkspace 'sa{sv}' DIR 0`") &&
+                          !Catch::Contains("No such process"));
+  CHECK_THAT(errorOf([&] {
+               guard->callMethod("AttachEditor").onInterface(kManager).withArguments(std::string());
+             }),
+             Catch::StartsWith("org.wslgo.Guard1.Error.InvalidArgument"));
+
+  // Reports from two connections add up; roots nobody guards are ignored. The keeper does not
+  // wait for an answer to its reports (wslgo-lsp sends them so): they count all the same.
+  CHECK(workspaceProperty<uint32_t>(*workspace, "Editors") == 0);
+  guard->callMethod("ReportEditors")
+      .onInterface(kManager)
+      .withArguments(std::map<std::string, uint32_t>{{root, 2}, {"/not/guarded", 4}})
+      .dontExpectReply();
+  s.manager->callMethod("ReportEditors")
+      .onInterface(kManager)
+      .withArguments(std::map<std::string, uint32_t>{{root, 1}});
+  CHECK(waitUntil([&] { return workspaceProperty<uint32_t>(*workspace, "Editors") == 3; }));
+  std::string status;
+  s.manager->callMethod("GetStatus").onInterface(kManager).storeResultsTo(status);
+  CHECK_THAT(status, Catch::Contains("\"editors\":3"));
+  std::map<std::string, uint32_t> flood;
+  for (int i = 0; i < 1025; ++i) flood["/w/" + std::to_string(i)] = 1;
+  CHECK_THAT(errorOf([&] {
+               guard->callMethod("ReportEditors").onInterface(kManager).withArguments(flood);
+             }),
+             Catch::StartsWith("org.wslgo.Guard1.Error.InvalidArgument") &&
+                 Catch::Contains("at most 1024"));
+  CHECK(workspaceProperty<uint32_t>(*workspace, "Editors") == 3);
+
+  // The keeper's connection closes: its editors no longer count, the other's still do.
+  guard.reset();
+  keeper.reset();
+  CHECK(waitUntil([&] { return workspaceProperty<uint32_t>(*workspace, "Editors") == 1; }));
+  s.manager->callMethod("ReportEditors")
+      .onInterface(kManager)
+      .withArguments(std::map<std::string, uint32_t>{});
+  CHECK(workspaceProperty<uint32_t>(*workspace, "Editors") == 0);
+  CHECK(s.guard->running());
+}
+
+TEST_CASE("Restarting comes before a restart's ActionTaken and carries the same reason",
+          "[guard]") {
+  WSLGO_START_SCENARIO(s);
+  const sdbus::ObjectPath object = addWorkspace(s, s.home.makeModule("app"));
+  auto workspace = s.workspaceProxy(object);
+  REQUIRE(waitUntil([&] { return workspaceProperty<uint32_t>(*workspace, "MainPID") > 0; }));
+
+  // Both signals on one connection, so their order is the order the guard sent them in.
+  std::mutex mutex;
+  std::vector<std::string> heard;
+  auto listener = s.bus.connect();
+  auto watched = sdbus::createProxy(*listener, kBusName, object);
+  watched->uponSignal("Restarting").onInterface(kWorkspace).call([&](const std::string& reason) {
+    std::lock_guard<std::mutex> lock(mutex);
+    heard.push_back("Restarting " + reason);
+  });
+  watched->uponSignal("ActionTaken")
+      .onInterface(kWorkspace)
+      .call([&](const std::string& action, const std::string& result, uint64_t, uint64_t,
+                const std::string& reason) {
+        std::lock_guard<std::mutex> lock(mutex);
+        heard.push_back("ActionTaken " + action + " " + result + " " + reason);
+      });
+  watched->finishRegistration();
+  listener->enterEventLoopAsync();
+
+  workspace->callMethod("Restart")
+      .onInterface(kWorkspace)
+      .withArguments(std::string("the keeper test"))
+      .withTimeout(60s);
+  CHECK(waitUntil([&] {
+    std::lock_guard<std::mutex> lock(mutex);
+    return heard.size() >= 2;
+  }));
+  listener->leaveEventLoop();
+  CHECK(heard == std::vector<std::string>{"Restarting the keeper test",
+                                          "ActionTaken restart done the keeper test"});
 }
 
 }  // namespace

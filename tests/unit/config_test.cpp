@@ -127,6 +127,7 @@ TEST_CASE("the defaults compiled into config.h agree with default.json", "[confi
   CHECK(loaded->guard.history == built.guard.history);
   CHECK(loaded->guard.dryRun == built.guard.dryRun);
   CHECK(loaded->gopls.allowNonModule == built.gopls.allowNonModule);
+  CHECK(loaded->keeper.autoAdd == built.keeper.autoAdd);
   CHECK(loaded->system.reliefPick == built.system.reliefPick);
   CHECK(loaded->defaults.excludeInactiveFile == built.defaults.excludeInactiveFile);
   CHECK(loaded->defaults.growthWindow == built.defaults.growthWindow);
@@ -283,6 +284,28 @@ TEST_CASE("every kind of mistake is reported with file, pointer and what was exp
   CHECK_THAT(message, Catch::StartsWith(
                           "~/.config/wslgo-guard/config.json: " + std::string(row.pointer) + ": "));
   CHECK_THAT(message, Catch::Contains(row.expected));
+}
+
+TEST_CASE("keeper.auto_add is on by default, can be switched off, and takes only a boolean",
+          "[config]") {
+  auto shipped = loadConfig({{defaultFile(), true}}, kMemTotal, "/home/me");
+  REQUIRE(shipped.ok());
+  CHECK(shipped->keeper.autoAdd);
+
+  TempHome home;
+  auto off = loadWithUser(home, R"({"keeper": {"auto_add": false}})");
+  INFO((off.ok() ? std::string() : off.error().describe()));
+  REQUIRE(off.ok());
+  CHECK_FALSE(off->keeper.autoAdd);
+
+  CHECK_THAT(describeFailure(loadWithUser(home, R"({"keeper": {"auto_add": "no"}})")),
+             Catch::StartsWith("~/.config/wslgo-guard/config.json: /keeper/auto_add: ") &&
+                 Catch::Contains("expected true or false"));
+  CHECK_THAT(describeFailure(loadWithUser(home, R"({"keeper": {"autoadd": true}})")),
+             Catch::StartsWith("~/.config/wslgo-guard/config.json: /keeper/autoadd: ") &&
+                 Catch::Contains(R"(did you mean "auto_add"?)"));
+  CHECK_THAT(describeFailure(loadWithUser(home, R"({"keeper": true})")),
+             Catch::Contains("/keeper: expected an object"));
 }
 
 TEST_CASE("all mistakes are reported, one line each", "[config]") {
