@@ -2,13 +2,12 @@
 
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 
 #include <cerrno>
-#include <cstring>
 #include <memory>
 
 #include "daemon/unique_fd.h"
+#include "daemon/unix_socket.h"
 #include "lib/lsp_frame.h"
 #include "lib/lsp_initialize.h"
 
@@ -81,22 +80,6 @@ struct Probe : std::enable_shared_from_this<Probe> {
   }
 };
 
-Result<UniqueFd> connectTo(const std::string& path) {
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  if (path.size() >= sizeof address.sun_path) {
-    return errnoError(ENAMETOOLONG, path, "is too long for a unix socket address");
-  }
-  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) return errnoError(errno, path, "cannot create a socket");
-  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0 &&
-      errno != EINPROGRESS && errno != EAGAIN) {
-    return errnoError(errno, path, "cannot connect");
-  }
-  return fd;
-}
-
 }  // namespace
 
 void probeLspCommands(EventLoop& loop, const std::string& socketPath, Usec timeout,
@@ -106,7 +89,7 @@ void probeLspCommands(EventLoop& loop, const std::string& socketPath, Usec timeo
   probe->done = std::move(done);
   // Everything, failures included, is reported from the loop, never from inside this call.
   auto started = loop.addOneShotTimer(Usec(0), [&loop, probe, timeout](Usec) {
-    auto fd = connectTo(probe->socketPath);
+    auto fd = connectUnixSocket(probe->socketPath);
     if (!fd) return probe->finish(fd.error());
     probe->fd = std::move(*fd);
     probe->outgoing = frameLspMessage(lspInitializeRequest(kRequestId));
