@@ -19,8 +19,13 @@ namespace wslgo {
 
 namespace {
 
-constexpr const char* kIdentifier = "wslgo-guard";
 constexpr const char* kDefaultLogger = "wslgo-guard";
+
+// SYSLOG_IDENTIFIER= of every line: the program's name, set once by setupLogging.
+std::string& identifier() {
+  static std::string name = "wslgo-guard";
+  return name;
+}
 
 // The journal adds its own timestamp and identifier; the component name keeps messages apart.
 constexpr const char* kJournalPattern = "%n: %v";
@@ -90,10 +95,11 @@ LogTarget detectLogTarget() {
   return same ? LogTarget::Journal : LogTarget::Stderr;
 }
 
-void setupLogging(LogTarget target, spdlog::level::level_enum level) {
+void setupLogging(LogTarget target, spdlog::level::level_enum level, std::string_view program) {
+  identifier() = std::string(program);
   spdlog::sink_ptr sink;
   if (target == LogTarget::Journal) {
-    sink = std::make_shared<spdlog::sinks::systemd_sink_st>(kIdentifier, true);
+    sink = std::make_shared<spdlog::sinks::systemd_sink_st>(identifier(), true);
     sink->set_pattern(kJournalPattern);
   } else {
     sink = std::make_shared<spdlog::sinks::stderr_color_sink_st>();
@@ -145,7 +151,7 @@ void logEvent(spdlog::logger& logger, spdlog::level::level_enum level, std::stri
     lines.reserve(fields.size() + 3);
     lines.push_back("MESSAGE=" + logger.name() + ": " + std::string(message));
     lines.push_back("PRIORITY=" + std::to_string(syslogPriority(level)));
-    lines.push_back(std::string("SYSLOG_IDENTIFIER=") + kIdentifier);
+    lines.push_back("SYSLOG_IDENTIFIER=" + identifier());
     for (const auto& [key, value] : fields) {
       lines.push_back(std::string(key) + "=" + std::string(value));
     }

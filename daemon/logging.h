@@ -18,9 +18,10 @@ enum class LogTarget { Journal, Stderr };
 // it connected stderr to the journal), else Stderr: a stderr redirected by hand keeps text.
 LogTarget detectLogTarget();
 
-// Points every component logger, present and future, at `target` with `level`. Call again to
-// change the level (on reload).
-void setupLogging(LogTarget target, spdlog::level::level_enum level);
+// Points every component logger, present and future, at `target` with `level`, and names the
+// program in the journal (SYSLOG_IDENTIFIER=). Call again to change the level (on reload).
+void setupLogging(LogTarget target, spdlog::level::level_enum level,
+                  std::string_view program = "wslgo-guard");
 
 // The logger for "manager", "bus", "systemd", "gopls", "actions": created on first use with the
 // sinks and level of the last setupLogging().
