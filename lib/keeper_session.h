@@ -26,10 +26,11 @@ struct KeeperLimits {
   // gopls must be listening again within this window of going away (or, at first, of the
   // guard naming its socket), else the editor's connection is closed: it then starts afresh.
   Usec reconnectWindow = std::chrono::seconds(120);
-  // Connection attempts while gopls is away: the first after kFirstRetry, then 1.5 times
-  // longer each, up to kMaxRetry.
-  Usec firstRetry = std::chrono::milliseconds(100);
-  Usec maxRetry = std::chrono::seconds(1);
+  // Connection attempts while gopls is away: the first after firstRetry, then 1.5 times
+  // longer each, up to maxRetry. A refused unix connect costs microseconds, and every
+  // millisecond between gopls listening and the keeper noticing is the editor's wait.
+  Usec firstRetry = std::chrono::milliseconds(50);
+  Usec maxRetry = std::chrono::milliseconds(250);
   // After the guard announces a restart, new requests are held for the new gopls; if gopls
   // does not go away within this window (the restart failed), they go to the old one after all.
   Usec drainWindow = std::chrono::seconds(15);

@@ -43,6 +43,8 @@ def resolve_scenario(name):
             return full
     if name == "harness":
         return name
+    if name.endswith(".py") and os.path.isfile(name):
+        return os.path.abspath(name)  # a script of its own (bench/keeper): run, not unittest
     raise SystemExit(f"unknown scenario {name!r}; known: harness, {', '.join(scenario_names())}")
 
 
@@ -194,7 +196,7 @@ def run_outside(build_dir, scenarios, shell, keep):
 
 
 def _one_boot(build_dir, scenario, shell, keep, gopls, go_bin_dir):
-    root = tempfile.mkdtemp(prefix=f"wslgo-e2e-{scenario}-")
+    root = tempfile.mkdtemp(prefix=f"wslgo-e2e-{os.path.basename(scenario)}-")
     os.chmod(root, 0o755)
     env = session_environment(root, gopls, go_bin_dir)
     env["WSLGO_E2E_SOURCE"] = os.path.dirname(os.path.dirname(HERE))
@@ -290,6 +292,9 @@ def run_inside(scenario, shell):
         if shell:
             log("a shell in the private session; `exit` tears it down")
             code = subprocess.call([os.environ.get("SHELL", "/bin/bash")])
+        elif os.path.isabs(scenario):
+            code = subprocess.call([sys.executable, scenario], cwd=HERE,
+                                   env=dict(os.environ, PYTHONPATH=HERE))
         else:
             code = subprocess.call([sys.executable, "-m", "unittest", "-v",
                                     f"scenarios.{scenario}" if scenario != "harness"

@@ -23,15 +23,19 @@ class Quickstart(unittest.TestCase):
         self.assertEqual(s.systemctl("is-enabled", s.GUARD).stdout.strip(), "enabled")
         unit = s.gopls_unit_for(root)
         s.wait_active(unit, 60)
+        # The VS Code line names the session keeper's one socket; the workspace's own follows.
         line = re.search(r'"go\.languageServerFlags": \["-remote=unix;([^"]+)"\]', out)
         self.assertIsNotNone(line, f"no VS Code line in the output:\n{out}")
-        socket = line.group(1)
-        self.assertEqual(socket, s.workspace_property(s.workspace_object(root), "Socket"))
+        keeper_socket = line.group(1)
+        self.assertEqual(keeper_socket, os.path.join(s.RUNTIME_DIR, "wslgo-guard", "lsp.sock"))
+        socket = s.workspace_property(s.workspace_object(root), "Socket")
+        self.assertIn(f"gopls -remote=unix;{socket}", out)
         s.wait_until(lambda: os.path.exists(socket), 60, f"gopls' socket {socket}")
         main = os.path.join(root, "cmd", "hello", "main.go")
         ln, col = s.position_of(main, "greet.Greeting(", offset_in_needle=len("greet."))
-        answer = s.gopls(socket, root, "definition", f"{main}:{ln}:{col}").stdout
-        self.assertIn(os.path.join(root, "greet", "greet.go"), answer)
+        for through in (keeper_socket, socket):
+            answer = s.gopls(through, root, "definition", f"{main}:{ln}:{col}").stdout
+            self.assertIn(os.path.join(root, "greet", "greet.go"), answer, f"through {through}")
         self.assertIn(root, out, "the status does not list the workspace")
 
         # Again: nothing breaks, the same gopls keeps running.
