@@ -3,8 +3,6 @@
 // session when gopls restarts.
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -12,7 +10,6 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -20,6 +17,7 @@
 #include "daemon/event_loop.h"
 #include "daemon/logging.h"
 #include "daemon/notify.h"
+#include "daemon/unix_socket.h"
 #include "keeper/guard_link.h"
 #include "keeper/keeper.h"
 
@@ -52,31 +50,6 @@ Result<UniqueFd> passedSocket() {
   return UniqueFd(fd);
 }
 
-// Binds `path` by hand (no socket activation: tests, or running it in a terminal).
-Result<UniqueFd> bindSocket(const std::string& path) {
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  if (path.size() >= sizeof address.sun_path) {
-    return errnoError(ENAMETOOLONG, path, "is too long for a unix socket address");
-  }
-  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
-  struct stat existing {};
-  if (::lstat(path.c_str(), &existing) == 0) {
-    if (!S_ISSOCK(existing.st_mode)) {
-      return errnoError(EEXIST, path, "exists and is not a socket; remove it or pick another path");
-    }
-    ::unlink(path.c_str());  // a socket left by a keeper that died
-  }
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) return errnoError(errno, path, "cannot create a socket");
-  mode_t old = ::umask(0077);  // editors of this user only
-  int bound = ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address);
-  ::umask(old);
-  if (bound != 0) return errnoError(errno, path, "cannot bind");
-  if (::listen(fd.get(), 64) != 0) return errnoError(errno, path, "cannot listen");
-  return fd;
-}
-
 int runKeeper(const std::string& socketPath, KeeperLimits limits) {
   auto loop = EventLoop::create();
   if (!loop) return fail("cannot create the event loop: " + loop.error().describe());
@@ -91,7 +64,7 @@ int runKeeper(const std::string& socketPath, KeeperLimits limits) {
           "no socket: wslgo-lsp is started by its socket (systemctl --user start "
           "wslgo-lsp.socket), or given one with --socket PATH");
     }
-    listening = bindSocket(socketPath);
+    listening = listenUnixSocket(socketPath, 64);  // by hand: tests, or in a terminal
     if (!listening) return fail(listening.error().describe());
   }
 

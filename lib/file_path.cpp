@@ -1,5 +1,7 @@
 #include "lib/file_path.h"
 
+#include <cerrno>
+
 namespace wslgo {
 
 bool isAbsolutePath(std::string_view path) { return !path.empty() && path.front() == '/'; }
@@ -12,6 +14,22 @@ std::string joinPath(std::string_view base, std::string_view relative) {
   if (out != "/") out += '/';
   out += relative;
   return out;
+}
+
+Error unresolvablePathError(std::string path, int code, std::string_view hint) {
+  switch (code) {
+    case ENOENT:
+      return errnoError(code, std::move(path), "does not exist; " + std::string(hint));
+    case ENOTDIR:
+      return errnoError(code, std::move(path),
+                        "goes through a file, not a directory; " + std::string(hint));
+    case EACCES:
+      return errnoError(code, std::move(path),
+                        "cannot be resolved: a directory on the way may not be searched; check "
+                        "the permissions");
+    default:
+      return errnoError(code, std::move(path), "cannot be resolved to a real path");
+  }
 }
 
 }  // namespace wslgo

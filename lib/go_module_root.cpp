@@ -1,5 +1,7 @@
 #include "lib/go_module_root.h"
 
+#include "lib/file_path.h"
+
 #include <cerrno>
 #include <filesystem>
 #include <system_error>
@@ -9,26 +11,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A go.mod or go.work that is a directory marks nothing: the go command reads it as a file.
 bool holdsFile(const fs::path& dir, const char* name) {
   std::error_code ignored;
   fs::file_status status = fs::status(dir / name, ignored);
   return fs::exists(status) && !fs::is_directory(status);
-}
-
-Error unresolvable(const std::string& folder, const std::error_code& error) {
-  switch (error.value()) {
-    case ENOENT:
-      return errnoError(ENOENT, folder, "does not exist; pass the folder the editor opened");
-    case ENOTDIR:
-      return errnoError(ENOTDIR, folder, "goes through a file, not a directory");
-    case EACCES:
-      return errnoError(EACCES, folder,
-                        "cannot be resolved: a directory on the way may not be searched; check "
-                        "the permissions");
-    default:
-      return errnoError(error.value(), folder, "cannot be resolved to a real path");
-  }
 }
 
 // `path` as seen from `base` ("/" for base itself).
@@ -39,6 +25,10 @@ std::string underBase(const fs::path& path, const fs::path& base) {
 }
 
 }  // namespace
+
+bool marksGoModule(const std::string& dir) {
+  return holdsFile(dir, "go.mod") || holdsFile(dir, "go.work");
+}
 
 Result<std::optional<GoModuleRoot>> findGoModuleRoot(std::string_view folder,
                                                      const std::string& fsRoot) {
@@ -55,7 +45,8 @@ Result<std::optional<GoModuleRoot>> findGoModuleRoot(std::string_view folder,
   const fs::path base = fsRoot.empty() ? fs::path("/") : fs::canonical(fsRoot, error);
   if (error) return errnoError(error.value(), fsRoot, "cannot be resolved as the filesystem root");
   const fs::path resolved = fs::canonical(fsRoot + given, error);
-  if (error) return unresolvable(given, error);
+  if (error)
+    return unresolvablePathError(given, error.value(), "pass the folder the editor opened");
   const fs::path relative = resolved.lexically_relative(base);
   if (relative.empty() || *relative.begin() == "..") {
     return errnoError(EXDEV, given, "leads out of " + base.string() + " through a symlink");

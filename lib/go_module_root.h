@@ -28,4 +28,8 @@ struct GoModuleRoot {
 Result<std::optional<GoModuleRoot>> findGoModuleRoot(std::string_view folder,
                                                      const std::string& fsRoot = {});
 
+// Whether `dir` itself holds a go.mod or a go.work. One that is a directory marks nothing: the
+// go command reads them as files.
+bool marksGoModule(const std::string& dir);
+
 }  // namespace wslgo

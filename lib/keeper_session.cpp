@@ -39,6 +39,17 @@ std::optional<std::string> initializeFolder(const json& params) {
   return std::nullopt;
 }
 
+// The position encoding an initialize answer settled on: capabilities.positionEncoding, or
+// UTF-16 when the server names none (LSP before 3.17).
+PositionEncoding negotiatedEncoding(const json& answer) {
+  const json* result = field(answer, "result");
+  const json* capabilities = result != nullptr ? field(*result, "capabilities") : nullptr;
+  const json* encoding =
+      capabilities != nullptr ? field(*capabilities, "positionEncoding") : nullptr;
+  if (encoding == nullptr || !encoding->is_string()) return kDefaultPositionEncoding;
+  return parsePositionEncoding(encoding->get<std::string>()).value_or(kDefaultPositionEncoding);
+}
+
 size_t messageBytes(const json& message) {
   // The text is what gets queued on the wire; its size is what a bound must count.
   return rpcText(message).size();
@@ -383,15 +394,7 @@ void KeeperSession::goplsRequest(RpcMessage message) {
 
 void KeeperSession::firstInitializeAnswered(const RpcMessage& message, std::string_view body,
                                             Usec now) {
-  const json* result = field(message.body, "result");
-  const json* capabilities = result != nullptr ? field(*result, "capabilities") : nullptr;
-  const json* encoding =
-      capabilities != nullptr ? field(*capabilities, "positionEncoding") : nullptr;
-  if (encoding != nullptr && encoding->is_string()) {
-    if (auto parsed = parsePositionEncoding(encoding->get<std::string>())) {
-      record_.setPositionEncoding(*parsed);
-    }
-  }
+  record_.setPositionEncoding(negotiatedEncoding(message.body));
   everInitialized_ = true;
   out_.toEditor(std::string(body));
   goLive(now);
@@ -399,18 +402,11 @@ void KeeperSession::firstInitializeAnswered(const RpcMessage& message, std::stri
 
 void KeeperSession::replayAnswered(const RpcMessage& message, Usec now) {
   if (message.body.contains("error")) {
-    out_.note("the new gopls refused the replayed initialize: " + message.body["error"].dump());
+    out_.note("the new gopls refused the replayed initialize: " + rpcText(message.body["error"]));
     out_.disconnectGopls();
     return lose("the new gopls refused the session", now);
   }
-  const json* result = field(message.body, "result");
-  const json* capabilities = result != nullptr ? field(*result, "capabilities") : nullptr;
-  const json* encoding =
-      capabilities != nullptr ? field(*capabilities, "positionEncoding") : nullptr;
-  PositionEncoding negotiated = PositionEncoding::Utf16;
-  if (encoding != nullptr && encoding->is_string()) {
-    negotiated = parsePositionEncoding(encoding->get<std::string>()).value_or(negotiated);
-  }
+  PositionEncoding negotiated = negotiatedEncoding(message.body);
   if (negotiated != record_.positionEncoding()) {
     out_.note("the new gopls chose position encoding " +
               std::string(positionEncodingName(negotiated)) + ", the editor works in " +

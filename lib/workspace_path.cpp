@@ -7,17 +7,15 @@
 #include <cstdlib>
 #include <memory>
 
+#include "lib/file_path.h"
+#include "lib/go_module_root.h"
+
 namespace wslgo {
 namespace {
 
 std::string_view withoutTrailingSlashes(std::string_view path) {
   while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
   return path;
-}
-
-bool isFile(const std::string& path) {
-  struct stat info {};
-  return ::stat(path.c_str(), &info) == 0 && !S_ISDIR(info.st_mode);
 }
 
 }  // namespace
@@ -43,20 +41,7 @@ Result<std::string> resolveWorkspaceRoot(std::string_view path, bool allowNonMod
   std::unique_ptr<char, decltype(&std::free)> resolved(::realpath(given.c_str(), nullptr),
                                                        &std::free);
   if (!resolved) {
-    int error = errno;
-    switch (error) {
-      case ENOENT:
-        return errnoError(error, given, "does not exist; check the path of the workspace");
-      case ENOTDIR:
-        return errnoError(error, given,
-                          "goes through a file, not a directory; check the path of the workspace");
-      case EACCES:
-        return errnoError(error, given,
-                          "cannot be resolved: a directory on the way may not be searched; check "
-                          "the permissions");
-      default:
-        return errnoError(error, given, "cannot be resolved to a real path");
-    }
+    return unresolvablePathError(given, errno, "check the path of the workspace");
   }
   std::string root(resolved.get());
 
@@ -66,8 +51,7 @@ Result<std::string> resolveWorkspaceRoot(std::string_view path, bool allowNonMod
     return errnoError(ENOTDIR, root, "is a file; pass the directory that holds go.mod");
   }
   if (!allowNonModule) {
-    std::string base = root == "/" ? std::string() : root;
-    if (!isFile(base + "/go.mod") && !isFile(base + "/go.work")) {
+    if (!marksGoModule(root)) {
       return errnoError(ENOENT, root,
                         "has no go.mod or go.work; pass the module root, or set "
                         "allow_non_module");
