@@ -13,7 +13,7 @@ namespace wslgo {
 Result<std::unique_ptr<LspStream>> LspStream::open(EventLoop& loop, UniqueFd fd, Limits limits,
                                                    MessageHook onMessage, ClosedHook onClosed) {
   std::unique_ptr<LspStream> stream(
-      new LspStream(limits, std::move(onMessage), std::move(onClosed)));
+      new LspStream(loop, limits, std::move(onMessage), std::move(onClosed)));
   LspStream* self = stream.get();
   auto watch = loop.addIo(fd.get(), EPOLLIN | EPOLLRDHUP,
                           [self](uint32_t revents) { self->onEvents(revents); });
@@ -27,13 +27,14 @@ void LspStream::send(std::string_view body) {
   if (!fd_.valid()) return;
   outgoing_ += frameLspMessage(body);
   if (unsentBytes() > limits_.maxUnsentBytes) {
-    return fail("the peer stopped reading (" + std::to_string(unsentBytes() >> 20) +
-                " MiB unsent)");
+    return failLater("the peer stopped reading (" + std::to_string(unsentBytes() >> 20) +
+                     " MiB unsent)");
   }
-  flush();
+  if (std::string why; !flush(why)) failLater(why);
 }
 
 void LspStream::close() {
+  failure_.reset();  // closed on purpose: a failure met before is nobody's business now
   watch_.reset();
   fd_.reset();
   outgoing_.clear();
@@ -41,8 +42,7 @@ void LspStream::close() {
 }
 
 void LspStream::onEvents(uint32_t revents) {
-  if ((revents & EPOLLOUT) != 0) flush();
-  if (!fd_.valid()) return;
+  if (std::string why; (revents & EPOLLOUT) != 0 && !flush(why)) return fail(why);
   if ((revents & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) != 0) readAvailable();
 }
 
@@ -80,13 +80,16 @@ void LspStream::deliverFrames() {
   if (fd_.valid()) incoming_.erase(0, offset);
 }
 
-void LspStream::flush() {
+bool LspStream::flush(std::string& why) {
   while (sentOffset_ < outgoing_.size()) {
     ssize_t sent = ::send(fd_.get(), outgoing_.data() + sentOffset_, outgoing_.size() - sentOffset_,
                           MSG_NOSIGNAL | MSG_DONTWAIT);
     if (sent < 0 && errno == EINTR) continue;
     if (sent < 0 && errno == EAGAIN) break;
-    if (sent < 0) return fail(std::strerror(errno));
+    if (sent < 0) {
+      why = std::strerror(errno);
+      return false;
+    }
     sentOffset_ += static_cast<size_t>(sent);
   }
   if (sentOffset_ == outgoing_.size()) {
@@ -101,6 +104,17 @@ void LspStream::flush() {
     wantWrite_ = wantWrite;
     (void)watch_.setEvents(EPOLLIN | EPOLLRDHUP | (wantWrite ? EPOLLOUT : 0u));
   }
+  return true;
+}
+
+void LspStream::failLater(const std::string& why) {
+  if (!fd_.valid()) return;
+  close();
+  auto timer = loop_.addOneShotTimer(Usec(0), [this, why](Usec) {
+    auto hook = onClosed_;
+    if (hook) hook(why);
+  });
+  if (timer) failure_ = std::move(*timer);
 }
 
 void LspStream::fail(const std::string& why) {

@@ -36,23 +36,31 @@ class LspStream {
   LspStream& operator=(const LspStream&) = delete;
   ~LspStream() = default;
 
-  // Frames `body` and writes it as soon as the peer takes it. Nothing happens once closed.
+  // Frames `body` and writes it as soon as the peer takes it. Nothing happens once closed. A
+  // failure here reaches the closed hook from the loop, never from inside send(): the caller is
+  // in the middle of something.
   void send(std::string_view body);
-  // Closes the socket without calling the closed hook.
+  // Closes the socket without calling the closed hook (not even for a failure met before).
   void close();
   bool isOpen() const { return fd_.valid(); }
   size_t unsentBytes() const { return outgoing_.size() - sentOffset_; }
 
  private:
-  LspStream(Limits limits, MessageHook onMessage, ClosedHook onClosed)
-      : limits_(limits), onMessage_(std::move(onMessage)), onClosed_(std::move(onClosed)) {}
+  LspStream(EventLoop& loop, Limits limits, MessageHook onMessage, ClosedHook onClosed)
+      : loop_(loop),
+        limits_(limits),
+        onMessage_(std::move(onMessage)),
+        onClosed_(std::move(onClosed)) {}
 
   void onEvents(uint32_t revents);
   void readAvailable();
   void deliverFrames();
-  void flush();
+  // Writes what the peer takes now; false (and `why`) when the stream broke.
+  bool flush(std::string& why);
   void fail(const std::string& why);
+  void failLater(const std::string& why);
 
+  EventLoop& loop_;
   Limits limits_;
   MessageHook onMessage_;
   ClosedHook onClosed_;
@@ -62,6 +70,7 @@ class LspStream {
   std::string outgoing_;
   size_t sentOffset_ = 0;
   bool wantWrite_ = false;
+  Timer failure_;  // a failure met inside send(), reported from the loop
 };
 
 }  // namespace wslgo

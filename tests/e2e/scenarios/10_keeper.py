@@ -19,6 +19,7 @@ socket (start, initialize, reopen the document), which is what an editor needs t
 
 import os
 import signal
+import socket as socket_module
 import sys
 import threading
 import time
@@ -516,6 +517,45 @@ class Keeper(unittest.TestCase):
         note(f"per-workspace: the old client exited {exited - started:.2f}s after the call; "
              f"{attempts} fresh client(s)")
         self.assertNotEqual(int(s.unit_property(unit, "MainPID")), old_pid)
+
+    def test_9_garbage_on_one_connection_closes_that_connection_alone(self):
+        root, obj, (editor,) = self.open_workspace("keeper-garbage")
+        keeper_pid = s.unit_property(KEEPER_SERVICE_UNIT, "MainPID")
+        garbage = [
+            b"Content-Length: many\r\n\r\n{}",                     # a header that is no length
+            b"Content-Length: 6\r\n\r\n[1, 2]",                    # JSON, but not a message
+            b"Content-Length: 12\r\n\r\n{\"id\": true}",          # an id no request has
+            b"Content-Length: 999999999999\r\n\r\n",               # a body past the bound
+        ]
+        for raw in garbage:
+            with socket_module.socket(socket_module.AF_UNIX, socket_module.SOCK_STREAM) as bad:
+                bad.settimeout(10)
+                bad.connect(KEEPER_SOCKET)
+                bad.sendall(raw)
+                try:
+                    closed = bad.recv(4096) == b""
+                except ConnectionResetError:
+                    closed = True
+                self.assertTrue(closed, f"the keeper kept a connection that sent {raw!r}")
+        self.assertEqual(s.unit_property(KEEPER_SERVICE_UNIT, "MainPID"), keeper_pid,
+                         "the keeper restarted")
+        self.greeting_probe(editor, root).check_hover(self)
+        self.assertTrue(editor.process_alive(), editor.describe())
+        self.assertEqual(s.workspace_property(obj, "Editors"), 1)
+
+    def test_10_restarting_the_guard_disturbs_no_editor(self):
+        root, obj, (editor,) = self.open_workspace("keeper-guard-restart")
+        gopls_pid = s.unit_property(s.workspace_property(obj, "Unit"), "MainPID")
+        guard_pid = s.unit_property(s.GUARD, "MainPID")
+        s.systemctl("restart", s.GUARD, timeout=90)
+        s.wait_active(s.GUARD, 30)
+        self.assertNotEqual(s.unit_property(s.GUARD, "MainPID"), guard_pid)
+        # The new guard learns the editors again from the keeper, which watches its name.
+        obj = self.attached(root, 1)
+        self.greeting_probe(editor, root).check_hover(self)
+        self.assertTrue(editor.process_alive(), editor.describe())
+        self.assertEqual(s.unit_property(s.workspace_property(obj, "Unit"), "MainPID"),
+                         gopls_pid, "the guard's restart restarted gopls")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""Scenario 7: RemoveWorkspace stops the unit; disable --now leaves nothing running but keeps the
-user's config and heap profiles."""
+"""Scenario 7: RemoveWorkspace stops the unit; `disable --now wslgo-guard wslgo-lsp.socket` leaves
+nothing running but keeps the user's config and heap profiles."""
 
 import glob
 import os
@@ -23,10 +23,14 @@ class RemoveAndDisable(unittest.TestCase):
         self.assertNotEqual(s.call_fails("GetWorkspace", "s", root).returncode, 0,
                             "the workspace is still guarded after RemoveWorkspace")
 
-        s.systemctl("disable", "--now", s.GUARD)
+        # The guard's [Install] has Also=wslgo-lsp.socket, so disabling it disables the
+        # keeper's socket too; --now stops only the units named (systemd 252), hence both.
+        s.systemctl("disable", "--now", s.GUARD, "wslgo-lsp.socket")
         s.wait_inactive(s.GUARD, 30)
-        self.assertEqual(s.systemctl("is-enabled", s.GUARD, check=False).stdout.strip(),
-                         "disabled")
+        for unit_name in (s.GUARD, "wslgo-lsp.socket"):
+            self.assertEqual(s.systemctl("is-enabled", unit_name, check=False).stdout.strip(),
+                             "disabled", unit_name)
+        s.wait_inactive("wslgo-lsp.socket", 30)
         self.assertFalse(os.path.exists(f"/proc/{guard_pid}"), "the guard process still runs")
         self.assertFalse(s.bus_name_owned(), "org.wslgo.Guard1 is still owned")
         running = s.systemctl("list-units", "--no-legend", "--plain", "--state=active",
