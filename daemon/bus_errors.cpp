@@ -20,6 +20,8 @@ sdbus::Error busErrorFor(const Error& error) {
       name = kErrorBusy;
       break;
     case EINVAL:
+    case EPERM:   // a system directory as a workspace
+    case EILSEQ:  // a path that is not UTF-8
     case ENOENT:
     case ENOTDIR:
     case ENAMETOOLONG:

@@ -20,6 +20,13 @@ void checkPathArgument(const std::string& path, const char* what = "the workspac
     throw sdbus::Error(kErrorInvalidArgument, "the path is " + std::to_string(path.size()) +
                                                   " bytes; a path has at most 4096");
   }
+  // Resolved against the guard's working directory, "." once named the workspace at "/".
+  if (path.front() != '/') {
+    throw sdbus::Error(kErrorInvalidArgument,
+                       "\"" + path.substr(0, 200) +
+                           "\" is a relative path; pass an absolute one: the guard does not "
+                           "share your working directory");
+  }
 }
 
 constexpr const char* kBusDaemon = "org.freedesktop.DBus";

@@ -5,40 +5,17 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "lib/utf8.h"
+
 namespace wslgo {
 namespace {
 
 bool isLineBreak(char c) { return c == '\n' || c == '\r'; }
 
-// The length of the well-formed UTF-8 sequence at `at` (Unicode table 3-7: no overlong forms,
-// no surrogates, nothing over U+10FFFF), or 1 for a byte that does not start one. A continuation
-// byte is never '\r' or '\n', so a sequence never runs across a line break.
+// The length of the UTF-8 sequence at `at`, or 1 for a byte that does not start a well-formed
+// one. A continuation byte is never '\r' or '\n', so a sequence never runs across a line break.
 size_t sequenceLength(std::string_view text, size_t at) {
-  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
-  const unsigned lead = byte(at);
-  if (lead < 0x80) return 1;
-  size_t length = 0;
-  unsigned low = 0x80;
-  unsigned high = 0xBF;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    if (lead == 0xE0) low = 0xA0;
-    if (lead == 0xED) high = 0x9F;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    if (lead == 0xF0) low = 0x90;
-    if (lead == 0xF4) high = 0x8F;
-  } else {
-    return 1;
-  }
-  if (text.size() - at < length) return 1;
-  if (byte(at + 1) < low || byte(at + 1) > high) return 1;
-  for (size_t i = 2; i < length; ++i) {
-    if (byte(at + i) < 0x80 || byte(at + i) > 0xBF) return 1;
-  }
-  return length;
+  return std::max<size_t>(1, utf8SequenceLength(text, at));
 }
 
 // How many code units of `encoding` a sequence of `length` UTF-8 bytes is.

@@ -9,6 +9,7 @@
 
 #include "lib/file_path.h"
 #include "lib/go_module_root.h"
+#include "lib/utf8.h"
 
 namespace wslgo {
 namespace {
@@ -16,6 +17,19 @@ namespace {
 std::string_view withoutTrailingSlashes(std::string_view path) {
   while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
   return path;
+}
+
+// "/" and the kernel's trees: gopls would walk them, and a trim or a removal must never touch
+// them.
+bool isSystemDirectory(std::string_view root) {
+  if (root == "/") return true;
+  for (std::string_view tree : {"/proc", "/sys", "/dev"}) {
+    if (root == tree || (root.size() > tree.size() && root.substr(0, tree.size()) == tree &&
+                         root[tree.size()] == '/')) {
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace
@@ -44,6 +58,18 @@ Result<std::string> resolveWorkspaceRoot(std::string_view path, bool allowNonMod
     return unresolvablePathError(given, errno, "check the path of the workspace");
   }
   std::string root(resolved.get());
+  // D-Bus strings and the state file are UTF-8: a root that is not could be added but never
+  // shown, saved or removed again. Refused before anything happens, given or resolved.
+  if (!isValidUtf8(given) || !isValidUtf8(root)) {
+    return errnoError(EILSEQ, utf8Lossy(root),
+                      "is not valid UTF-8 (shown with U+FFFD for the bad bytes); the guard's "
+                      "bus API and state file carry UTF-8 names only: rename the directory");
+  }
+  if (isSystemDirectory(root)) {
+    return errnoError(EPERM, root,
+                      "is a system directory, not a Go workspace; pass a module under your "
+                      "home directory");
+  }
 
   struct stat info {};
   if (::stat(root.c_str(), &info) != 0) return errnoError(errno, root, "cannot stat");

@@ -12,8 +12,9 @@ namespace wslgo {
 
 // The canonical root of a workspace: `path` must be absolute and shorter than PATH_MAX (a longer
 // one is refused before touching the filesystem); it is resolved with realpath (symlinks, "..")
-// and must be a directory holding go.mod or go.work, unless `allowNonModule`. Each refusal names
-// the path and says what to pass instead.
+// and must be a directory holding go.mod or go.work, unless `allowNonModule`. A root that is not
+// valid UTF-8 (given or resolved), "/", or a directory in /proc, /sys or /dev is refused whatever
+// `allowNonModule` says. Each refusal names the path and says what to pass instead.
 Result<std::string> resolveWorkspaceRoot(std::string_view path, bool allowNonModule);
 
 // The root in `roots` that is `dir` or an ancestor of it, the deepest when several are: the

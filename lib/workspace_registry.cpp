@@ -9,6 +9,9 @@
 
 #include "lib/config_layers.h"
 
+#include "lib/json_nesting.h"
+#include "lib/unit_name.h"
+
 namespace wslgo {
 namespace {
 
@@ -86,12 +89,16 @@ Result<WorkspaceRecord> parseWorkspace(const json& value, const std::string& poi
   if (!pathText) return pathText.error();
   record.path = std::move(*pathText);
 
-  auto unit = member(value, pointer, "unit");
-  if (!unit) return unit.error();
-  auto unitText = stringAt(**unit, pointer + "/unit");
-  if (!unitText) return unitText.error();
-  if (unitText->empty()) return atPointer(pointer + "/unit", "expected a unit name, found \"\"");
-  record.unit = std::move(*unitText);
+  // The unit is derived from the path, never taken from the file: a state file naming another
+  // unit would have the guard start and stop a unit that is not its own. The key is still
+  // written (people read it) and, when present, must be a string.
+  if (auto unit = value.find("unit"); unit != value.end()) {
+    auto unitText = stringAt(*unit, pointer + "/unit");
+    if (!unitText) return unitText.error();
+  }
+  auto derived = workspaceUnitName(record.path);
+  if (!derived) return atPointer(pointer + "/path", derived.error().message);
+  record.unit = std::move(*derived);
 
   auto socket = member(value, pointer, "socket");
   if (!socket) return socket.error();
@@ -132,6 +139,17 @@ Result<WorkspaceRecord> parseWorkspace(const json& value, const std::string& poi
 }  // namespace
 
 Result<Registry> parseRegistry(std::string_view text) {
+  // Checked before parsing: the parser's copies recurse, and a hostile 300,000-deep file would
+  // overflow the stack at every start of the guard.
+  if (text.size() > kMaxRegistryBytes) {
+    return atPointer("", "the file is " + std::to_string(text.size()) +
+                             " bytes; a state file of at most 256 workspaces is far below " +
+                             std::to_string(kMaxRegistryBytes));
+  }
+  if (!jsonNestingWithin(text, kMaxRegistryNesting)) {
+    return atPointer("", "nested deeper than " + std::to_string(kMaxRegistryNesting) +
+                             " levels, which no state file written by the guard is");
+  }
   json document;
   try {
     document = json::parse(text.begin(), text.end());

@@ -1,4 +1,5 @@
 #include "lib/workspace_path.h"
+#include "lib/utf8.h"
 #include "tests/unit/temp_dir.h"
 
 #include <sys/stat.h>
@@ -160,4 +161,48 @@ TEST_CASE("a root of / contains every absolute directory but loses to a deeper r
 }
 
 }  // namespace
+}  // namespace wslgo
+
+namespace wslgo {
+
+TEST_CASE("a workspace whose real path is not UTF-8 is refused, even through a UTF-8 symlink") {
+  test::TempDir dir("workspace-path-utf8");
+  std::string bad = dir / std::string("caf\xe9");  // Latin-1 é: not UTF-8
+  std::filesystem::create_directories(bad);
+  std::ofstream(bad + "/go.mod") << "module example.com/x\n";
+  std::string link = dir / "cafe";
+  std::filesystem::create_directory_symlink(bad, link);
+  for (const std::string& given : {bad, link}) {
+    auto root = resolveWorkspaceRoot(given, false);
+    REQUIRE_FALSE(root);
+    CHECK(root.error().code == EILSEQ);
+    CHECK(isValidUtf8(root.error().path));  // the message itself can travel over D-Bus
+    CHECK(root.error().message.find("rename the directory") != std::string::npos);
+  }
+}
+
+TEST_CASE("/ and the kernel's trees are refused as workspaces even when non-modules are allowed") {
+  for (const char* path : {"/", "/proc", "/sys", "/dev", "/proc/self", "/sys/fs/cgroup"}) {
+    auto root = resolveWorkspaceRoot(path, /*allowNonModule=*/true);
+    REQUIRE_FALSE(root);
+    CHECK(root.error().code == EPERM);
+    CHECK(root.error().message.find("system directory") != std::string::npos);
+  }
+  // A name that merely starts like one is not.
+  test::TempDir dir("workspace-path-devices");
+  std::filesystem::create_directories(dir / "devices");
+  CHECK(resolveWorkspaceRoot(std::string(dir / "devices"), true));
+}
+
+TEST_CASE("UTF-8 is checked as Unicode defines it well formed") {
+  CHECK(isValidUtf8("plain ascii"));
+  CHECK(isValidUtf8("caf\xc3\xa9 \xf0\x9f\x98\x80"));
+  CHECK_FALSE(isValidUtf8("caf\xe9"));           // Latin-1
+  CHECK_FALSE(isValidUtf8("\xc0\xaf"));          // overlong "/"
+  CHECK_FALSE(isValidUtf8("\xed\xa0\x80"));      // an encoded surrogate
+  CHECK_FALSE(isValidUtf8("\xf4\x90\x80\x80"));  // above U+10FFFF
+  CHECK_FALSE(isValidUtf8("\xf0\x9f\x98"));      // cut off
+  CHECK(utf8Lossy("caf\xe9!") == "caf\xef\xbf\xbd!");
+}
+
 }  // namespace wslgo

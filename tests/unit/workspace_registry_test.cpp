@@ -106,7 +106,8 @@ TEST_CASE("each problem in the state file is reported at its JSON pointer") {
       {R"({"schema_version": 1, "workspaces": {}})", "/workspaces", "expected an array"},
       {R"({"schema_version": 1, "workspaces": [], "extra": 1})", "/extra", "unknown key"},
       {registryJson("7"), "/workspaces/0", "expected an object"},
-      {registryJson(R"({"path": "/a"})"), "/workspaces/0/unit", "missing"},
+      {registryJson(R"({"path": "/a"})"), "/workspaces/0/socket", "missing"},
+      {registryJson(R"({"path": "/a", "unit": 7})"), "/workspaces/0/unit", "expected a string"},
       {registryJson(workspaceJson("relative")), "/workspaces/0/path", "absolute path"},
       {registryJson(workspaceJson("/a", R"(, "colour": "red")")), "/workspaces/0/colour",
        "unknown key"},
@@ -182,4 +183,44 @@ TEST_CASE("a path that is not UTF-8 serializes without throwing") {
 }
 
 }  // namespace
+}  // namespace wslgo
+
+namespace wslgo {
+
+TEST_CASE("a state file's unit is derived from the path, whatever unit the file names") {
+  // A hand edit (or a hostile one) naming another unit must not have the guard start and stop
+  // it: the guard only ever touches wslgo-gopls@<path>.service.
+  auto registry =
+      parseRegistry(R"({"schema_version": 1, "workspaces": [{"path": "/home/me/src/app", )"
+                    R"("unit": "ssh-agent.service", "socket": "/run/s.sock", "debug_port": 4000, )"
+                    R"("added_usec": 5}]})");
+  REQUIRE(registry);
+  REQUIRE(registry->workspaces.size() == 1);
+  CHECK(registry->workspaces[0].unit == "wslgo-gopls@home-me-src-app.service");
+}
+
+TEST_CASE("a state file without the unit key still gives the derived unit") {
+  auto registry =
+      parseRegistry(R"({"schema_version": 1, "workspaces": [{"path": "/a", "socket": "/s", )"
+                    R"("debug_port": 1, "added_usec": 5}]})");
+  REQUIRE(registry);
+  CHECK(registry->workspaces[0].unit == "wslgo-gopls@a.service");
+}
+
+TEST_CASE("a state file nested 300,000 levels deep is refused before parsing, without a crash") {
+  std::string deep = R"({"schema_version": 1, "workspaces": )" + std::string(300000, '[') +
+                     std::string(300000, ']') + "}";
+  auto registry = parseRegistry(deep);
+  REQUIRE_FALSE(registry);
+  CHECK_THAT(registry.error().message, Catch::Contains("nested deeper than 64"));
+}
+
+TEST_CASE("a state file over 1 MiB is refused before parsing") {
+  std::string big = R"({"schema_version": 1, "workspaces": [], "pad": ")" +
+                    std::string(kMaxRegistryBytes, 'x') + "\"}";
+  auto registry = parseRegistry(big);
+  REQUIRE_FALSE(registry);
+  CHECK_THAT(registry.error().message, Catch::Contains("bytes"));
+}
+
 }  // namespace wslgo
