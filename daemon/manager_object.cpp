@@ -3,6 +3,7 @@
 #include "daemon/bus_errors.h"
 #include "daemon/manager.h"
 #include "daemon/workspace_object.h"
+#include "lib/utf8.h"
 
 namespace wslgo {
 namespace {
@@ -23,7 +24,7 @@ void checkPathArgument(const std::string& path, const char* what = "the workspac
   // Resolved against the guard's working directory, "." once named the workspace at "/".
   if (path.front() != '/') {
     throw sdbus::Error(kErrorInvalidArgument,
-                       "\"" + path.substr(0, 200) +
+                       "\"" + utf8Lossy(path.substr(0, 200)) +  // a cut may split a character
                            "\" is a relative path; pass an absolute one: the guard does not "
                            "share your working directory");
   }
