@@ -1,5 +1,7 @@
 #include "daemon/action_runner.h"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
@@ -211,9 +213,14 @@ Result<std::string> ActionRunner::trim(const std::string& root) {
                     }};
   std::string goplsCache = context_.goplsFileCache(root);
   if (goplsCache.empty()) goplsCache = goplsCacheDir(paths_.caches);
-  if (auto pruned = pruneCacheToBudget(goplsCache, config.actions.trim.cacheBudget, limits)) {
+  const PruneOwner owner{.home = paths_.caches.home, .uid = ::geteuid()};
+  if (auto pruned =
+          pruneCacheToBudget(goplsCache, config.actions.trim.cacheBudget, owner, limits)) {
     summary += "pruned " + std::to_string(pruned->filesRemoved) + " files (" +
                describeBytes(static_cast<double>(pruned->bytesFreed)) + ") of " + goplsCache + "; ";
+  } else if (pruned.error().code == EPERM) {
+    // A refusal is news for the person who set the cache up; a missing cache is not.
+    log()->warn("{}: {}", root, pruned.error().describe());
   }
   for (const std::string& dir : {goplsCache, goModCacheDir(paths_.caches)}) {
     if (auto dropped = dropPageCache(dir, limits)) {

@@ -276,7 +276,17 @@ Result<DropCacheStats> dropPageCache(const std::string& dir, const DropCacheLimi
 }
 
 Result<PruneStats> pruneCacheToBudget(const std::string& dir, uint64_t budgetBytes,
-                                      const WalkLimits& limits) {
+                                      const PruneOwner& owner, const WalkLimits& limits) {
+  struct stat link {};
+  if (::lstat(dir.c_str(), &link) != 0) {
+    return errnoError(errno, dir, "cannot read the cache directory");
+  }
+  if (S_ISLNK(link.st_mode)) {
+    return errnoError(EPERM, dir,
+                      "is a symlink; the guard never prunes through one, since it may lead to a "
+                      "user's own files: point $GOPLSCACHE or $XDG_CACHE_HOME at the real "
+                      "directory");
+  }
   char* resolved = ::realpath(dir.c_str(), nullptr);
   if (resolved == nullptr) return errnoError(errno, dir, "cannot resolve the cache directory");
   std::string real(resolved);
@@ -287,9 +297,26 @@ Result<PruneStats> pruneCacheToBudget(const std::string& dir, uint64_t budgetByt
                           ": a cache directory is at least two levels below / (like "
                           "~/.cache/gopls); check $GOPLSCACHE and $XDG_CACHE_HOME");
   }
+  if (!owner.home.empty()) {
+    if (char* home = ::realpath(owner.home.c_str(), nullptr); home != nullptr) {
+      std::string realHome(home);
+      std::free(home);  // NOLINT(cppcoreguidelines-no-malloc): realpath allocates with malloc
+      if (realHome == real || realHome.rfind(real + "/", 0) == 0) {
+        return errnoError(EPERM, dir,
+                          "refusing to prune " + real +
+                              ": it is the home directory or above it; check $GOPLSCACHE and "
+                              "$XDG_CACHE_HOME");
+      }
+    }
+  }
   auto root = openRoot(real, /*follow=*/false);
   if (!root) return root.error();
   auto& [rootFd, rootStat] = *root;
+  if (rootStat.st_uid != owner.uid) {
+    return errnoError(EPERM, dir,
+                      "refusing to prune " + real + ": it belongs to uid " +
+                          std::to_string(rootStat.st_uid) + ", not to the user running the guard");
+  }
   const int rootDescriptor = rootFd.get();
   const dev_t dev = rootStat.st_dev;
 
@@ -303,7 +330,12 @@ Result<PruneStats> pruneCacheToBudget(const std::string& dir, uint64_t budgetByt
     current = dirs.size() - 1;
   };
   walk.leaveDir = [&] { current = dirs[current].parent; };
+  size_t notOwned = 0;
   walk.onFile = [&](int, const char* name, const struct stat& st) {
+    if (st.st_uid != owner.uid) {
+      ++notOwned;  // another user's file in the cache is theirs, not the guard's to delete
+      return;
+    }
     auto size = static_cast<uint64_t>(st.st_size);
     files.push_back(ScannedFile{current, name, st.st_ino, size, st.st_mtim, st.st_atim});
     total = total > UINT64_MAX - size ? UINT64_MAX : total + size;
@@ -315,6 +347,7 @@ Result<PruneStats> pruneCacheToBudget(const std::string& dir, uint64_t budgetByt
 
   PruneStats stats;
   stats.bytesLeft = total;
+  stats.notOwned = notOwned;
   if (walk.stopped) {
     stats.stoppedAtLimit = true;
     return stats;

@@ -1,6 +1,8 @@
 // The "trim caches" rung's file work: cgroup reclaim, page cache drop, gopls' cache pruning.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -51,22 +53,33 @@ struct PruneStats {
   uint64_t bytesFreed = 0;
   size_t dirsRemoved = 0;  // directories left empty by the removals
   uint64_t bytesLeft = 0;  // what remains of the files that were looked at
+  size_t notOwned = 0;     // files of another user, never deleted nor counted
   bool stoppedAtLimit = false;
+};
+
+// Whose cache it is: a prune refuses a directory that is `home` or above it, or that `owner` does
+// not own, and deletes only files `owner` owns.
+struct PruneOwner {
+  std::string home;  // "" when unknown: no home check
+  uid_t uid = 0;
 };
 
 // Deletes the oldest regular files under `dir` (by modification time, then access time: gopls
 // touches a cache entry's mtime when it uses it) until their total size is at most
 // `budgetBytes`, then removes the directories those deletions left empty. Never `dir` itself,
-// never a symlink or anything reached through one, never anything on another filesystem.
-// Refuses "/" and any directory with fewer than two path components (after resolving symlinks
-// in `dir`), since a mistaken setting must not empty a home or a system directory.
+// never a symlink or anything reached through one, never anything on another filesystem, never
+// a file another user owns. Refuses a `dir` that is itself a symlink (a ~/.cache/gopls linked to
+// ~/Documents once had every document deleted), "/" and any directory with fewer than two path
+// components (after resolving symlinks above `dir`), the owner's home and its ancestors, and a
+// directory the owner does not own: a mistaken setting must not empty a home or a system
+// directory.
 //
 // Meant only for gopls' own cache: the module cache is the user's data.
 //
 // When a limit cuts the scan short nothing is deleted (the oldest files may not have been seen
 // yet) and `stoppedAtLimit` is set; a limit reached while deleting stops the deletions there.
 Result<PruneStats> pruneCacheToBudget(const std::string& dir, uint64_t budgetBytes,
-                                      const WalkLimits& limits = {});
+                                      const PruneOwner& owner, const WalkLimits& limits = {});
 
 // The environment values the cache locations depend on; empty when unset.
 struct GoCacheEnv {

@@ -77,6 +77,9 @@ double residentShare(const fs::path& path) {
   return static_cast<double>(resident) / static_cast<double>(pages.size());
 }
 
+// The user running the tests owns what they create; no home check unless a test sets one.
+const PruneOwner kMe{.home = "", .uid = ::geteuid()};
+
 // A clock that advances one second each time the walk asks.
 struct SteppingClock {
   Usec at{0};
@@ -94,7 +97,7 @@ TEST_CASE("pruning deletes the oldest files until the cache fits the budget exac
   writeFile(cache / "b/newer", 300, 300);
   writeFile(cache / "newest", 400, 400);
 
-  auto pruned = pruneCacheToBudget(cache.string(), 700);
+  auto pruned = pruneCacheToBudget(cache.string(), 700, kMe);
   REQUIRE(pruned.ok());
   CHECK(pruned->filesRemoved == 2);
   CHECK(pruned->bytesFreed == 300);
@@ -112,7 +115,7 @@ TEST_CASE("a budget larger than the cache removes nothing", "[cache_trim]") {
   writeFile(cache / "x/1", 10, 1);
   writeFile(cache / "x/2", 20, 2);
 
-  auto pruned = pruneCacheToBudget(cache.string(), 1'000'000);
+  auto pruned = pruneCacheToBudget(cache.string(), 1'000'000, kMe);
   REQUIRE(pruned.ok());
   CHECK(pruned->filesRemoved == 0);
   CHECK(pruned->bytesLeft == 30);
@@ -125,7 +128,7 @@ TEST_CASE("ties in modification time are broken by access time", "[cache_trim]")
   writeFile(cache / "read-lately", 50, 10, 500);
   writeFile(cache / "read-long-ago", 50, 10, 20);
 
-  auto pruned = pruneCacheToBudget(cache.string(), 50);
+  auto pruned = pruneCacheToBudget(cache.string(), 50, kMe);
   REQUIRE(pruned.ok());
   CHECK(regularFilesUnder(cache) == std::vector<std::string>{"read-lately"});
 }
@@ -140,7 +143,7 @@ TEST_CASE("pruning to zero never follows a symlink out of the cache", "[cache_tr
   fs::create_directory_symlink(outside, cache / "sub/to-dir");
   fs::create_symlink(outside / "thesis.tex", cache / "to-file");
 
-  auto pruned = pruneCacheToBudget(cache.string(), 0);
+  auto pruned = pruneCacheToBudget(cache.string(), 0, kMe);
   REQUIRE(pruned.ok());
   CHECK(pruned->filesRemoved == 1);
   CHECK(fs::file_size(outside / "thesis.tex") == 1000);
@@ -160,7 +163,7 @@ TEST_CASE("pruning stays on the cache's filesystem", "[cache_trim][live]") {
   }
   writeFile(mountPoint / "other-fs", 10, 1);
 
-  auto pruned = pruneCacheToBudget(cache.string(), 0);
+  auto pruned = pruneCacheToBudget(cache.string(), 0, kMe);
   auto dropped = dropPageCache(cache.string());
   bool stillThere = fs::exists(mountPoint / "other-fs");
   REQUIRE(::umount(mountPoint.c_str()) == 0);
@@ -178,27 +181,94 @@ TEST_CASE("pruning refuses / and directories one level below it", "[cache_trim]"
   harmless.maxFiles = 1;
   constexpr uint64_t kEverything = UINT64_MAX;
 
-  auto root = pruneCacheToBudget("/", kEverything, harmless);
+  auto root = pruneCacheToBudget("/", kEverything, kMe, harmless);
   REQUIRE_FALSE(root.ok());
   CHECK(root.error().code == EPERM);
   CHECK_THAT(root.error().message, Catch::Contains("refusing to prune /:"));
 
-  auto top = pruneCacheToBudget("/proc", kEverything, harmless);
+  auto top = pruneCacheToBudget("/proc", kEverything, kMe, harmless);
   REQUIRE_FALSE(top.ok());
   CHECK(top.error().code == EPERM);
 
-  SECTION("symlinks in the argument are resolved before the check") {
+  SECTION("a symlink to / as the argument is refused") {
     TempDir tmp;
     fs::create_directory_symlink("/", tmp.path() / "looks-deep");
-    auto linked = pruneCacheToBudget((tmp.path() / "looks-deep").string(), kEverything, harmless);
+    auto linked =
+        pruneCacheToBudget((tmp.path() / "looks-deep").string(), kEverything, kMe, harmless);
     REQUIRE_FALSE(linked.ok());
     CHECK(linked.error().code == EPERM);
   }
 }
 
+TEST_CASE(
+    "a cache directory that is a symlink to the user's documents is refused, and nothing "
+    "there is deleted",
+    "[cache_trim]") {
+  // The hostile review's case: ~/.cache/gopls -> ~/Documents, budget 0.
+  TempDir tmp;
+  fs::path documents = tmp.path() / "home/Documents";
+  writeFile(documents / "thesis.tex", 1000, 1);
+  writeFile(documents / "notes/todo.txt", 10, 2);
+  fs::create_directories(tmp.path() / "home/.cache");
+  fs::create_directory_symlink(documents, tmp.path() / "home/.cache/gopls");
+
+  auto pruned =
+      pruneCacheToBudget((tmp.path() / "home/.cache/gopls").string(), 0,
+                         PruneOwner{.home = (tmp.path() / "home").string(), .uid = ::geteuid()});
+  REQUIRE_FALSE(pruned.ok());
+  CHECK(pruned.error().code == EPERM);
+  CHECK_THAT(pruned.error().message, Catch::Contains("symlink"));
+  CHECK(regularFilesUnder(documents) == std::vector<std::string>{"notes/todo.txt", "thesis.tex"});
+}
+
+TEST_CASE("the home directory and its ancestors are never pruned", "[cache_trim]") {
+  TempDir tmp;
+  fs::path home = tmp.path() / "users/me";
+  writeFile(home / "project/main.go", 100, 1);
+  for (const fs::path& dir : {home, home.parent_path()}) {
+    INFO(dir);
+    auto pruned =
+        pruneCacheToBudget(dir.string(), 0, PruneOwner{.home = home.string(), .uid = ::geteuid()});
+    REQUIRE_FALSE(pruned.ok());
+    CHECK(pruned.error().code == EPERM);
+    CHECK_THAT(pruned.error().message, Catch::Contains("home directory"));
+  }
+  CHECK(fs::exists(home / "project/main.go"));
+  // A cache inside the home is what gopls uses, and is pruned.
+  writeFile(home / ".cache/gopls/entry", 10, 1);
+  auto inside = pruneCacheToBudget((home / ".cache/gopls").string(), 0,
+                                   PruneOwner{.home = home.string(), .uid = ::geteuid()});
+  REQUIRE(inside.ok());
+  CHECK(inside->filesRemoved == 1);
+}
+
+TEST_CASE("another user's cache is refused, and another user's file in ours is left",
+          "[cache_trim]") {
+  TempDir tmp;
+  fs::path cache = tmp.path() / "gopls";
+  writeFile(cache / "mine", 10, 1);
+  writeFile(cache / "theirs", 10, 2);
+  const uid_t other = ::geteuid() + 4242;
+  if (::chown((cache / "theirs").c_str(), other, static_cast<gid_t>(-1)) != 0) {
+    WSLGO_SKIP_LIVE_TEST("cannot give a file to another uid here (" << std::strerror(errno)
+                                                                    << "); run as root");
+  }
+  auto pruned = pruneCacheToBudget(cache.string(), 0, kMe);
+  REQUIRE(pruned.ok());
+  CHECK(pruned->filesRemoved == 1);
+  CHECK(pruned->notOwned == 1);
+  CHECK(regularFilesUnder(cache) == std::vector<std::string>{"theirs"});
+
+  REQUIRE(::chown(cache.c_str(), other, static_cast<gid_t>(-1)) == 0);
+  auto refused = pruneCacheToBudget(cache.string(), 0, kMe);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == EPERM);
+  CHECK_THAT(refused.error().message, Catch::Contains("uid " + std::to_string(other)));
+}
+
 TEST_CASE("pruning a cache that does not exist is an ENOENT error", "[cache_trim]") {
   TempDir tmp;
-  auto pruned = pruneCacheToBudget((tmp.path() / "gopls").string(), 0);
+  auto pruned = pruneCacheToBudget((tmp.path() / "gopls").string(), 0, kMe);
   REQUIRE_FALSE(pruned.ok());
   CHECK(pruned.error().code == ENOENT);
   CHECK(pruned.error().path == (tmp.path() / "gopls").string());
@@ -225,7 +295,7 @@ TEST_CASE("a directory that vanishes mid-walk is skipped, not an error", "[cache
     CHECK_FALSE(dropped->stoppedAtLimit);
   }
   SECTION("pruning") {
-    auto pruned = pruneCacheToBudget(cache.string(), 0, limits);
+    auto pruned = pruneCacheToBudget(cache.string(), 0, kMe, limits);
     REQUIRE(pruned.ok());
     CHECK(pruned->filesRemoved == 3);
     CHECK(pruned->bytesLeft == 0);
@@ -242,7 +312,7 @@ TEST_CASE("a time limit reached during the prune scan deletes nothing", "[cache_
   limits.maxTime = std::chrono::seconds(3);
   limits.now = SteppingClock{};
 
-  auto pruned = pruneCacheToBudget(cache.string(), 0, limits);
+  auto pruned = pruneCacheToBudget(cache.string(), 0, kMe, limits);
   REQUIRE(pruned.ok());
   CHECK(pruned->stoppedAtLimit);
   CHECK(pruned->filesRemoved == 0);
