@@ -12,6 +12,7 @@ from harness import session as s
 class Quickstart(unittest.TestCase):
     def run_quickstart(self, cwd):
         env = dict(os.environ, WSLGO_SKIP_DEPS="1", WSLGO_BUILD_DIR=os.environ["WSLGO_E2E_BUILD"])
+        env.pop("USER", None)  # unset in containers, under env -i, by some WSL launchers
         return s.run(os.path.join(s.SOURCE, "scripts", "quickstart"), cwd=cwd, timeout=600,
                      env=env)
 
@@ -21,6 +22,9 @@ class Quickstart(unittest.TestCase):
 
         s.wait_active(s.GUARD, 30)
         self.assertEqual(s.systemctl("is-enabled", s.GUARD).stdout.strip(), "enabled")
+        # A fresh guard is started once, not started and at once restarted.
+        starts = [e for e in s.journal() if "main: ready" in e.get("MESSAGE", "")]
+        self.assertEqual(len(starts), 1, f"the guard started {len(starts)} times: {starts}")
         unit = s.gopls_unit_for(root)
         s.wait_active(unit, 60)
         # The VS Code line names the session keeper's one socket; the workspace's own follows.
