@@ -1,4 +1,5 @@
-"""Scenario 6: reload (SIGHUP) with an invalid config keeps the old one and says why on the bus."""
+"""Scenario 6: `systemctl --user reload` with an invalid config fails, keeps the old one and says
+why on the bus; a fixed file then reloads."""
 
 import os
 import unittest
@@ -15,7 +16,9 @@ class Reload(unittest.TestCase):
             f"type='signal',interface='{s.MANAGER_IFACE}',member='ConfigReloaded'")
         try:
             s.write_user_config({"guard": {"sample_intervall": "1s"}})
-            s.systemctl("reload", s.GUARD)
+            refused = s.systemctl("reload", s.GUARD, check=False)
+            self.assertNotEqual(refused.returncode, 0,
+                                "systemctl --user reload succeeded with a rejected config")
             _, (ok, message) = monitor.wait_for("ConfigReloaded", lambda p, d: True, 20,
                                                 "after the reload")
             self.assertFalse(ok, f"an invalid config was accepted: {message}")
