@@ -260,6 +260,15 @@ void ActionRunner::captureProfile(const std::string& root, bool requested,
         if (auto pruned = store.enforceLimits(); !pruned) {
           log()->warn("{}: keeping profiles within limits: {}", root, pruned.error().describe());
         }
+        // A profile larger than profiles.max_total goes at once: a path to a deleted file would
+        // send the person looking for it on a chase.
+        if (std::error_code missing; !std::filesystem::exists(file, missing)) {
+          return done(
+              errnoError(EFBIG, file,
+                         "the profile was " + describeBytes(static_cast<double>(*saved)) +
+                             ", more than profiles.max_total allows, and was not kept; raise "
+                             "profiles.max_total to keep profiles this large"));
+        }
         done(file);
       });
 }
