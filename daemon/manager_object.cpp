@@ -1,5 +1,6 @@
 #include "daemon/manager_object.h"
 
+#include "daemon/bus_caller.h"
 #include "daemon/bus_errors.h"
 #include "daemon/manager.h"
 #include "daemon/workspace_object.h"
@@ -84,6 +85,7 @@ void ManagerObject::AddWorkspace(sdbus::Result<sdbus::ObjectPath>&& result, std:
     AddOptions parsed = parseAddOptions(options);
     auto root = manager_.addWorkspace(path, parsed);
     if (!root) throw busErrorFor(root.error());
+    logStateChange(getObject(), "AddWorkspace", "added " + *root);
     result.returnResults(sdbus::ObjectPath(workspaceObjectPath(*root)));
   });
 }
@@ -94,6 +96,7 @@ void ManagerObject::RemoveWorkspace(sdbus::Result<>&& result, std::string path) 
     checkPathArgument(path);
     auto removed = manager_.removeWorkspace(path);
     if (!removed) throw busErrorFor(removed.error());
+    logStateChange(getObject(), "RemoveWorkspace", "removed the workspace holding " + path);
     result.returnResults();
   });
 }
@@ -181,6 +184,7 @@ std::string ManagerObject::GetStatus() {
 void ManagerObject::Reload() {
   guardBusHandler("Reload", [&] {
     refuseWhileShuttingDown("Reload");
+    logStateChange(getObject(), "Reload", "re-reads the configuration");
     auto reloaded = manager_.reload();
     if (!reloaded) {
       throw sdbus::Error(kErrorInvalidArgument,
@@ -201,7 +205,10 @@ bool ManagerObject::DryRun() {
 }
 
 void ManagerObject::DryRun(const bool& value) {
-  guardBusHandler("DryRun", [&] { manager_.setDryRun(value); });
+  guardBusHandler("DryRun", [&] {
+    manager_.setDryRun(value);
+    logStateChange(getObject(), "DryRun", value ? "set to true" : "set to false");
+  });
 }
 
 uint64_t ManagerObject::SampleIntervalUSec() {
