@@ -71,6 +71,12 @@ void BusService::restarting(const std::string& root, const std::string& reason) 
   it->second->emitRestarting(reason);
 }
 
+void BusService::oomKilled(const std::string& root, const std::string& reason) {
+  auto it = workspaceObjects_.find(root);
+  if (it == workspaceObjects_.end()) return;
+  it->second->emitOomKilled(reason);
+}
+
 void BusService::overBudget(const std::string& root, const Budget& budget,
                             const std::string& reason) {
   auto it = workspaceObjects_.find(root);

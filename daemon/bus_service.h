@@ -34,6 +34,7 @@ class BusService final : public ManagerObserver {
   void thresholdCrossed(const std::string& root, Level level, const Crossing& crossing) override;
   void actionTaken(const ActionTaken& action) override;
   void restarting(const std::string& root, const std::string& reason) override;
+  void oomKilled(const std::string& root, const std::string& reason) override;
   void overBudget(const std::string& root, const Budget& budget,
                   const std::string& reason) override;
   void managerPropertiesChanged(const std::vector<std::string>& names) override;

@@ -152,6 +152,7 @@ Result<void> Manager::writeUnitEnvironment(const Workspace& workspace) const {
   environment.goplsPath = config.gopls.path;
   environment.goplsArgs = config.gopls.args;
   environment.gomemlimit = gomemlimitFor(settings);
+  environment.oomScoreAdjust = settings.oomScoreAdjust;
   environment.env = settings.env;
   auto text = renderUnitEnvironment(environment);
   if (!text) return text.error();
@@ -174,31 +175,81 @@ Result<void> Manager::startUnit(Workspace& workspace,
   auto job = restartReason ? systemd_.restartUnit(workspace.record.unit)
                            : systemd_.startUnit(workspace.record.unit);
   if (!job) return job.error();
-  applyMemoryHigh(workspace);
+  applyResourceControls(workspace);
   log()->info("{}: starting {} ({})", workspace.record.path, workspace.record.unit, *job);
   return {};
 }
 
-void Manager::applyMemoryHigh(const Workspace& workspace) {
-  // A runtime MemoryHigh= (lost at reboot; recomputed here anyway): the kernel throttles and
-  // reclaims above it on cgroup v2. Set to infinity when the configuration has none, so a
-  // removed limit does not linger from an earlier start.
-  const std::optional<uint64_t> memoryHigh =
-      engine_->config().forWorkspace(workspace.record.path).memoryHigh;
-  if (!memoryHigh && !workspace.unit.memoryHigh) return;
-  if (auto limited = systemd_.setMemoryHigh(workspace.record.unit, memoryHigh); !limited) {
-    log()->warn("{}: MemoryHigh={} not applied: {}", workspace.record.path,
-                memoryHigh ? std::to_string(*memoryHigh) : std::string("infinity"),
-                limited.error().describe());
+void Manager::applyResourceControls(const Workspace& workspace) {
+  // Runtime properties (lost at reboot; recomputed at every start anyway). A limit the
+  // configuration no longer has is set to infinity, so it does not linger from an earlier start.
+  const ResourceControls controls =
+      resourceControlsFor(engine_->config().forWorkspace(workspace.record.path));
+  if (auto applied = systemd_.setResourceControls(workspace.record.unit, controls); !applied) {
+    logEvent(*log(), spdlog::level::warn,
+             "resource controls not applied (MemoryHigh=, MemoryMax=, CPUWeight=, IOWeight=): " +
+                 applied.error().describe(),
+             {{"WORKSPACE", workspace.record.path}, {"UNIT", workspace.record.unit}});
     return;
   }
-  if (memoryHigh && workspace.readers.memoryHighEnforced == false) {
-    logEvent(*log(), spdlog::level::warn,
-             "MemoryHigh=" + std::to_string(*memoryHigh) +
-                 " is set but not enforced: the unit has no cgroup v2 memory controller on this "
-                 "host (hybrid or v1 cgroups); the guard's ladder is what limits it",
+  if (!workspace.readers.enforcement) return;
+  const ResourceEnforcement& enforcement = *workspace.readers.enforcement;
+  auto warnUnenforced = [&](const ControlEnforcement& control, bool set) {
+    if (!set || control.enforced) return;
+    logEvent(*log(), spdlog::level::warn, control.why + "; the guard's ladder is what limits it",
              {{"WORKSPACE", workspace.record.path}, {"UNIT", workspace.record.unit}});
+  };
+  warnUnenforced(enforcement.memoryHigh, controls.memoryHigh.has_value());
+  warnUnenforced(enforcement.memoryMax, controls.memoryMax.has_value());
+}
+
+void Manager::checkOomKills(Workspace& workspace, const UnitInfo& before) {
+  const std::optional<ResourceEnforcement>& enforcement = workspace.readers.enforcement;
+  // systemd's own word where it has one (cgroup v2): its Result turns "oom-kill" when the kernel
+  // killed a process of the unit, once per run that ended so.
+  const UnitInfo& now = workspace.unit;
+  if (now.result == "oom-kill" &&
+      (before.result != "oom-kill" || before.nRestarts != now.nRestarts)) {
+    reportOomKill(workspace, before.mainPid, "systemd reports the unit's Result as oom-kill");
+    return;
   }
+  if (!enforcement || enforcement->systemdSeesOomKills || !enforcement->oomKillCounter) return;
+  // Elsewhere the unit's cgroup counts the kills; read as soon as systemd says the process
+  // changed, before the cgroup goes away with the unit's stop.
+  const std::optional<uint64_t> counted = readOomKillCount(*enforcement->oomKillCounter);
+  if (!counted) return;
+  std::optional<uint64_t>& seen = workspace.oomKills.counterSeen;
+  // A smaller figure is a new cgroup at the same path: its kills are all new.
+  const bool more = seen && *counted > *seen;
+  const bool freshCgroupWithKills = seen && *counted<*seen&& * counted> 0;
+  const bool rose = more || freshCgroupWithKills;
+  seen = counted;
+  if (rose) {
+    reportOomKill(workspace, before.mainPid != 0 ? before.mainPid : now.mainPid,
+                  "the unit's cgroup counts oom_kill " + std::to_string(*counted));
+  }
+}
+
+void Manager::reportOomKill(Workspace& workspace, uint32_t victimPid, const std::string& how) {
+  OomKills& kills = workspace.oomKills;
+  if (victimPid != 0 && victimPid == kills.reportedPid) return;
+  kills.reportedPid = victimPid;
+  ++kills.count;
+  kills.lastWallUsec = scheduler_.wallNowUsec();
+  const std::optional<uint64_t> memoryMax =
+      engine_->config().forWorkspace(workspace.record.path).memoryMax;
+  const std::string victim = victimPid != 0 ? "gopls (PID " + std::to_string(victimPid) + ")"
+                                            : std::string("a process of the unit");
+  kills.lastReason =
+      victim + " was killed by the kernel's OOM killer (" + how + "); " +
+      (memoryMax ? "the workspace's memory_max is " + std::to_string(*memoryMax) + " bytes"
+                 : std::string("memory_max is off, so the system or an enclosing cgroup ran out "
+                               "of memory"));
+  logEvent(*log(), spdlog::level::warn, kills.lastReason,
+           {{"WORKSPACE", workspace.record.path},
+            {"UNIT", workspace.record.unit},
+            {"ACTION", "oom-kill"}});
+  if (observer_ != nullptr) observer_->oomKilled(workspace.record.path, kills.lastReason);
 }
 
 void Manager::refreshUnit(Workspace& workspace) {
@@ -208,7 +259,9 @@ void Manager::refreshUnit(Workspace& workspace) {
                 info.error().describe());
     return;
   }
-  workspace.unit = *info;
+  const UnitInfo before = std::move(workspace.unit);
+  workspace.unit = std::move(*info);
+  checkOomKills(workspace, before);
 }
 
 void Manager::watch(Workspace& workspace) {
@@ -224,7 +277,8 @@ void Manager::adopt(Workspace& workspace) {
   if (workspace.unit.activeState == "active" || workspace.unit.activeState == "activating") {
     log()->info("{}: adopted running {} (MainPID {})", workspace.record.path, workspace.record.unit,
                 workspace.unit.mainPid);
-    applyMemoryHigh(workspace);  // the configuration may have changed while the guard was away
+    // The configuration may have changed while the guard was away.
+    applyResourceControls(workspace);
     return;
   }
   if (auto started = startUnit(workspace); !started) {
@@ -576,10 +630,7 @@ void Manager::sampleWorkspace(Workspace& workspace, Usec now) {
   if (!controlGroup.empty() && layout_ && workspace.readers.cgroupFor != controlGroup) {
     workspace.readers.cgroup.emplace(roots_, cgroupDirsFor(*layout_, controlGroup, roots_));
     workspace.readers.cgroupFor = controlGroup;
-    const auto& unified = workspace.readers.cgroup->dirs().unified;
-    std::error_code ignored;
-    workspace.readers.memoryHighEnforced =
-        unified && std::filesystem::exists(*unified + "/memory.high", ignored);
+    workspace.readers.enforcement = judgeEnforcement(*layout_, controlGroup, roots_);
   }
   if (snapshot.unit == UnitState::Active && !controlGroup.empty()) {
     // A restarted unit gets a new cgroup at the same path: the MainPID tells them apart.
@@ -599,6 +650,9 @@ void Manager::sampleWorkspace(Workspace& workspace, Usec now) {
     figures.heap.reset();
     figures.heapReadAt.reset();
   }
+  // Read every tick: the launcher sets it after systemd already reported the MainPID.
+  figures.oomScoreAdj = pid > 0 ? readOomScoreAdj(roots_, pid) : std::nullopt;
+  checkOomKills(workspace, workspace.unit);  // a kill systemd did not report as a change
   readFigures(workspace);
   readHeapIfDue(workspace, now, false);
   snapshot.heapInUse =
@@ -819,7 +873,7 @@ Result<void> Manager::reload() {
       static_cast<uint64_t>(engine_->config().guard.sampleInterval.count());
   ++configGeneration_;
   armSystemWakeups();
-  for (const auto& [root, workspace] : workspaces_) applyMemoryHigh(*workspace);
+  for (const auto& [root, workspace] : workspaces_) applyResourceControls(*workspace);
   std::string message = "loaded";
   for (const std::string& file : engine_->config().files) message += " " + file;
   log()->info("configuration reloaded: {}", message);
@@ -843,7 +897,9 @@ WorkspaceFacts Manager::factsOf(const Workspace& workspace) const {
       .lastAction = workspace.lastAction,
       .gopls = workspace.gopls ? &*workspace.gopls : nullptr,
       .rungs = workspace.rungs,
-      .memoryHighEnforced = workspace.readers.memoryHighEnforced,
+      .enforcement = workspace.readers.enforcement ? &*workspace.readers.enforcement : nullptr,
+      .oomScoreAdj = figures.oomScoreAdj,
+      .oomKills = workspace.oomKills,
       .memorySource = figures.sample ? figures.sample->currentSource : MemorySource::None,
       .editors = workspace.editors.total()};
 }

@@ -156,8 +156,14 @@ class Manager final : private ActionContext {
   void readFigures(Workspace& workspace);
   // Which rungs can work for the workspace now (snapshot.rungs), and why not.
   void judgeRungs(Workspace& workspace, Usec now);
-  // The workspace's MemoryHigh= (or none), at every start of its unit and on reload.
-  void applyMemoryHigh(const Workspace& workspace);
+  // The workspace's MemoryHigh=, MemoryMax=, CPUWeight= and IOWeight=, at every start of its
+  // unit, at adoption and on reload.
+  void applyResourceControls(const Workspace& workspace);
+  // The kernel's OOM killer took the workspace's gopls: systemd's Result says so (cgroup v2), or
+  // the unit's cgroup counts a new kill (v1, where systemd cannot see it). Reported once per
+  // process; `victimPid` is the MainPID that was killed, 0 when unknown.
+  void checkOomKills(Workspace& workspace, const UnitInfo& before);
+  void reportOomKill(Workspace& workspace, uint32_t victimPid, const std::string& how);
   void readHeapIfDue(Workspace& workspace, Usec now, bool force);
   // Finds out, once per gopls process, what it offers (GC page, mem_stats, file cache).
   void probeGopls(Workspace& workspace);

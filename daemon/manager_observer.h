@@ -35,6 +35,9 @@ class ManagerObserver {
   // so a session keeper stops sending it new requests. `reason` is the one the restart's
   // ActionTaken carries (a restart outside the ladder has none; it says why all the same).
   virtual void restarting(const std::string& root, const std::string& reason) = 0;
+  // The kernel's OOM killer took the workspace's gopls (its memory_max, or the system or an
+  // enclosing cgroup out of memory); systemd restarts it as after a crash.
+  virtual void oomKilled(const std::string& root, const std::string& reason) = 0;
   // The workspace reloaded past the line it was restarted for: restarts cannot help it.
   virtual void overBudget(const std::string& root, const Budget& budget,
                           const std::string& reason) = 0;

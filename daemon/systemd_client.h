@@ -10,6 +10,15 @@
 
 namespace wslgo {
 
+// What the guard sets on a workspace's unit at run time, in systemd's terms. The memory limits
+// nullopt is infinity (no limit).
+struct ResourceControls {
+  std::optional<uint64_t> memoryHigh;  // MemoryHigh=
+  std::optional<uint64_t> memoryMax;   // MemoryMax=
+  uint64_t cpuWeight = 100;            // CPUWeight=, 1..10000
+  uint64_t ioWeight = 100;             // IOWeight=, 1..10000
+};
+
 // What systemd says about one unit, read in one go after LoadUnit (so it works for units that
 // are not loaded yet: those come back with activeState "inactive").
 struct UnitInfo {
@@ -22,6 +31,12 @@ struct UnitInfo {
   uint32_t mainPid = 0;
   uint32_t nRestarts = 0;
   std::optional<uint64_t> memoryHigh;  // nullopt: infinity (no limit)
+  std::optional<uint64_t> memoryMax;   // nullopt: infinity (no limit)
+  std::optional<uint64_t> cpuWeight;   // nullopt: systemd's default
+  std::optional<uint64_t> ioWeight;    // nullopt: systemd's default
+  // The service's Result: "success", "signal", "oom-kill" (systemd saw the kernel's OOM killer
+  // in the unit, which it can only on cgroup v2), ...
+  std::string result;
 };
 
 // Signal callbacks run on the thread that processes the bus connection, one at a time.
@@ -45,10 +60,11 @@ class SystemdClient {
   virtual Result<std::string> restartUnit(const std::string& name,
                                           const std::string& mode = "replace") = 0;
   virtual Result<UnitInfo> unitInfo(const std::string& name) = 0;
-  // bytes nullopt means infinity. runtime=true: the setting is lost at reboot (our limits are
-  // recomputed at start anyway and must not pile up in /etc).
-  virtual Result<void> setMemoryHigh(const std::string& name, std::optional<uint64_t> bytes,
-                                     bool runtime = true) = 0;
+  // All of them in one SetUnitProperties call. runtime=true: the settings are lost at reboot
+  // (ours are recomputed at every start anyway and must not pile up in the user's config).
+  virtual Result<void> setResourceControls(const std::string& name,
+                                           const ResourceControls& controls,
+                                           bool runtime = true) = 0;
   virtual Result<void> resetFailed(const std::string& name) = 0;
 
   // Start/stop delivering onUnitChanged for this unit (ActiveState, SubState, MainPID,

@@ -213,7 +213,7 @@ Result<UnitInfo> SystemdClientDbus::unitInfo(const std::string& name) {
     info.loadState = variantOr<std::string>(unitProperties, "LoadState", "");
     info.activeState = variantOr<std::string>(unitProperties, "ActiveState", "");
     info.subState = variantOr<std::string>(unitProperties, "SubState", "");
-    // Only services have a main process, restarts and a MemoryHigh of their own here.
+    // Only services have a main process, restarts and resource controls of their own here.
     if (endsWith(name, ".service")) {
       const auto serviceProperties = getAll(kServiceInterface);
       info.controlGroup = variantOr<std::string>(serviceProperties, "ControlGroup", "");
@@ -221,6 +221,14 @@ Result<UnitInfo> SystemdClientDbus::unitInfo(const std::string& name) {
       info.nRestarts = variantOr<uint32_t>(serviceProperties, "NRestarts", 0);
       const uint64_t high = variantOr<uint64_t>(serviceProperties, "MemoryHigh", kInfinity);
       if (high != kInfinity) info.memoryHigh = high;
+      const uint64_t max = variantOr<uint64_t>(serviceProperties, "MemoryMax", kInfinity);
+      if (max != kInfinity) info.memoryMax = max;
+      // systemd's "unset" for a weight is UINT64_MAX, the same value as memory's infinity.
+      const uint64_t cpuWeight = variantOr<uint64_t>(serviceProperties, "CPUWeight", kInfinity);
+      if (cpuWeight != kInfinity) info.cpuWeight = cpuWeight;
+      const uint64_t ioWeight = variantOr<uint64_t>(serviceProperties, "IOWeight", kInfinity);
+      if (ioWeight != kInfinity) info.ioWeight = ioWeight;
+      info.result = variantOr<std::string>(serviceProperties, "Result", "");
     }
     return info;
   } catch (const sdbus::Error& e) {
@@ -230,18 +238,25 @@ Result<UnitInfo> SystemdClientDbus::unitInfo(const std::string& name) {
   }
 }
 
-Result<void> SystemdClientDbus::setMemoryHigh(const std::string& name,
-                                              std::optional<uint64_t> bytes, bool runtime) {
+Result<void> SystemdClientDbus::setResourceControls(const std::string& name,
+                                                    const ResourceControls& controls,
+                                                    bool runtime) {
   try {
     auto call = manager_->createMethodCall(kManagerInterface, "SetUnitProperties");
     std::vector<sdbus::Struct<std::string, sdbus::Variant>> properties;
-    properties.emplace_back(std::string("MemoryHigh"), sdbus::Variant(bytes.value_or(kInfinity)));
+    properties.emplace_back(std::string("MemoryHigh"),
+                            sdbus::Variant(controls.memoryHigh.value_or(kInfinity)));
+    properties.emplace_back(std::string("MemoryMax"),
+                            sdbus::Variant(controls.memoryMax.value_or(kInfinity)));
+    properties.emplace_back(std::string("CPUWeight"), sdbus::Variant(controls.cpuWeight));
+    properties.emplace_back(std::string("IOWeight"), sdbus::Variant(controls.ioWeight));
     call << name << runtime << properties;
     manager_->callMethod(call, callTimeoutUsec_);
   } catch (const sdbus::Error& e) {
-    return systemdError(name, "SetUnitProperties(MemoryHigh)", e);
+    return systemdError(name, "SetUnitProperties(MemoryHigh, MemoryMax, CPUWeight, IOWeight)", e);
   } catch (const std::exception& e) {
-    return unexpectedError(name, "SetUnitProperties(MemoryHigh)", e);
+    return unexpectedError(name, "SetUnitProperties(MemoryHigh, MemoryMax, CPUWeight, IOWeight)",
+                           e);
   }
   return {};
 }

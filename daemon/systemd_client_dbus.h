@@ -40,8 +40,8 @@ class SystemdClientDbus final : public SystemdClient {
   Result<std::string> restartUnit(const std::string& name,
                                   const std::string& mode = "replace") override;
   Result<UnitInfo> unitInfo(const std::string& name) override;
-  Result<void> setMemoryHigh(const std::string& name, std::optional<uint64_t> bytes,
-                             bool runtime = true) override;
+  Result<void> setResourceControls(const std::string& name, const ResourceControls& controls,
+                                   bool runtime = true) override;
   Result<void> resetFailed(const std::string& name) override;
   Result<void> watchUnit(const std::string& name) override;
   void unwatchUnit(const std::string& name) override;

@@ -14,6 +14,7 @@
 #include "daemon/gopls_debug.h"
 #include "daemon/systemd_client.h"
 #include "daemon/views.h"
+#include "daemon/workspace_resources.h"
 #include "lib/cgroup_memory.h"
 #include "lib/cgroup_memory_reader.h"
 #include "lib/heap_stats.h"
@@ -31,9 +32,9 @@ struct WorkspaceReaders {
   std::optional<CgroupMemoryReader> cgroup;
   std::string cgroupFor;  // the ControlGroup the reader was made for
   std::optional<ProcessMemoryReader> mainProcess;
-  // The unit's cgroup can enforce MemoryHigh= (a memory.high file: cgroup v2 with the memory
-  // controller). Unset until the cgroup is known.
-  std::optional<bool> memoryHighEnforced;
+  // Which of the unit's resource controls its cgroup can enforce. Unset until the cgroup is
+  // known.
+  std::optional<ResourceEnforcement> enforcement;
 };
 
 // What the last look found, and gopls' heap as its debug server last reported it.
@@ -43,7 +44,8 @@ struct WorkspaceFigures {
   std::optional<HeapStats> heap;
   std::optional<Usec> heapReadAt;
   bool heapReadInFlight = false;
-  WorkspaceSnapshot snapshot;  // the policy engine's view; processSince: MainPID first seen
+  std::optional<int> oomScoreAdj;  // gopls' /proc/PID/oom_score_adj as last read
+  WorkspaceSnapshot snapshot;      // the policy engine's view; processSince: MainPID first seen
 };
 
 // What the workspace's kernel wake-ups were armed for; any change re-arms them.
@@ -98,6 +100,7 @@ struct Workspace {
   bool wakeupsExplained = false;  // why there are none has been logged
   LastAction lastAction;
   EditorReports editors;
+  OomKills oomKills;
   WorkspaceView view;       // what the bus shows now
   WorkspaceView announced;  // what the bus was last told
 

@@ -58,16 +58,34 @@ nlohmann::json overBudgetJson(const WorkspaceState* policy) {
           {"threshold", budget.threshold}};
 }
 
-nlohmann::json memoryHighJson(const WorkspaceFacts& facts) {
-  const std::optional<uint64_t>& value = facts.settings.memoryHigh;
-  nlohmann::json out{{"value", optionalFigure(value)},
-                     {"enforced", value && facts.memoryHighEnforced.value_or(false)}};
-  if (value && facts.memoryHighEnforced == false) {
-    out["why"] =
-        "the unit has no cgroup v2 memory controller here (hybrid or v1 cgroups): MemoryHigh= "
-        "is set but has no effect";
+// A control's value, whether the kernel acts on it for the unit and, where not, why.
+nlohmann::json controlJson(nlohmann::json value, bool set, const ResourceEnforcement* enforcement,
+                           ControlEnforcement ResourceEnforcement::*control) {
+  nlohmann::json out{
+      {"value", std::move(value)},
+      {"enforced", set && enforcement != nullptr && (enforcement->*control).enforced}};
+  if (set && enforcement != nullptr && !(enforcement->*control).enforced) {
+    out["why"] = (enforcement->*control).why;
   }
   return out;
+}
+
+nlohmann::json oomScoreAdjJson(const WorkspaceFacts& facts) {
+  nlohmann::json out{{"configured", facts.settings.oomScoreAdjust},
+                     {"effective", facts.oomScoreAdj ? nlohmann::json(*facts.oomScoreAdj)
+                                                     : nlohmann::json(nullptr)}};
+  if (facts.oomScoreAdj && *facts.oomScoreAdj != facts.settings.oomScoreAdjust) {
+    out["why"] =
+        "gopls runs with another value: it was started before the setting changed (it applies "
+        "from the unit's next start), or lowering it was refused for want of privilege (see the "
+        "unit's journal)";
+  }
+  return out;
+}
+
+nlohmann::json oomKillsJson(const OomKills& kills) {
+  return {
+      {"count", kills.count}, {"last_usec", kills.lastWallUsec}, {"last_reason", kills.lastReason}};
 }
 
 }  // namespace
@@ -152,7 +170,18 @@ std::string statusJson(const StatusFacts& facts) {
         {"rungs", rungsJson(workspace)},
         {"over_budget", overBudgetJson(workspace.policy)},
         {"gomemlimit", optionalFigure(gomemlimitFor(workspace.settings))},
-        {"memory_high", memoryHighJson(workspace)},
+        {"memory_high", controlJson(optionalFigure(workspace.settings.memoryHigh),
+                                    workspace.settings.memoryHigh.has_value(),
+                                    workspace.enforcement, &ResourceEnforcement::memoryHigh)},
+        {"memory_max", controlJson(optionalFigure(workspace.settings.memoryMax),
+                                   workspace.settings.memoryMax.has_value(), workspace.enforcement,
+                                   &ResourceEnforcement::memoryMax)},
+        {"cpu_weight", controlJson(workspace.settings.cpuWeight, true, workspace.enforcement,
+                                   &ResourceEnforcement::cpuWeight)},
+        {"io_weight", controlJson(workspace.settings.ioWeight, true, workspace.enforcement,
+                                  &ResourceEnforcement::ioWeight)},
+        {"oom_score_adj", oomScoreAdjJson(workspace)},
+        {"oom_kills", oomKillsJson(workspace.oomKills)},
     });
   }
   out["other_gopls"] = nlohmann::json::array();

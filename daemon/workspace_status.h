@@ -12,6 +12,7 @@
 #include "daemon/systemd_client.h"
 #include "daemon/views.h"
 #include "daemon/workspace.h"
+#include "daemon/workspace_resources.h"
 #include "lib/cgroup_memory.h"
 #include "lib/config.h"
 #include "lib/levels.h"
@@ -32,7 +33,10 @@ struct WorkspaceFacts {
   const LastAction& lastAction;
   const GoplsOffer* gopls = nullptr;  // nullptr until its gopls has been probed
   const RungAvailability& rungs;
-  std::optional<bool> memoryHighEnforced;  // unset until the unit's cgroup is known
+  // What the unit's cgroup enforces; nullptr until the cgroup is known.
+  const ResourceEnforcement* enforcement = nullptr;
+  std::optional<int> oomScoreAdj;  // gopls' /proc/PID/oom_score_adj; unset when not running
+  OomKills oomKills;
   MemorySource memorySource = MemorySource::None;
   uint32_t editors = 0;  // editor connections session keepers relay to its gopls
 };

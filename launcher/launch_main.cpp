@@ -1,6 +1,7 @@
 // wslgo-gopls-launch WORKSPACE: starts gopls for one workspace as its unit's main process.
 //   ExecStart=.../wslgo-gopls-launch /%I
 //   ExecStopPost=.../wslgo-gopls-launch --cleanup /%I
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -47,6 +48,25 @@ bool isExecutable(const std::string& path) {
 void removeStaleSocket(const std::string& path) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(path.c_str());
+}
+
+// oom_score_adjust for gopls, which inherits it across exec. Raising it needs no privilege;
+// lowering it below what the manager gave the unit does (CAP_SYS_RESOURCE). A refusal is said
+// in the journal and gopls starts anyway: a wrong OOM preference is no reason to leave the
+// editor without gopls.
+void adjustOomScore(int value) {
+  const std::string text = std::to_string(value);
+  const int fd = ::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+  const bool written =
+      fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  const int error = errno;
+  if (fd >= 0) ::close(fd);
+  if (written) return;
+  std::fprintf(stderr,
+               "wslgo-gopls-launch: cannot set oom_score_adj to %d: %s; gopls keeps the unit's "
+               "(lowering it needs privilege: raise workspaces.*.oom_score_adjust, or set "
+               "OOMScoreAdjust= in a drop-in for the unit)\n",
+               value, std::strerror(error));
 }
 
 // Everything but the free port, which only a start needs. The guard's environment file for the
@@ -123,6 +143,9 @@ int main(int argc, char** argv) {
   }
   auto launch = wslgo::planGoplsLaunch(*inputs);
   if (!launch) return fail(launch.error().describe());
+  auto oomScoreAdjust = wslgo::oomScoreAdjustFrom(inputs->unitEnvironment);
+  if (!oomScoreAdjust) return fail(oomScoreAdjust.error().describe());
+  if (*oomScoreAdjust) adjustOomScore(**oomScoreAdjust);
 
   const std::string socketDir = launch->socket.substr(0, launch->socket.rfind('/'));
   if (auto made = wslgo::makeDirectories(socketDir, 0700); !made) {

@@ -94,8 +94,9 @@ class Scope {
     if (value == nullptr && object_ != nullptr) {
       context_->report(pointerOf(key), "\"" + std::string(key) +
                                            "\" is missing or null; it needs a value (only "
-                                           "threshold levels, gomemlimit, memory_high and "
-                                           "growth/bytes_per_minute can be null)");
+                                           "threshold levels, gomemlimit, memory_high, "
+                                           "memory_max and growth/bytes_per_minute can be "
+                                           "null)");
     }
     return value;
   }
@@ -230,6 +231,28 @@ class Scope {
       return;
     }
     out = value->get<unsigned>();
+  }
+
+  // A whole JSON number in [minimum, maximum], negative ones allowed.
+  void integer(std::string_view key, int& out, int minimum, int maximum) {
+    const json* value = required(key);
+    if (value == nullptr) return;
+    std::string meaning =
+        "a whole number from " + std::to_string(minimum) + " to " + std::to_string(maximum);
+    if (!value->is_number_integer()) {
+      wrongType(key, meaning, *value);
+      return;
+    }
+    // Unsigned first: a value above INT64_MAX must not wrap into range.
+    const bool inRange = value->is_number_unsigned()
+                             ? value->get<uint64_t>() <= static_cast<uint64_t>(maximum) &&
+                                   value->get<int64_t>() >= minimum
+                             : value->get<int64_t>() >= minimum && value->get<int64_t>() <= maximum;
+    if (!inRange) {
+      context_->report(pointerOf(key), describe(*value) + " is out of range: expected " + meaning);
+      return;
+    }
+    out = static_cast<int>(value->get<int64_t>());
   }
 
   void string(std::string_view key, std::string& out) {
@@ -402,6 +425,17 @@ void compileWorkspace(Scope& scope, WorkspaceSettings& out) {
   scope.boolean("important", out.important);
   scope.optionalSize("gomemlimit", out.gomemlimit, SizeRule{});
   scope.optionalSize("memory_high", out.memoryHigh, SizeRule{});
+  scope.optionalSize("memory_max", out.memoryMax, SizeRule{});
+  // The kernel's and systemd's own ranges (oom_score_adj, CPUWeight=, IOWeight=).
+  scope.integer("oom_score_adjust", out.oomScoreAdjust, -1000, 1000);
+  {
+    int weight = static_cast<int>(out.cpuWeight);
+    scope.integer("cpu_weight", weight, 1, 10000);
+    out.cpuWeight = static_cast<unsigned>(weight);
+    weight = static_cast<int>(out.ioWeight);
+    scope.integer("io_weight", weight, 1, 10000);
+    out.ioWeight = static_cast<unsigned>(weight);
+  }
   out.env.clear();
   if (const json* env = scope.required("env")) {
     if (!env->is_object()) {

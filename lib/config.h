@@ -46,9 +46,17 @@ struct WorkspaceSettings {
   // Fast growth triggers an early GC before any threshold: slope over `growthWindow`.
   std::optional<uint64_t> growthBytesPerMinute;
   Usec growthWindow{std::chrono::minutes(2)};
-  bool important = false;                  // picked last when the system needs relief
-  std::optional<uint64_t> gomemlimit;      // GOMEMLIMIT for gopls; unset: none
-  std::optional<uint64_t> memoryHigh;      // runtime MemoryHigh= on the unit; unset: none
+  bool important = false;              // picked last when the system needs relief
+  std::optional<uint64_t> gomemlimit;  // GOMEMLIMIT for gopls; unset: none
+  std::optional<uint64_t> memoryHigh;  // runtime MemoryHigh= on the unit; unset: none
+  std::optional<uint64_t> memoryMax;   // runtime MemoryMax= on the unit; unset: none
+  // gopls' /proc/PID/oom_score_adj, set by the unit's launcher: above the editor's 0, so the
+  // kernel's OOM killer picks gopls (which comes back at once) rather than the editor.
+  int oomScoreAdjust = 500;
+  // Runtime CPUWeight= and IOWeight= on the unit: below systemd's default 100, so indexing
+  // yields to the user's other work.
+  unsigned cpuWeight = 50;
+  unsigned ioWeight = 50;
   std::map<std::string, std::string> env;  // extra environment for gopls (GOFLAGS, GOPATH…)
 };
 

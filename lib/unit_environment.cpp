@@ -1,5 +1,7 @@
 #include "lib/unit_environment.h"
 
+#include <charconv>
+
 #include <nlohmann/json.hpp>
 
 #include "lib/text_lines.h"
@@ -57,6 +59,9 @@ Result<std::string> renderUnitEnvironment(const UnitEnvironment& environment) {
   lines["WSLGO_DEBUG_ADDRESS"] = environment.debugAddress;
   if (!environment.goplsPath.empty()) lines["WSLGO_GOPLS"] = environment.goplsPath;
   if (environment.gomemlimit) lines["GOMEMLIMIT"] = std::to_string(*environment.gomemlimit);
+  if (environment.oomScoreAdjust) {
+    lines[std::string(kOomScoreAdjustVariable)] = std::to_string(*environment.oomScoreAdjust);
+  }
   // A JSON array keeps arguments with spaces or quotes intact on the file's one line.
   if (!environment.goplsArgs.empty()) {
     lines["WSLGO_GOPLS_ARGS"] = nlohmann::json(environment.goplsArgs).dump();
@@ -106,6 +111,22 @@ Result<std::map<std::string, std::string>> parseUnitEnvironment(std::string_view
   });
   if (!failed) return failed.error();
   return out;
+}
+
+Result<std::optional<int>> oomScoreAdjustFrom(const std::map<std::string, std::string>& variables) {
+  auto found = variables.find(std::string(kOomScoreAdjustVariable));
+  if (found == variables.end()) return std::optional<int>();
+  const std::string& text = found->second;
+  int value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size() || value < -1000 ||
+      value > 1000) {
+    return parseError(std::string(kOomScoreAdjustVariable),
+                      "\"" + text +
+                          "\" is not an OOM score adjustment (a whole number from -1000 to 1000); "
+                          "set workspaces.*.oom_score_adjust and let wslgo-guard rewrite the file");
+  }
+  return std::optional<int>(value);
 }
 
 }  // namespace wslgo

@@ -1,4 +1,5 @@
-// The environment file a wslgo-gopls@ unit reads: where to listen, the debug port, GOMEMLIMIT.
+// The environment file a wslgo-gopls@ unit reads: where to listen, the debug port, GOMEMLIMIT,
+// gopls' OOM score adjustment.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +21,7 @@ struct UnitEnvironment {
   std::string goplsPath;                   // WSLGO_GOPLS: empty lets the unit find gopls itself
   std::vector<std::string> goplsArgs;      // WSLGO_GOPLS_ARGS (a JSON array): gopls.args
   std::optional<uint64_t> gomemlimit;      // GOMEMLIMIT, bytes
+  std::optional<int> oomScoreAdjust;       // WSLGO_OOM_SCORE_ADJ: the launcher's oom_score_adj
   std::map<std::string, std::string> env;  // from the workspace's config (GOFLAGS, GOPATH…)
 };
 
@@ -41,5 +43,14 @@ Result<std::string> unitEnvironmentFile(std::string_view guardStateDir, std::str
 // Reads such a file back (the unit's launcher does, see launcher/): KEY="VALUE" or KEY=VALUE
 // lines, "#" comments and blank lines skipped. A malformed line is an error naming its number.
 Result<std::map<std::string, std::string>> parseUnitEnvironment(std::string_view text);
+
+// The variable that carries oom_score_adjust to the launcher. systemd cannot change a loaded
+// unit's OOMScoreAdjust= at run time, so the launcher writes /proc/self/oom_score_adj itself
+// before it execs gopls, as it sets GOMEMLIMIT.
+inline constexpr std::string_view kOomScoreAdjustVariable = "WSLGO_OOM_SCORE_ADJ";
+
+// WSLGO_OOM_SCORE_ADJ from a parsed file: nullopt when absent, an error naming the variable when
+// it is not a whole number from -1000 to 1000 (the kernel's range).
+Result<std::optional<int>> oomScoreAdjustFrom(const std::map<std::string, std::string>& variables);
 
 }  // namespace wslgo

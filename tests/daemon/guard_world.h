@@ -16,6 +16,8 @@
 
 #include "daemon/manager.h"
 #include "daemon/manager_observer.h"
+#include "lib/kept_file.h"
+#include "lib/unit_environment.h"
 #include "tests/support/fake_gopls_debug.h"
 #include "tests/support/fake_scheduler.h"
 #include "tests/support/fake_systemd_client.h"
@@ -45,6 +47,9 @@ class RecordingObserver final : public ManagerObserver {
     crossed.push_back({root, level, crossing});
   }
   void actionTaken(const ActionTaken& action) override { actions.push_back(action); }
+  void oomKilled(const std::string& root, const std::string& reason) override {
+    oomKills.emplace_back(root, reason);
+  }
   void restarting(const std::string& root, const std::string& reason) override {
     restartings.emplace_back(root, reason);
     if (whenRestarting) whenRestarting(root);
@@ -74,6 +79,7 @@ class RecordingObserver final : public ManagerObserver {
   std::vector<ActionTaken> actions;
   std::vector<std::pair<std::string, Budget>> overBudgets;
   std::vector<std::pair<std::string, std::string>> restartings;  // root, reason
+  std::vector<std::pair<std::string, std::string>> oomKills;     // root, reason
   // Runs inside restarting(), so a test can look at the world at that moment.
   std::function<void(const std::string& root)> whenRestarting;
   std::vector<std::string> workspaceChanges;  // "PROPERTY ROOT" per announced change
@@ -178,6 +184,10 @@ class GuardWorld {
   }
   const std::filesystem::path& path() const { return dir_.path(); }
 
+  // Controller files a unit's cgroup gets beside the memory figures, as the kernel shows them
+  // without a limit: enough for MemoryMax= to count as enforced, and none for CPUWeight= or
+  // IOWeight=.
+  std::vector<std::string> controllerFiles{"memory.max"};
   FakeScheduler scheduler;
   FakeSystemdClient systemd;
   FakeGoplsFleet fleet;
@@ -191,16 +201,35 @@ class GuardWorld {
     REQUIRE(out.good());
   }
 
-  // A new gopls: its /proc/PID/status and, at first start, its cgroup at 256 MiB.
+  // A new gopls: its /proc/PID/status and, at first start, its cgroup at 256 MiB, with the
+  // controller files of `controllerFiles`.
   void startProcess(const UnitInfo& unit) {
     const std::string procDir = dir_ / ("proc/" + std::to_string(unit.mainPid));
     std::filesystem::create_directories(procDir);
     write(procDir + "/status",
           "Name:\tgopls\nPid:\t" + std::to_string(unit.mainPid) + "\nVmRSS:\t  262144 kB\n");
+    write(procDir + "/oom_score_adj", std::to_string(launcherOomScoreAdj(unit.name)) + "\n");
     const std::string dir = cgroupDir(unit.name);
     std::filesystem::create_directories(dir);
     setUnitMemory(unit.name, 256 * kMiB);
     write(dir + "/cgroup.procs", std::to_string(unit.mainPid) + "\n");
+    for (const std::string& file : controllerFiles) write(dir + "/" + file, "max\n");
+  }
+
+  // What the unit's launcher would write to /proc/self/oom_score_adj: the guard's environment
+  // file's WSLGO_OOM_SCORE_ADJ, else the 0 it inherits.
+  int launcherOomScoreAdj(const std::string& unit) const {
+    const size_t at = unit.find('@');
+    const size_t dot = unit.rfind(".service");
+    std::string buffer;
+    auto text = readFileInto(
+        dir_ / ("state/wslgo-guard/units/" + unit.substr(at + 1, dot - at - 1) + ".env"), buffer);
+    if (!text) return 0;
+    auto variables = parseUnitEnvironment(*text);
+    REQUIRE(variables.ok());
+    auto adjust = oomScoreAdjustFrom(*variables);
+    REQUIRE(adjust.ok());
+    return adjust->value_or(0);
   }
 
   void setUnitMemory(const std::string& unit, uint64_t bytes) {

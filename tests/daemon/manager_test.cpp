@@ -526,4 +526,132 @@ TEST_CASE("MemoryHigh is applied at start and on reload, infinity once the setti
   CHECK(world.systemd.unit(unit)->memoryHigh == 2048 * kMiB);
 }
 
+TEST_CASE("resource controls reach the unit at start, at adoption and on reload", "[manager]") {
+  GuardWorld world(
+      R"({"workspaces": {"default": {"memory_max": "3G", "cpu_weight": 20, "io_weight": 30}}})");
+  world.start();
+  const std::string root = world.addWorkspace("app");
+  const std::string unit = world.unitOf(root);
+  const UnitInfo* info = world.systemd.unit(unit);
+  CHECK(info->memoryMax == 3072 * kMiB);
+  CHECK(info->cpuWeight == 20u);
+  CHECK(info->ioWeight == 30u);
+  CHECK_FALSE(info->memoryHigh.has_value());
+
+  // The guard is away while the configuration changes; adopting the running unit applies it
+  // without restarting gopls.
+  const uint32_t pid = info->mainPid;
+  const size_t setBefore = world.systemd.controlsSet(unit);
+  world.destroyManager();
+  std::ofstream(world.path() / "config/config.json")
+      << R"({"workspaces": {"default": {"memory_max": "4G", "cpu_weight": 200}}})";
+  world.start();
+  world.scheduler.runDue();
+  CHECK(world.systemd.controlsSet(unit) == setBefore + 1);
+  CHECK(info->memoryMax == 4096 * kMiB);
+  CHECK(info->cpuWeight == 200u);
+  CHECK(info->ioWeight == 50u);  // the shipped default again
+  CHECK(info->mainPid == pid);
+  CHECK(world.systemd.count("restart", unit) == 0);
+
+  // A reload without memory_max sets it back to infinity.
+  std::ofstream(world.path() / "config/config.json") << R"({})";
+  REQUIRE(world.manager().reload());
+  CHECK_FALSE(info->memoryMax.has_value());
+  CHECK(info->cpuWeight == 50u);
+}
+
+TEST_CASE("resource controls that cannot be applied are logged and the unit still starts",
+          "[manager]") {
+  GuardWorld world;
+  world.start();
+  world.systemd.failNext(FakeSystemdClient::Call::SetResourceControls,
+                         errnoError(EPERM, "wslgo-gopls@x.service", "Access denied"));
+  const std::string root = world.addWorkspace("app");
+  CHECK(world.systemd.unit(world.unitOf(root))->activeState == "active");
+  CHECK(world.manager().workspaceView(root)->state == "running");
+}
+
+TEST_CASE("GetStatus says per control whether the unit's cgroup enforces it, and why not",
+          "[manager]") {
+  GuardWorld world(R"({"workspaces": {"default": {"memory_max": "3G"}}})");
+  world.start();
+  const std::string root = world.addWorkspace("app");
+  world.scheduler.advance(seconds(2));
+  auto status = nlohmann::json::parse(world.manager().statusJson());
+  const auto& workspace = status["workspaces"][0];
+  // The world's units have memory.max but no cpu.weight or io.weight.
+  CHECK(workspace["memory_max"]["value"] == 3072 * kMiB);
+  CHECK(workspace["memory_max"]["enforced"] == true);
+  CHECK(workspace["cpu_weight"]["value"] == 50);
+  CHECK(workspace["cpu_weight"]["enforced"] == false);
+  CHECK_THAT(workspace["cpu_weight"]["why"].get<std::string>(),
+             Catch::Contains("no cpu controller"));
+  CHECK(workspace["io_weight"]["enforced"] == false);
+}
+
+TEST_CASE(
+    "oom_score_adjust reaches gopls through the unit's environment file and GetStatus shows "
+    "the effective value",
+    "[manager]") {
+  GuardWorld world(R"({"workspaces": {"default": {"oom_score_adjust": 700}}})");
+  world.start();
+  const std::string root = world.addWorkspace("app");
+  world.scheduler.advance(seconds(2));
+  auto status = nlohmann::json::parse(world.manager().statusJson());
+  CHECK(status["workspaces"][0]["oom_score_adj"]["configured"] == 700);
+  CHECK(status["workspaces"][0]["oom_score_adj"]["effective"] == 700);
+  CHECK_FALSE(status["workspaces"][0]["oom_score_adj"].contains("why"));
+
+  // A reload changes the file at once but the running gopls only from its next start.
+  std::ofstream(world.path() / "config/config.json")
+      << R"({"workspaces": {"default": {"oom_score_adjust": 100}}})";
+  REQUIRE(world.manager().reload());
+  world.scheduler.advance(seconds(2));
+  status = nlohmann::json::parse(world.manager().statusJson());
+  CHECK(status["workspaces"][0]["oom_score_adj"]["configured"] == 100);
+  CHECK(status["workspaces"][0]["oom_score_adj"]["effective"] == 700);
+  CHECK_THAT(status["workspaces"][0]["oom_score_adj"]["why"].get<std::string>(),
+             Catch::Contains("next start"));
+}
+
+TEST_CASE(
+    "a gopls the kernel's OOM killer took is reported once as its own event and counted "
+    "like a restart",
+    "[manager]") {
+  GuardWorld world(R"({"workspaces": {"default": {"memory_max": "3G"}}})");
+  world.start();
+  const std::string root = world.addWorkspace("app");
+  const std::string unit = world.unitOf(root);
+  const uint32_t victim = world.systemd.unit(unit)->mainPid;
+  world.scheduler.advance(seconds(2));
+  REQUIRE(world.observer.oomKills.empty());
+
+  world.systemd.oomKill(unit);
+  world.scheduler.advance(seconds(2));
+  REQUIRE(world.observer.oomKills.size() == 1);
+  CHECK(world.observer.oomKills[0].first == root);
+  CHECK_THAT(world.observer.oomKills[0].second,
+             Catch::Contains("PID " + std::to_string(victim)) &&
+                 Catch::Contains("memory_max is 3221225472 bytes"));
+  CHECK(world.manager().workspaceView(root)->restarts == 1);
+  auto status = nlohmann::json::parse(world.manager().statusJson());
+  CHECK(status["workspaces"][0]["oom_kills"]["count"] == 1);
+  CHECK(status["workspaces"][0]["restarts"] == 1);
+
+  // systemd keeps saying oom-kill while the new gopls runs: that is no new kill.
+  world.scheduler.advance(seconds(10));
+  CHECK(world.observer.oomKills.size() == 1);
+  // A plain crash is no OOM kill.
+  world.systemd.crash(unit);
+  world.scheduler.advance(seconds(2));
+  CHECK(world.observer.oomKills.size() == 1);
+  world.systemd.oomKill(unit);
+  world.scheduler.advance(seconds(2));
+  CHECK(world.observer.oomKills.size() == 2);
+  status = nlohmann::json::parse(world.manager().statusJson());
+  CHECK(status["workspaces"][0]["oom_kills"]["count"] == 2);
+  CHECK(status["workspaces"][0]["restarts"] == 3);
+}
+
 }  // namespace wslgo::test

@@ -23,7 +23,11 @@ struct Facts {
                 .controlGroup = {},
                 .mainPid = 4242,
                 .nRestarts = 1,
-                .memoryHigh = std::nullopt};
+                .memoryHigh = std::nullopt,
+                .memoryMax = std::nullopt,
+                .cpuWeight = std::nullopt,
+                .ioWeight = std::nullopt,
+                .result = "success"};
   WorkspaceSnapshot snapshot;
   WorkspaceSettings settings;
   WorkspaceState policy;
@@ -34,7 +38,16 @@ struct Facts {
                                                       .reclaimAvailable = false,
                                                       .fileCache = false,
                                                       .goplsVersion = "master"});
-  std::optional<bool> memoryHighEnforced = false;
+  // A normal user on a hybrid host: none of the unit's controls is enforced.
+  std::optional<ResourceEnforcement> enforcement = ResourceEnforcement{
+      .memoryHigh = {.enforced = false, .why = "the unit has no cgroup v2 memory controller here"},
+      .memoryMax = {.enforced = false, .why = "the unit has no memory controller of its own"},
+      .cpuWeight = {.enforced = false, .why = "the unit has no cpu controller of its own"},
+      .ioWeight = {.enforced = false, .why = "the unit has no io controller of its own"},
+      .oomKillCounter = std::nullopt,
+      .systemdSeesOomKills = false};
+  std::optional<int> oomScoreAdj;
+  OomKills oomKills;
   uint32_t editors = 0;
 
   WorkspaceFacts get() const {
@@ -47,7 +60,9 @@ struct Facts {
                           .lastAction = lastAction,
                           .gopls = nullptr,
                           .rungs = rungs,
-                          .memoryHighEnforced = memoryHighEnforced,
+                          .enforcement = enforcement ? &*enforcement : nullptr,
+                          .oomScoreAdj = oomScoreAdj,
+                          .oomKills = oomKills,
                           .memorySource = MemorySource::CgroupV2,
                           .editors = editors};
   }
@@ -146,6 +161,56 @@ TEST_CASE("GetStatus shows the GOMEMLIMIT in effect and whether MemoryHigh is en
   CHECK(workspace["over_budget"]["loaded"] == 3100);
   CHECK(workspace["rungs"]["restart"]["available"] == false);
   CHECK(workspace["state"] == "over-budget");
+}
+
+TEST_CASE(
+    "GetStatus shows each resource control's value, whether the host enforces it and why not, "
+    "the effective oom_score_adj and the OOM kills",
+    "[status]") {
+  Facts facts;
+  facts.settings.memoryMax = 4096;
+  facts.settings.cpuWeight = 50;
+  facts.settings.ioWeight = 20;
+  facts.settings.oomScoreAdjust = 500;
+  facts.oomScoreAdj = 200;
+  facts.oomKills = {.count = 2,
+                    .lastWallUsec = 1'790'000'000'000'000,
+                    .lastReason = "gopls (PID 4241) was killed by the kernel's OOM killer",
+                    .counterSeen = 2,
+                    .reportedPid = 4241};
+  facts.enforcement->memoryMax = {.enforced = true, .why = ""};
+  ManagerView manager;
+  const std::vector<std::string> files;
+  const std::vector<WorkspaceFacts> workspaces{facts.get()};
+  const std::vector<OtherGopls> others;
+  auto json = nlohmann::json::parse(statusJson(StatusFacts{
+      .manager = manager, .configFiles = files, .workspaces = workspaces, .otherGopls = others}));
+  const auto& workspace = json["workspaces"][0];
+  CHECK(workspace["memory_max"]["value"] == 4096);
+  CHECK(workspace["memory_max"]["enforced"] == true);
+  CHECK_FALSE(workspace["memory_max"].contains("why"));
+  CHECK(workspace["cpu_weight"]["value"] == 50);
+  CHECK(workspace["cpu_weight"]["enforced"] == false);
+  CHECK_THAT(workspace["cpu_weight"]["why"].get<std::string>(), Catch::Contains("no cpu"));
+  CHECK(workspace["io_weight"]["value"] == 20);
+  CHECK_THAT(workspace["io_weight"]["why"].get<std::string>(), Catch::Contains("no io"));
+  // A memory limit that is off is neither enforced nor in need of an excuse.
+  CHECK(workspace["memory_high"]["value"].is_null());
+  CHECK(workspace["memory_high"]["enforced"] == false);
+  CHECK_FALSE(workspace["memory_high"].contains("why"));
+  CHECK(workspace["oom_score_adj"]["configured"] == 500);
+  CHECK(workspace["oom_score_adj"]["effective"] == 200);
+  CHECK_THAT(workspace["oom_score_adj"]["why"].get<std::string>(), Catch::Contains("next start"));
+  CHECK(workspace["oom_kills"]["count"] == 2);
+  CHECK_THAT(workspace["oom_kills"]["last_reason"].get<std::string>(), Catch::Contains("PID 4241"));
+
+  facts.oomScoreAdj.reset();
+  facts.enforcement.reset();
+  const std::vector<WorkspaceFacts> unknown{facts.get()};
+  auto stopped = nlohmann::json::parse(statusJson(StatusFacts{
+      .manager = manager, .configFiles = files, .workspaces = unknown, .otherGopls = others}));
+  CHECK(stopped["workspaces"][0]["oom_score_adj"]["effective"].is_null());
+  CHECK(stopped["workspaces"][0]["memory_max"]["enforced"] == false);
 }
 
 TEST_CASE(

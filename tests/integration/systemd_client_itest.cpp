@@ -233,22 +233,38 @@ TEST_CASE("a crashed unit is restarted by systemd and the watcher hears of it",
   CHECK(changed.empty());
 }
 
-TEST_CASE("MemoryHigh set through the client reads back from systemd, and infinity clears it",
-          "[systemd_client]") {
+TEST_CASE(
+    "resource controls set through the client read back from systemd, and infinity clears "
+    "the memory limits",
+    "[systemd_client]") {
   WSLGO_START_FAKE_SYSTEMD(h, {});
   const std::string unit = unitFor("/tmp/ws-memory");
   h.startAndWait(unit);
 
-  REQUIRE(h.client->setMemoryHigh(unit, 768ull << 20).ok());
+  REQUIRE(h.client
+              ->setResourceControls(unit, {.memoryHigh = 768ull << 20,
+                                           .memoryMax = 1ull << 30,
+                                           .cpuWeight = 50,
+                                           .ioWeight = 20})
+              .ok());
   auto limited = h.client->unitInfo(unit);
   REQUIRE(limited.ok());
-  REQUIRE(limited->memoryHigh.has_value());
-  CHECK(*limited->memoryHigh == 768ull << 20);
+  CHECK(limited->memoryHigh == 768ull << 20);
+  CHECK(limited->memoryMax == 1ull << 30);
+  CHECK(limited->cpuWeight == 50u);
+  CHECK(limited->ioWeight == 20u);
 
-  REQUIRE(h.client->setMemoryHigh(unit, std::nullopt).ok());
+  REQUIRE(h.client
+              ->setResourceControls(unit, {.memoryHigh = std::nullopt,
+                                           .memoryMax = std::nullopt,
+                                           .cpuWeight = 100,
+                                           .ioWeight = 100})
+              .ok());
   auto unlimited = h.client->unitInfo(unit);
   REQUIRE(unlimited.ok());
   CHECK_FALSE(unlimited->memoryHigh.has_value());
+  CHECK_FALSE(unlimited->memoryMax.has_value());
+  CHECK(unlimited->cpuWeight == 100u);
 }
 
 TEST_CASE("units systemd refuses are errors that name the unit and quote systemd",
@@ -271,7 +287,9 @@ TEST_CASE("units systemd refuses are errors that name the unit and quote systemd
   REQUIRE_FALSE(badMode.ok());
   CHECK(badMode.error().code == EINVAL);
 
-  auto setOnMissing = h.client->setMemoryHigh("no-such-thing.service", 1ull << 30);
+  auto setOnMissing = h.client->setResourceControls(
+      "no-such-thing.service",
+      {.memoryHigh = std::nullopt, .memoryMax = 1ull << 30, .cpuWeight = 100, .ioWeight = 100});
   REQUIRE_FALSE(setOnMissing.ok());
   CHECK_THAT(setOnMissing.error().describe(), Catch::Contains("no-such-thing.service"));
 

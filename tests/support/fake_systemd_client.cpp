@@ -37,6 +37,7 @@ std::string FakeSystemdClient::job(const std::string& verb, const std::string& n
 }
 
 void FakeSystemdClient::run(UnitInfo& unit) {
+  unit.result = "success";
   unit.activeState = "active";
   unit.subState = "running";
   unit.controlGroup = cgroupParent_ + "/" + unit.name;
@@ -92,12 +93,16 @@ Result<UnitInfo> FakeSystemdClient::unitInfo(const std::string& name) {
   return **unit;
 }
 
-Result<void> FakeSystemdClient::setMemoryHigh(const std::string& name,
-                                              std::optional<uint64_t> bytes, bool) {
-  if (auto failure = takeFailure(Call::SetMemoryHigh)) return *failure;
+Result<void> FakeSystemdClient::setResourceControls(const std::string& name,
+                                                    const ResourceControls& controls, bool) {
+  if (auto failure = takeFailure(Call::SetResourceControls)) return *failure;
   auto unit = existing(name);
   if (!unit) return unit.error();
-  (*unit)->memoryHigh = bytes;
+  (*unit)->memoryHigh = controls.memoryHigh;
+  (*unit)->memoryMax = controls.memoryMax;
+  (*unit)->cpuWeight = controls.cpuWeight;
+  (*unit)->ioWeight = controls.ioWeight;
+  ++controlsSet_[name];
   return {};
 }
 
@@ -127,6 +132,21 @@ void FakeSystemdClient::crash(const std::string& name) {
   run(it->second);
   ++it->second.nRestarts;
   announce(name, "");
+}
+
+void FakeSystemdClient::oomKill(const std::string& name) {
+  auto it = units_.find(name);
+  if (it == units_.end()) return;
+  run(it->second);
+  // systemd keeps the Result of the run that ended until the next explicit start.
+  it->second.result = "oom-kill";
+  ++it->second.nRestarts;
+  announce(name, "");
+}
+
+size_t FakeSystemdClient::controlsSet(const std::string& name) const {
+  auto it = controlsSet_.find(name);
+  return it == controlsSet_.end() ? 0 : it->second;
 }
 
 const UnitInfo* FakeSystemdClient::unit(const std::string& name) const {

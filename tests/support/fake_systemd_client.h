@@ -18,7 +18,7 @@ namespace wslgo::test {
 
 class FakeSystemdClient final : public SystemdClient {
  public:
-  enum class Call { Start, Stop, Restart, UnitInfo, SetMemoryHigh };
+  enum class Call { Start, Stop, Restart, UnitInfo, SetResourceControls };
 
   // Units live in cgroups below `cgroupParent` ("/user.slice/…/app.slice").
   FakeSystemdClient(FakeScheduler& scheduler, std::string cgroupParent);
@@ -27,8 +27,8 @@ class FakeSystemdClient final : public SystemdClient {
   Result<std::string> stopUnit(const std::string& name, const std::string& mode) override;
   Result<std::string> restartUnit(const std::string& name, const std::string& mode) override;
   Result<UnitInfo> unitInfo(const std::string& name) override;
-  Result<void> setMemoryHigh(const std::string& name, std::optional<uint64_t> bytes,
-                             bool runtime) override;
+  Result<void> setResourceControls(const std::string& name, const ResourceControls& controls,
+                                   bool runtime) override;
   Result<void> resetFailed(const std::string& name) override;
   Result<void> watchUnit(const std::string& name) override;
   void unwatchUnit(const std::string& name) override;
@@ -45,6 +45,9 @@ class FakeSystemdClient final : public SystemdClient {
   void vanish(const std::string& name);
   // gopls died and systemd restarted it on its own: a new MainPID and NRestarts + 1.
   void crash(const std::string& name);
+  // The kernel's OOM killer took gopls and systemd saw it (cgroup v2): as crash(), with the
+  // unit's Result "oom-kill".
+  void oomKill(const std::string& name);
 
   // Runs with each new MainPID, so a test can give the process its /proc files.
   std::function<void(const UnitInfo&)> onProcessStarted;
@@ -53,6 +56,8 @@ class FakeSystemdClient final : public SystemdClient {
   // "start wslgo-gopls@….service", "restart …", "stop …", in order.
   const std::vector<std::string>& calls() const { return calls_; }
   size_t count(const std::string& verb, const std::string& name) const;
+  // How many SetUnitProperties calls the unit has had.
+  size_t controlsSet(const std::string& name) const;
   bool watched(const std::string& name) const { return watched_.count(name) != 0; }
 
  private:
@@ -66,6 +71,7 @@ class FakeSystemdClient final : public SystemdClient {
   FakeScheduler& scheduler_;
   std::string cgroupParent_;
   std::map<std::string, UnitInfo> units_;
+  std::map<std::string, size_t> controlsSet_;
   std::set<std::string> vanished_;
   std::set<std::string> watched_;
   std::map<Call, Error> failures_;

@@ -101,6 +101,10 @@ TEST_CASE("the shipped default.json loads and yields the documented defaults", "
   CHECK(defaults.growthWindow == 2min);
   CHECK_FALSE(defaults.gomemlimit);
   CHECK_FALSE(defaults.memoryHigh);
+  CHECK_FALSE(defaults.memoryMax);
+  CHECK(defaults.oomScoreAdjust == 500);
+  CHECK(defaults.cpuWeight == 50);
+  CHECK(defaults.ioWeight == 50);
   CHECK(defaults.env.empty());
   CHECK(config->workspaces.empty());
 
@@ -254,6 +258,34 @@ TEST_CASE("every kind of mistake is reported with file, pointer and what was exp
           "/workspaces/default/memory/high", "above 100%"},
       Row{R"({"workspaces": {"default": {"gomemlimit": "99999999999T"}}})",
           "/workspaces/default/gomemlimit", "larger than 2^64"},
+      Row{R"({"workspaces": {"default": {"memory_max": -1}}})", "/workspaces/default/memory_max",
+          "cannot be negative"},
+      Row{R"({"workspaces": {"default": {"memory_max": true}}})", "/workspaces/default/memory_max",
+          "expected a size"},
+      Row{R"({"workspaces": {"default": {"oom_score_adjust": 1001}}})",
+          "/workspaces/default/oom_score_adjust",
+          "out of range: expected a whole number from -1000 "
+          "to 1000"},
+      Row{R"({"workspaces": {"default": {"oom_score_adjust": -1001}}})",
+          "/workspaces/default/oom_score_adjust", "out of range"},
+      Row{R"({"workspaces": {"default": {"oom_score_adjust": "500"}}})",
+          "/workspaces/default/oom_score_adjust", "a whole number from -1000 to 1000"},
+      Row{R"({"workspaces": {"default": {"oom_score_adjust": null}}})",
+          "/workspaces/default/oom_score_adjust", "is missing or null"},
+      Row{R"({"workspaces": {"default": {"cpu_weight": 0}}})", "/workspaces/default/cpu_weight",
+          "out of range: expected a whole number from 1 to 10000"},
+      Row{R"({"workspaces": {"default": {"cpu_weight": 10001}}})", "/workspaces/default/cpu_weight",
+          "out of range"},
+      Row{R"({"workspaces": {"default": {"cpu_weight": 2.5}}})", "/workspaces/default/cpu_weight",
+          "a whole number from 1 to 10000"},
+      Row{R"({"workspaces": {"default": {"io_weight": -3}}})", "/workspaces/default/io_weight",
+          "out of range"},
+      Row{R"({"workspaces": {"default": {"io_weight": 18446744073709551615}}})",
+          "/workspaces/default/io_weight", "out of range"},
+      Row{R"({"workspaces": {"default": {"io_weight": 100000000000000000000}}})",
+          "/workspaces/default/io_weight", "a whole number from 1 to 10000"},
+      Row{R"({"workspaces": {"default": {"io_weight": "high"}}})", "/workspaces/default/io_weight",
+          "a whole number from 1 to 10000"},
       Row{R"({"workspaces": {"default": {"env": {"A=B": "x"}}}})", "/workspaces/default/env/A=B",
           "not an environment variable name"},
       Row{R"({"workspaces": {"src/x": {"important": true}}})", "/workspaces/src~1x",
@@ -284,6 +316,27 @@ TEST_CASE("every kind of mistake is reported with file, pointer and what was exp
   CHECK_THAT(message, Catch::StartsWith(
                           "~/.config/wslgo-guard/config.json: " + std::string(row.pointer) + ": "));
   CHECK_THAT(message, Catch::Contains(row.expected));
+}
+
+TEST_CASE("resource controls take their bounds' values and are set per workspace", "[config]") {
+  TempHome home;
+  auto config = loadWithUser(home, R"({"workspaces": {
+      "default": {"memory_max": "4G", "oom_score_adjust": 1000, "cpu_weight": 1,
+                  "io_weight": 10000},
+      "/srv/important": {"memory_max": null, "oom_score_adjust": -1000, "cpu_weight": 10000,
+                         "io_weight": 1}}})");
+  INFO((config.ok() ? std::string() : config.error().describe()));
+  REQUIRE(config.ok());
+  const WorkspaceSettings& defaults = config->defaults;
+  CHECK(defaults.memoryMax == 4 * kGiB);
+  CHECK(defaults.oomScoreAdjust == 1000);
+  CHECK(defaults.cpuWeight == 1);
+  CHECK(defaults.ioWeight == 10000);
+  const WorkspaceSettings& important = config->forWorkspace("/srv/important");
+  CHECK_FALSE(important.memoryMax);
+  CHECK(important.oomScoreAdjust == -1000);
+  CHECK(important.cpuWeight == 10000);
+  CHECK(important.ioWeight == 1);
 }
 
 TEST_CASE("keeper.auto_add is on by default, can be switched off, and takes only a boolean",

@@ -57,6 +57,46 @@ TEST_CASE("GOMEMLIMIT is the configured one, else 90% of the high threshold",
   CHECK(gomemlimitFor(settings) == 123u);
 }
 
+TEST_CASE("the OOM score adjustment reaches the launcher as WSLGO_OOM_SCORE_ADJ and reads back",
+          "[unit_environment]") {
+  UnitEnvironment environment = sample();
+  environment.oomScoreAdjust = -250;
+  auto text = renderUnitEnvironment(environment);
+  REQUIRE(text.ok());
+  CHECK_THAT(*text, Catch::Contains("WSLGO_OOM_SCORE_ADJ=\"-250\"\n"));
+  auto parsed = parseUnitEnvironment(*text);
+  REQUIRE(parsed.ok());
+  auto adjust = oomScoreAdjustFrom(*parsed);
+  REQUIRE(adjust.ok());
+  CHECK(*adjust == -250);
+}
+
+TEST_CASE("a file without WSLGO_OOM_SCORE_ADJ leaves gopls' OOM score as the unit set it",
+          "[unit_environment]") {
+  auto text = renderUnitEnvironment(sample());
+  REQUIRE(text.ok());
+  CHECK_THAT(*text, !Catch::Contains("WSLGO_OOM_SCORE_ADJ"));
+  auto adjust = oomScoreAdjustFrom({{"GOMEMLIMIT", "1"}});
+  REQUIRE(adjust.ok());
+  CHECK_FALSE(adjust->has_value());
+}
+
+TEST_CASE("a WSLGO_OOM_SCORE_ADJ that is no number from -1000 to 1000 is an error naming it",
+          "[unit_environment]") {
+  for (const char* bad : {"", "500x", "1001", "-1001", "0.5", "high", " 5"}) {
+    CAPTURE(bad);
+    auto adjust = oomScoreAdjustFrom({{"WSLGO_OOM_SCORE_ADJ", bad}});
+    REQUIRE_FALSE(adjust.ok());
+    CHECK(adjust.error().path == "WSLGO_OOM_SCORE_ADJ");
+    CHECK_THAT(adjust.error().describe(), Catch::Contains("-1000 to 1000"));
+  }
+  for (int good : {-1000, 0, 1000}) {
+    auto adjust = oomScoreAdjustFrom({{"WSLGO_OOM_SCORE_ADJ", std::to_string(good)}});
+    REQUIRE(adjust.ok());
+    CHECK(*adjust == good);
+  }
+}
+
 }  // namespace
 }  // namespace wslgo
 

@@ -237,3 +237,26 @@ def stale_slices(prefix, mountinfo_text=None):
             if directory.count("/") - hierarchy.mount_point.count("/") >= 3:
                 subdirs.clear()  # ours sit at most a few levels down; do not crawl the host
     return found
+
+
+def controller_dir(control_group, controller, mountinfo_text=None):
+    """The directory of `control_group` in the hierarchy that carries `controller` ("memory",
+    "cpu", "blkio", ...): the v1 hierarchy with it, else cgroup2 when its parent enables it
+    there, else None."""
+    if mountinfo_text is None:
+        mountinfo_text = _read("/proc/self/mountinfo")
+    hierarchies = parse_mountinfo(mountinfo_text)
+    for h in hierarchies:
+        if h.version == 1 and controller in h.key.split(","):
+            directory = h.directory(control_group)
+            return directory if os.path.isdir(directory) else None
+    for h in hierarchies:
+        if h.version == 2:
+            directory = h.directory(control_group)
+            parent = os.path.dirname(directory.rstrip("/"))
+            try:
+                enabled = _read(os.path.join(parent, "cgroup.subtree_control")).split()
+            except OSError:
+                return None
+            return directory if controller in enabled and os.path.isdir(directory) else None
+    return None

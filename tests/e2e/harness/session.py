@@ -392,3 +392,21 @@ def read_int(path):
 
 def close_enough(a, b, fraction=0.25, slack=16 << 20):
     return abs(a - b) <= max(slack, fraction * max(a, b))
+
+
+def user_manager_control_group():
+    """The user manager's own cgroup (…/user@UID.service), as systemd names it."""
+    return systemctl("show", "--property=ControlGroup", "--value").stdout.strip()
+
+
+def pid_alive(pid):
+    """True while `pid` runs; a zombie (killed, not yet reaped by systemd) counts as gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+
+
+def oom_score_adj(pid):
+    return read_int(f"/proc/{pid}/oom_score_adj")

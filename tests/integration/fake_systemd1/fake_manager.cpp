@@ -130,11 +130,16 @@ void FakeManager::registerManager() {
         for (const auto& prop : props) {
           const std::string& key = std::get<0>(prop);
           const sdbus::Variant& value = std::get<1>(prop);
-          if (key != "MemoryHigh" || !value.containsValueOfType<uint64_t>()) {
+          const std::map<std::string, uint64_t*> settable{{"MemoryHigh", &unit.memoryHigh},
+                                                          {"MemoryMax", &unit.memoryMax},
+                                                          {"CPUWeight", &unit.cpuWeight},
+                                                          {"IOWeight", &unit.ioWeight}};
+          auto target = settable.find(key);
+          if (target == settable.end() || !value.containsValueOfType<uint64_t>()) {
             throw sdbus::Error("org.freedesktop.DBus.Error.InvalidArgs",
                                "Cannot set property " + key + ", or unknown property.");
           }
-          unit.memoryHigh = value.get<uint64_t>();
+          *target->second = value.get<uint64_t>();
           changed.push_back(key);
         }
         if (!changed.empty()) emitUnitChanged(unit, {}, changed);
@@ -226,6 +231,15 @@ FakeManager::Unit& FakeManager::loadUnit(const std::string& name) {
   });
   o.registerProperty("MemoryHigh").onInterface(kServiceInterface).withGetter([u] {
     return u->memoryHigh;
+  });
+  o.registerProperty("MemoryMax").onInterface(kServiceInterface).withGetter([u] {
+    return u->memoryMax;
+  });
+  o.registerProperty("CPUWeight").onInterface(kServiceInterface).withGetter([u] {
+    return u->cpuWeight;
+  });
+  o.registerProperty("IOWeight").onInterface(kServiceInterface).withGetter([u] {
+    return u->ioWeight;
   });
   o.finishRegistration();
   return *units_.emplace(name, std::move(unit)).first->second;

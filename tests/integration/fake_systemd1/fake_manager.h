@@ -66,6 +66,9 @@ class FakeManager {
     pid_t mainPid = 0;
     uint32_t nRestarts = 0;
     uint64_t memoryHigh = UINT64_MAX;
+    uint64_t memoryMax = UINT64_MAX;
+    uint64_t cpuWeight = UINT64_MAX;  // systemd's "unset"
+    uint64_t ioWeight = UINT64_MAX;
     bool failNextJob = false;
     bool stopping = false;
     uint64_t generation = 0;  // bumped on every transition, so stale timers do nothing
