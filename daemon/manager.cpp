@@ -14,6 +14,7 @@
 #include "lib/file_path.h"
 #include "lib/go_module_root.h"
 #include "lib/gopls_process.h"
+#include "lib/settings_file.h"
 #include "lib/unit_environment.h"
 #include "lib/unit_name.h"
 #include "lib/workspace_path.h"
@@ -57,7 +58,7 @@ Result<std::unique_ptr<Manager>> Manager::create(ManagerServices services, SysRo
   // The registry: a corrupt file is kept aside, never lost, and the guard starts empty.
   std::string statePath = manager->paths_.stateDir + "/state.json";
   std::string buffer;
-  if (auto text = readFileInto(statePath, buffer)) {
+  if (auto text = readSettingsFile(statePath, buffer)) {
     auto registry = parseRegistry(*text);
     if (registry) {
       for (WorkspaceRecord& record : registry->workspaces) manager->insert(std::move(record));
@@ -66,6 +67,12 @@ Result<std::unique_ptr<Manager>> Manager::create(ManagerServices services, SysRo
       log()->error("{}: {}; kept as {} and starting with no workspaces", statePath,
                    registry.error().describe(), aside ? *aside : "(could not move it aside)");
     }
+  } else if (text.error().code == EINVAL || text.error().code == EFBIG) {
+    // Not a regular file, too large or too deeply nested: kept aside like a corrupt one, so the
+    // next save does not write over it and the next start does not trip on it again.
+    auto aside = setAsideCorruptFile(statePath);
+    log()->error("{}; kept as {} and starting with no workspaces", text.error().describe(),
+                 aside ? *aside : "(could not move it aside)");
   } else if (text.error().code != ENOENT) {
     log()->error("cannot read {}: {}", statePath, text.error().describe());
   }

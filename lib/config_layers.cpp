@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <utility>
 
-#include "lib/kept_file.h"
+#include "lib/settings_file.h"
 
 namespace wslgo {
 namespace {
@@ -181,15 +181,19 @@ Result<MergedConfig> readConfigLayers(const std::vector<ConfigLayer>& layers,
   std::string buffer;
   for (const ConfigLayer& layer : layers) {
     std::string file = displayPath(layer.path, home);
-    auto text = readFileInto(layer.path, buffer);
+    auto text = readSettingsFile(layer.path, buffer);
     if (!text) {
       int code = text.error().code;
       if (!layer.required && (code == ENOENT || code == ENOTDIR)) continue;
-      return errnoError(code, file,
-                        layer.required ? "cannot read the default configuration; reinstall "
-                                         "wslgo-guard or point it at config/default.json"
-                                       : "cannot read this configuration file; fix its "
-                                         "permissions or remove it");
+      // A FIFO, a device, a huge or absurdly nested file is refused before any parser sees it.
+      const std::string why = code == EINVAL || code == EFBIG
+                                  ? text.error().message
+                                  : (layer.required ? "cannot read the default configuration; "
+                                                      "reinstall wslgo-guard or point it at "
+                                                      "config/default.json"
+                                                    : "cannot read this configuration file; fix "
+                                                      "its permissions or remove it");
+      return errnoError(code, file, why);
     }
     auto document = parseConfigText(*text, file, problems);
     if (!document) continue;

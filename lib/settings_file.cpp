@@ -20,10 +20,14 @@ Result<std::string_view> readSettingsFile(const std::string& path, std::string& 
     ::close(fd);
     return errnoError(error, path, "cannot stat");
   }
+  if (S_ISDIR(info.st_mode)) {
+    ::close(fd);
+    return errnoError(EISDIR, path, "is a directory; put a JSON file there");
+  }
   if (!S_ISREG(info.st_mode)) {
     ::close(fd);
     return errnoError(EINVAL, path,
-                      "is not a regular file (a FIFO, device or directory); put "
+                      "is not a regular file (a FIFO or a device); put "
                       "a JSON file there");
   }
   if (static_cast<uint64_t>(info.st_size) > maxBytes) {

@@ -515,3 +515,29 @@ TEST_CASE("null in a higher layer switches a default level off and plain byte co
   CHECK(config->defaults.memory.critical == 5.5 * kGiB);
   CHECK_FALSE(config->defaults.growthBytesPerMinute);
 }
+
+namespace wslgo {
+
+TEST_CASE("a FIFO as the user's configuration is refused at once, not waited on", "[config]") {
+  // It once hung the guard until the watchdog killed it.
+  TempHome home;
+  std::filesystem::create_directories(std::filesystem::path(home.userFile()).parent_path());
+  REQUIRE(::mkfifo(home.userFile().c_str(), 0600) == 0);
+  auto started = std::chrono::steady_clock::now();
+  auto config =
+      loadConfig({{defaultFile(), true}, {home.userFile(), false}}, kMemTotal, home.path());
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(1));
+  REQUIRE_FALSE(config.ok());
+  CHECK_THAT(config.error().message, Catch::Contains("not a regular file"));
+}
+
+TEST_CASE("a configuration nested 300,000 levels deep is refused before parsing", "[config]") {
+  TempHome home;
+  std::string user = home.write(".config/wslgo-guard/config.json",
+                                std::string(300000, '[') + std::string(300000, ']'));
+  auto config = loadConfig({{defaultFile(), true}, {user, false}}, kMemTotal, home.path());
+  REQUIRE_FALSE(config.ok());
+  CHECK_THAT(config.error().message, Catch::Contains("nests deeper than 64"));
+}
+
+}  // namespace wslgo
