@@ -213,14 +213,18 @@ Result<std::string> ActionRunner::trim(const std::string& root) {
                     }};
   std::string goplsCache = context_.goplsFileCache(root);
   if (goplsCache.empty()) goplsCache = goplsCacheDir(paths_.caches);
-  const PruneOwner owner{.home = paths_.caches.home, .uid = ::geteuid()};
-  if (auto pruned =
-          pruneCacheToBudget(goplsCache, config.actions.trim.cacheBudget, owner, limits)) {
-    summary += "pruned " + std::to_string(pruned->filesRemoved) + " files (" +
-               describeBytes(static_cast<double>(pruned->bytesFreed)) + ") of " + goplsCache + "; ";
-  } else if (pruned.error().code == EPERM) {
-    // A refusal is news for the person who set the cache up; a missing cache is not.
-    log()->warn("{}: {}", root, pruned.error().describe());
+  // Deleting is opt-in (actions.trim.cache_budget): a pruned disk cache frees no RAM, and the
+  // page cache dropped below is what the rung is for.
+  if (const std::optional<uint64_t>& budget = config.actions.trim.cacheBudget) {
+    const PruneOwner owner{.home = paths_.caches.home, .uid = ::geteuid()};
+    if (auto pruned = pruneCacheToBudget(goplsCache, *budget, owner, limits)) {
+      summary += "pruned " + std::to_string(pruned->filesRemoved) + " files (" +
+                 describeBytes(static_cast<double>(pruned->bytesFreed)) + ") of " + goplsCache +
+                 "; ";
+    } else if (pruned.error().code == EPERM) {
+      // A refusal is news for the person who set the cache up; a missing cache is not.
+      log()->warn("{}: {}", root, pruned.error().describe());
+    }
   }
   for (const std::string& dir : {goplsCache, goModCacheDir(paths_.caches)}) {
     if (auto dropped = dropPageCache(dir, limits)) {

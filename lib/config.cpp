@@ -596,7 +596,7 @@ void compileActions(Scope scope, ActionSettings& out) {
   {
     Scope trim = scope.object("trim");
     compileTiming(trim, out.trim);
-    trim.size("cache_budget", out.trim.cacheBudget, SizeRule{false, false});
+    trim.optionalSize("cache_budget", out.trim.cacheBudget, SizeRule{false, false});
     trim.finish();
   }
   {

@@ -104,7 +104,9 @@ struct GcSettings : ActionTiming {
 };
 
 struct TrimSettings : ActionTiming {
-  uint64_t cacheBudget = 0;  // gopls' on-disk cache is pruned to this many bytes, oldest first
+  // gopls' on-disk cache is pruned to this many bytes, oldest first; unset (the default):
+  // nothing is deleted. Pruning a disk cache frees no RAM, and deleting is opt-in.
+  std::optional<uint64_t> cacheBudget;
 };
 
 struct RestartSettings : ActionTiming {

@@ -114,7 +114,7 @@ TEST_CASE("the shipped default.json loads and yields the documented defaults", "
   CHECK(config->actions.ladder[2].action == ActionKind::Restart);
   CHECK(config->actions.ladder[2].level == Level::High);
   CHECK(config->actions.gc.cooldown == 1min);
-  CHECK(config->actions.trim.cacheBudget == kGiB);
+  CHECK_FALSE(config->actions.trim.cacheBudget.has_value());  // deleting is opt-in
   CHECK(config->actions.restart.cooldown == 10min);
   CHECK(config->actions.restart.timeout == 30s);
   CHECK(config->profiles.maxTotalBytes == 256 * kMiB);
@@ -538,6 +538,19 @@ TEST_CASE("a configuration nested 300,000 levels deep is refused before parsing"
   auto config = loadConfig({{defaultFile(), true}, {user, false}}, kMemTotal, home.path());
   REQUIRE_FALSE(config.ok());
   CHECK_THAT(config.error().message, Catch::Contains("nests deeper than 64"));
+}
+
+TEST_CASE("trim.cache_budget turns deleting on with a size, and null keeps it off", "[config]") {
+  TempHome home;
+  home.write(".config/wslgo-guard/config.json",
+             R"({"actions": {"trim": {"cache_budget": "512M"}}})");
+  auto on = loadConfig({{defaultFile(), true}, {home.userFile(), false}}, kMemTotal, home.path());
+  REQUIRE(on.ok());
+  CHECK(on->actions.trim.cacheBudget == std::optional<uint64_t>(512 * kMiB));
+  home.write(".config/wslgo-guard/config.json", R"({"actions": {"trim": {"cache_budget": null}}})");
+  auto off = loadConfig({{defaultFile(), true}, {home.userFile(), false}}, kMemTotal, home.path());
+  REQUIRE(off.ok());
+  CHECK_FALSE(off->actions.trim.cacheBudget.has_value());
 }
 
 }  // namespace wslgo
