@@ -207,10 +207,13 @@ class OomPreference(unittest.TestCase):
         anon = self.anon_bytes()  # for the record: the cache is reclaimed, usage is anon
         usage = s.read_int(os.path.join(self.manager,
                                         "memory.current" if self.v2 else "memory.usage_in_bytes"))
-        # Room for a balloon twice gopls' size: by size alone (oom_score_adj 0 on both) it
-        # would be the kernel's choice. gopls' 500 adds half the limit to its score,
-        # (usage + 2 x gopls) / 2 > gopls, which outweighs the balloon's lead.
-        limit = usage + 2 * gopls_rss
+        # Room for a balloon 1.5 times gopls' size: by size alone (oom_score_adj 0 on both) it
+        # would be the kernel's choice; gopls' 500 adds half the limit to its score, which
+        # outweighs the balloon's lead. Not more room: under pressure gopls' RSS shrinks (its
+        # file pages are reclaimed, Go returns heap), the balloon grows into what it gives up,
+        # and with twice gopls' room a gopls shrunk by a quarter already lost (seen in CI).
+        # With 1.5 it still wins shrunk to 62 % of its size.
+        limit = usage + gopls_rss * 3 // 2
         print(f"\n  user manager {self.manager}: usage {usage >> 20} MiB, anon {anon >> 20} MiB, "
               f"gopls VmRSS {gopls_rss >> 20} MiB, limit {limit >> 20} MiB")
         with open(self.limit_file, "w") as f:
@@ -234,8 +237,8 @@ class OomPreference(unittest.TestCase):
         print(f"  balloon: {seen}")
         self.assertTrue(seen.startswith("gopls-gone"),
                         f"the kernel should have killed gopls (oom_score_adj 500) first: {seen}")
-        # The balloon was by far the larger: size alone would have picked it.
-        self.assertGreater(int(seen.split()[1]) << 20, gopls_rss * 3 // 2, seen)
+        # The balloon was the larger: size alone would have picked it.
+        self.assertGreater(int(seen.split()[1]) << 20, gopls_rss * 6 // 5, seen)
         self.assertFalse(s.pid_alive(pid))
         with open(self.limit_file, "w") as f:
             f.write("max" if self.v2 else "-1")
