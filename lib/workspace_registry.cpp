@@ -10,6 +10,7 @@
 #include "lib/config_layers.h"
 
 #include "lib/json_nesting.h"
+#include "lib/settings_file.h"
 #include "lib/unit_name.h"
 
 namespace wslgo {
@@ -141,13 +142,13 @@ Result<WorkspaceRecord> parseWorkspace(const json& value, const std::string& poi
 Result<Registry> parseRegistry(std::string_view text) {
   // Checked before parsing: the parser's copies recurse, and a hostile 300,000-deep file would
   // overflow the stack at every start of the guard.
-  if (text.size() > kMaxRegistryBytes) {
+  if (text.size() > kMaxSettingsBytes) {
     return atPointer("", "the file is " + std::to_string(text.size()) +
                              " bytes; a state file of at most 256 workspaces is far below " +
-                             std::to_string(kMaxRegistryBytes));
+                             std::to_string(kMaxSettingsBytes));
   }
-  if (!jsonNestingWithin(text, kMaxRegistryNesting)) {
-    return atPointer("", "nested deeper than " + std::to_string(kMaxRegistryNesting) +
+  if (!jsonNestingWithin(text, kMaxSettingsNesting)) {
+    return atPointer("", "nested deeper than " + std::to_string(kMaxSettingsNesting) +
                              " levels, which no state file written by the guard is");
   }
   json document;

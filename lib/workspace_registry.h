@@ -27,10 +27,6 @@ struct WorkspaceRecord {
 };
 
 inline constexpr int kRegistrySchemaVersion = 1;
-// Bounds checked before parsing: far above what the guard writes (the guard's own files nest 4
-// levels deep and take about 300 bytes per workspace).
-inline constexpr size_t kMaxRegistryBytes = 1u << 20;
-inline constexpr size_t kMaxRegistryNesting = 64;
 
 struct Registry {
   int schemaVersion = kRegistrySchemaVersion;
@@ -43,8 +39,9 @@ struct Registry {
 // outside 1..65535, a relative path or the same path twice is an error naming its JSON pointer
 // ("/workspaces/2/debug_port"), so a hand edit gone wrong is caught rather than half-applied. A
 // schema_version other than 1 is an error saying what to do, and so is a file over
-// kMaxRegistryBytes or nested deeper than kMaxRegistryNesting. Each record's unit is derived
-// from its path, whatever the file says. Never throws.
+// kMaxSettingsBytes or nested deeper than kMaxSettingsNesting (the bounds readSettingsFile holds
+// every settings file to; checked here too, since the text may come from elsewhere). Each
+// record's unit is derived from its path, whatever the file says. Never throws.
 Result<Registry> parseRegistry(std::string_view json);
 
 // Pretty JSON ending in a newline, workspaces sorted by path and keys in a fixed order, so the

@@ -1,5 +1,6 @@
 #include "lib/workspace_registry.h"
 #include "lib/kept_file.h"
+#include "lib/settings_file.h"
 #include "tests/unit/fixtures.h"
 
 #include <catch2/catch.hpp>
@@ -217,7 +218,7 @@ TEST_CASE("a state file nested 300,000 levels deep is refused before parsing, wi
 
 TEST_CASE("a state file over 1 MiB is refused before parsing") {
   std::string big = R"({"schema_version": 1, "workspaces": [], "pad": ")" +
-                    std::string(kMaxRegistryBytes, 'x') + "\"}";
+                    std::string(kMaxSettingsBytes, 'x') + "\"}";
   auto registry = parseRegistry(big);
   REQUIRE_FALSE(registry);
   CHECK_THAT(registry.error().message, Catch::Contains("bytes"));
