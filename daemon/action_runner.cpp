@@ -153,6 +153,11 @@ void ActionRunner::restart(const std::string& root, uint64_t serial) {
     if (!profile) {
       log()->warn("{}: no heap profile before the restart: {}", root, profile.error().describe());
     }
+    // Likewise a stale environment file costs the new settings, not the restart.
+    if (auto written = context_.refreshUnitEnvironment(root); !written) {
+      log()->warn("{}: restarting with the unit's previous environment file: {}", root,
+                  written.error().describe());
+    }
     context_.restartImminent(root, running->reason);
     auto job = systemd_.restartUnit(running->unit);
     if (!job) return finish(root, serial, job.error());

@@ -56,6 +56,9 @@ class ActionContext {
   // The workspace's gopls' own file cache, when its gopls is known to keep one ("" otherwise:
   // the trim falls back to where gopls keeps it by default).
   virtual std::string goplsFileCache(const std::string& root) = 0;
+  // Rewrites the unit's environment file from the configuration in force now, so that the
+  // gopls a restart starts runs with what the user set last (gomemlimit, env, gopls.args).
+  virtual Result<void> refreshUnitEnvironment(const std::string& root) = 0;
   // The unit is about to be restarted for `reason` (the action's own): its gopls goes away next.
   virtual void restartImminent(const std::string& root, const std::string& reason) = 0;
   // The unit was restarted: the old gopls' heap figures say nothing of the new one.

@@ -1,6 +1,8 @@
 #include "daemon/bus_errors.h"
 
 #include <cerrno>
+#include <new>
+#include <string>
 
 namespace wslgo {
 
@@ -19,6 +21,10 @@ sdbus::Error busErrorFor(const Error& error) {
     case EBUSY:
       name = kErrorBusy;
       break;
+    case ENOSPC:
+      // The workspace limit: strerror's "No space left on device" would send the user to df.
+      return sdbus::Error(
+          kErrorFailed, Error{.code = 0, .path = error.path, .message = error.message}.describe());
     case EINVAL:
     case EPERM:   // a system directory as a workspace
     case EILSEQ:  // a path that is not UTF-8
@@ -31,6 +37,21 @@ sdbus::Error busErrorFor(const Error& error) {
       break;
   }
   return sdbus::Error(name, error.describe());
+}
+
+sdbus::Error busErrorForException(const char* method, const std::exception& e) {
+  if (dynamic_cast<const std::bad_alloc*>(&e) != nullptr) {
+    try {
+      return sdbus::Error(
+          kErrorFailed, std::string(method) + " failed: the guard ran out of memory (" + e.what() +
+                            "); it keeps running and answering. Free some memory and try "
+                            "again; if it persists, lower guard.history or remove workspaces");
+    } catch (const std::bad_alloc&) {
+      // Not even the message fits: a shorter one may.
+      return sdbus::Error(kErrorFailed, "the guard ran out of memory");
+    }
+  }
+  return sdbus::Error(kErrorFailed, std::string(method) + " failed: " + describeException(e));
 }
 
 }  // namespace wslgo

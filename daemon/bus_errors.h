@@ -23,9 +23,14 @@ inline constexpr const char* kErrorFailed = "org.wslgo.Guard1.Error.Failed";
 // → InvalidArgument, anything else → Failed.
 sdbus::Error busErrorFor(const Error& error);
 
+// The Failed error for a handler that threw `e`: "METHOD failed: …", running out of memory said
+// as such, with what the caller can do.
+sdbus::Error busErrorForException(const char* method, const std::exception& e);
+
 // sdbus-c++ 1.2 aborts the process when a handler throws anything but sdbus::Error, so every
-// handler body runs in here: sdbus::Error passes through, anything else becomes Failed with
-// its message, and the daemon stays up.
+// handler body (every method, every property getter and setter) runs in here: sdbus::Error
+// passes through, anything else (std::bad_alloc included) becomes Failed with its message, and
+// the daemon stays up.
 template <class Handler>
 auto guardBusHandler(const char* method, Handler&& handler) -> decltype(handler()) {
   try {
@@ -33,9 +38,21 @@ auto guardBusHandler(const char* method, Handler&& handler) -> decltype(handler(
   } catch (const sdbus::Error&) {
     throw;
   } catch (const std::exception& e) {
-    throw sdbus::Error(kErrorFailed, std::string(method) + " failed: " + e.what());
+    throw busErrorForException(method, e);
   } catch (...) {
     throw sdbus::Error(kErrorFailed, std::string(method) + " failed for an unknown reason");
+  }
+}
+
+// Answers an async call later, from a manager callback on the loop: `deliver` sends the reply,
+// and whatever it throws is sent as the call's error instead, so the caller hears back rather
+// than waiting out its timeout. `reply` is an sdbus::Result<...>.
+template <class Reply, class Deliver>
+void completeBusReply(const char* method, Reply& reply, Deliver&& deliver) {
+  try {
+    guardBusHandler(method, std::forward<Deliver>(deliver));
+  } catch (const sdbus::Error& e) {
+    reply.returnError(e);
   }
 }
 

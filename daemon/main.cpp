@@ -168,5 +168,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   wslgo::setupLogging(wslgo::detectLogTarget(), *level);
-  return wslgo::runDaemon(defaultConfig, dryRun);
+  // What escapes the loop's and the bus's own guards (setting up, loading the state, tearing
+  // down) is logged and ends the daemon with status 1, for systemd to restart it; uncaught it
+  // would abort with a core dump and no word of why.
+  try {
+    return wslgo::runDaemon(defaultConfig, dryRun);
+  } catch (const std::exception& e) {
+    return wslgo::fail("stopping: " + wslgo::describeException(e));
+  }
 }

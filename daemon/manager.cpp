@@ -43,6 +43,13 @@ Error notGuarded(const std::string& root) {
   return errnoError(ESRCH, root, "is not a guarded workspace");
 }
 
+Error workspaceLimitReached(const std::string& root) {
+  return errnoError(ENOSPC, root,
+                    "cannot be added: the guard already guards " + std::to_string(kMaxWorkspaces) +
+                        " workspaces, its limit; remove one you no longer use with "
+                        "RemoveWorkspace first");
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Manager>> Manager::create(ManagerServices services, SysRoots roots,
@@ -54,29 +61,66 @@ Result<std::unique_ptr<Manager>> Manager::create(ManagerServices services, SysRo
   std::unique_ptr<Manager> manager(
       new Manager(std::move(services), std::move(roots), std::move(paths), std::move(*config)));
   manager->lastMeminfo_ = *meminfo;
-
-  // The registry: a corrupt file is kept aside, never lost, and the guard starts empty.
-  std::string statePath = manager->paths_.stateDir + "/state.json";
-  std::string buffer;
-  if (auto text = readSettingsFile(statePath, buffer)) {
-    auto registry = parseRegistry(*text);
-    if (registry) {
-      for (WorkspaceRecord& record : registry->workspaces) manager->insert(std::move(record));
-    } else {
-      auto aside = setAsideCorruptFile(statePath);
-      log()->error("{}: {}; kept as {} and starting with no workspaces", statePath,
-                   registry.error().describe(), aside ? *aside : "(could not move it aside)");
-    }
-  } else if (text.error().code == EINVAL || text.error().code == EFBIG) {
-    // Not a regular file, too large or too deeply nested: kept aside like a corrupt one, so the
-    // next save does not write over it and the next start does not trip on it again.
-    auto aside = setAsideCorruptFile(statePath);
-    log()->error("{}; kept as {} and starting with no workspaces", text.error().describe(),
-                 aside ? *aside : "(could not move it aside)");
-  } else if (text.error().code != ENOENT) {
-    log()->error("cannot read {}: {}", statePath, text.error().describe());
-  }
+  manager->loadRegistry();
   return manager;
+}
+
+void Manager::loadRegistry() {
+  // A corrupt file is kept aside, never lost, and the guard starts empty.
+  const std::string statePath = paths_.stateDir + "/state.json";
+  try {
+    std::string buffer;
+    if (auto text = readSettingsFile(statePath, buffer)) {
+      auto registry = parseRegistry(*text);
+      if (registry) {
+        loadWorkspaces(std::move(registry->workspaces), statePath);
+      } else {
+        auto aside = setAsideCorruptFile(statePath);
+        log()->error("{}: {}; kept as {} and starting with no workspaces", statePath,
+                     registry.error().describe(), aside ? *aside : "(could not move it aside)");
+      }
+    } else if (text.error().code == EINVAL || text.error().code == EFBIG) {
+      // Not a regular file, too large or too deeply nested: kept aside like a corrupt one, so
+      // the next save does not write over it and the next start does not trip on it again.
+      auto aside = setAsideCorruptFile(statePath);
+      log()->error("{}; kept as {} and starting with no workspaces", text.error().describe(),
+                   aside ? *aside : "(could not move it aside)");
+    } else if (text.error().code != ENOENT) {
+      log()->error("cannot read {}: {}", statePath, text.error().describe());
+    }
+  } catch (const std::exception& e) {
+    // Out of memory, most likely: a guard that starts with fewer workspaces (or none) still
+    // guards those, and says so; one that aborts guards nothing and restarts into the same.
+    log()->error("{}: cannot load the workspaces ({}); starting with the {} loaded so far",
+                 statePath, describeException(e), workspaces_.size());
+  }
+}
+
+void Manager::loadWorkspaces(std::vector<WorkspaceRecord> records, const std::string& statePath) {
+  std::vector<std::string> overLimit;
+  for (WorkspaceRecord& record : records) {
+    if (workspaces_.size() >= kMaxWorkspaces) {
+      overLimit.push_back(record.path);
+      continue;
+    }
+    const std::string root = record.path;
+    try {
+      insert(std::move(record));
+    } catch (const std::exception& e) {
+      logEvent(*log(), spdlog::level::err,
+               statePath + ": workspace not loaded (" + describeException(e) +
+                   "); its unit runs unguarded until it is added again",
+               {{"WORKSPACE", root}});
+    }
+  }
+  for (const std::string& root : overLimit) {
+    logEvent(*log(), spdlog::level::err,
+             statePath + " lists " + std::to_string(records.size()) +
+                 " workspaces, more than the guard's limit of " + std::to_string(kMaxWorkspaces) +
+                 "; this one is not loaded and its unit runs unguarded: remove a workspace "
+                 "(RemoveWorkspace) and add it again",
+             {{"WORKSPACE", root}});
+  }
 }
 
 Manager::Manager(ManagerServices services, SysRoots roots, ManagerPaths paths, Config config)
@@ -284,7 +328,9 @@ void Manager::adopt(Workspace& workspace) {
   if (workspace.unit.activeState == "active" || workspace.unit.activeState == "activating") {
     log()->info("{}: adopted running {} (MainPID {})", workspace.record.path, workspace.record.unit,
                 workspace.unit.mainPid);
-    // The configuration may have changed while the guard was away.
+    // The configuration may have changed while the guard was away; the file is what systemd's
+    // own restarts (Restart=on-failure) start gopls with.
+    rewriteUnitEnvironment(workspace, "at adoption");
     applyResourceControls(workspace);
     return;
   }
@@ -370,6 +416,8 @@ Result<std::string> Manager::addWorkspace(const std::string& path, const AddOpti
   }
   watch(added);
   if (auto started = startUnit(added, restartReason); !started) {
+  if (workspaces_.size() >= kMaxWorkspaces) return workspaceLimitReached(*root);
+  if (auto owned = checkWorkspaceOwner(*root, paths_.user); !owned) return owned.error();
     // Keep nothing half-registered: the caller sees why and can fix it and add again.
     systemd_.unwatchUnit(added.record.unit);
     workspaces_.erase(*root);
@@ -822,6 +870,22 @@ void Manager::trimCache(const std::string& root, std::function<void(Result<uint6
   if (workspace == nullptr) return done(notGuarded(root));
   runAction(*workspace, ActionKind::Trim, "requested over D-Bus",
             [done](Result<ActionReport> report) {
+Result<void> Manager::refreshUnitEnvironment(const std::string& root) {
+  const Workspace* workspace = find(root);
+  if (workspace == nullptr) return notGuarded(root);
+  return writeUnitEnvironment(*workspace);
+}
+
+void Manager::rewriteUnitEnvironment(const Workspace& workspace, const std::string& when) {
+  if (auto written = writeUnitEnvironment(workspace); !written) {
+    logEvent(
+        *log(), spdlog::level::warn,
+        "the unit's environment file was not rewritten " + when +
+            ", so its next start still has the previous settings: " + written.error().describe(),
+        {{"WORKSPACE", workspace.record.path}, {"UNIT", workspace.record.unit}});
+  }
+}
+
               if (!report) return done(report.error());
               done(report->before > report->after ? report->before - report->after : 0);
             });
@@ -880,7 +944,12 @@ Result<void> Manager::reload() {
       static_cast<uint64_t>(engine_->config().guard.sampleInterval.count());
   ++configGeneration_;
   armSystemWakeups();
-  for (const auto& [root, workspace] : workspaces_) applyResourceControls(*workspace);
+  // What the user set reaches every gopls at its next start: the guard's restarts, systemd's,
+  // and whoever runs systemctl.
+  for (const auto& [root, workspace] : workspaces_) {
+    rewriteUnitEnvironment(*workspace, "on reload");
+    applyResourceControls(*workspace);
+  }
   std::string message = "loaded";
   for (const std::string& file : engine_->config().files) message += " " + file;
   log()->info("configuration reloaded: {}", message);

@@ -2,6 +2,9 @@
 // actions to the ActionRunner, publish.
 #pragma once
 
+#include <sys/types.h>
+#include <unistd.h>
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -46,6 +49,9 @@ struct ManagerPaths {
   std::string goplsCache;  // $GOPLSCACHE, "" when unset (a workspace's env may set its own)
   std::string goModCache;  // $GOMODCACHE, "" when unset
   std::string goPath;      // $GOPATH, "" when unset
+  // The guard's effective uid: a workspace directory must be this user's (see
+  // checkWorkspaceOwner). Tests set another to see the refusal.
+  uid_t user = ::geteuid();
 };
 
 // The manager's seams to the world: one real implementation each in the daemon, an in-process
@@ -135,6 +141,7 @@ class Manager final : private ActionContext {
   std::optional<uint64_t> effectFigure(const std::string& root, bool fresh) override;
   std::optional<ReclaimTarget> reclaimTarget(const std::string& root) override;
   std::string goplsFileCache(const std::string& root) override;
+  Result<void> refreshUnitEnvironment(const std::string& root) override;
   void restartImminent(const std::string& root, const std::string& reason) override;
   void unitRestarted(const std::string& root) override;
   void actionFinished(const ActionReport& report) override;
@@ -142,8 +149,16 @@ class Manager final : private ActionContext {
   Workspace* find(const std::string& root);
   const Workspace* find(const std::string& root) const;
   Workspace& insert(WorkspaceRecord record);
+  // Reads state.json into workspaces_ at start: a corrupt file is set aside, and running out of
+  // memory (or any exception) is logged, never fatal.
+  void loadRegistry();
+  // Inserts the records, at most kMaxWorkspaces; those over the limit, or that could not be
+  // inserted, are logged by path.
+  void loadWorkspaces(std::vector<WorkspaceRecord> records, const std::string& statePath);
   Result<void> saveRegistry() const;
   Result<void> writeUnitEnvironment(const Workspace& workspace) const;
+  // writeUnitEnvironment, a failure logged (`when`: "on reload") rather than returned.
+  void rewriteUnitEnvironment(const Workspace& workspace, const std::string& when);
   // Writes the unit's environment file, then starts the unit, or, given a `restartReason`,
   // restarts it (so that a running gopls picks the file up) once the observer heard why.
   Result<void> startUnit(Workspace& workspace,

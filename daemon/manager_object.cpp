@@ -194,7 +194,9 @@ void ManagerObject::Reload() {
   });
 }
 
-std::string ManagerObject::Version() { return WSLGO_VERSION; }
+std::string ManagerObject::Version() {
+  return guardBusHandler("Version", [] { return std::string(WSLGO_VERSION); });
+}
 
 std::string ManagerObject::State() {
   return guardBusHandler("State", [&] { return manager_.managerView().state; });

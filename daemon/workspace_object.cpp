@@ -15,14 +15,14 @@ namespace {
 constexpr const char* kWorkspacePathPrefix = "/org/wslgo/Guard1/workspace";
 
 // Completes an async reply from a manager callback. The manager calls back on the loop, after
-// the bus handler returned, so errors go through returnError rather than a throw.
+// the bus handler returned, so errors (the manager's, or an exception while replying) go
+// through returnError rather than a throw.
 template <class Reply, class Value, class Deliver>
-void complete(Reply& reply, const Result<Value>& result, Deliver&& deliver) {
-  if (!result.ok()) {
-    reply.returnError(busErrorFor(result.error()));
-    return;
-  }
-  deliver(result.value());
+void complete(const char* method, Reply& reply, const Result<Value>& result, Deliver&& deliver) {
+  completeBusReply(method, reply, [&] {
+    if (!result.ok()) throw busErrorFor(result.error());
+    deliver(result.value());
+  });
 }
 
 }  // namespace
@@ -58,7 +58,7 @@ void WorkspaceObject::CollectGarbage(sdbus::Result<uint64_t, uint64_t>&& result)
   guardBusHandler("CollectGarbage", [&] {
     auto reply = std::make_shared<sdbus::Result<uint64_t, uint64_t>>(std::move(result));
     manager_.collectGarbage(root_, [reply](Result<std::pair<uint64_t, uint64_t>> done) {
-      complete(*reply, done,
+      complete("CollectGarbage", *reply, done,
                [&](const auto& figures) { reply->returnResults(figures.first, figures.second); });
     });
   });
@@ -68,7 +68,7 @@ void WorkspaceObject::TrimCache(sdbus::Result<uint64_t>&& result) {
   guardBusHandler("TrimCache", [&] {
     auto reply = std::make_shared<sdbus::Result<uint64_t>>(std::move(result));
     manager_.trimCache(root_, [reply](Result<uint64_t> done) {
-      complete(*reply, done, [&](uint64_t freed) { reply->returnResults(freed); });
+      complete("TrimCache", *reply, done, [&](uint64_t freed) { reply->returnResults(freed); });
     });
   });
 }
@@ -82,11 +82,10 @@ void WorkspaceObject::Restart(sdbus::Result<>&& result, std::string reason) {
     auto reply = std::make_shared<sdbus::Result<>>(std::move(result));
     manager_.restart(root_, reason.empty() ? "requested over D-Bus" : reason,
                      [reply](Result<void> done) {
-                       if (!done.ok()) {
-                         reply->returnError(busErrorFor(done.error()));
-                       } else {
+                       completeBusReply("Restart", *reply, [&] {
+                         if (!done.ok()) throw busErrorFor(done.error());
                          reply->returnResults();
-                       }
+                       });
                      });
   });
 }
@@ -95,7 +94,8 @@ void WorkspaceObject::CaptureHeapProfile(sdbus::Result<std::string>&& result) {
   guardBusHandler("CaptureHeapProfile", [&] {
     auto reply = std::make_shared<sdbus::Result<std::string>>(std::move(result));
     manager_.captureHeapProfile(root_, [reply](Result<std::string> done) {
-      complete(*reply, done, [&](const std::string& file) { reply->returnResults(file); });
+      complete("CaptureHeapProfile", *reply, done,
+               [&](const std::string& file) { reply->returnResults(file); });
     });
   });
 }

@@ -11,6 +11,8 @@
 #include "lib/config_layers.h"
 #include "lib/config_problems.h"
 #include "lib/config_values.h"
+#include "lib/growth.h"
+#include "lib/sample_history.h"
 
 namespace wslgo {
 namespace {
@@ -120,7 +122,9 @@ class Scope {
     out = value->get<bool>();
   }
 
-  void duration(std::string_view key, Usec& out, Usec minimum) {
+  // `maximum` and `why` bound what the duration sizes (samples kept in memory, say).
+  void duration(std::string_view key, Usec& out, Usec minimum,
+                std::optional<Usec> maximum = std::nullopt, std::string_view why = {}) {
     const json* value = required(key);
     if (value == nullptr) return;
     if (!value->is_string()) {
@@ -138,6 +142,12 @@ class Scope {
                        "\"" + value->get<std::string>() + "\" is too short; use " +
                            (minimum.count() == 1 ? std::string("more than 0s")
                                                  : "at least " + formatDuration(minimum)));
+      return;
+    }
+    if (maximum && *parsed > *maximum) {
+      context_->report(pointerOf(key), "\"" + value->get<std::string>() +
+                                           "\" is too long: at most " + formatDuration(*maximum) +
+                                           " (" + std::string(why) + "); use a shorter one");
       return;
     }
     out = *parsed;
@@ -407,7 +417,16 @@ void compileThresholdsAt(Scope& parent, std::string_view key, Thresholds& out, L
   scope.finish();
 }
 
-void compileWorkspace(Scope& scope, WorkspaceSettings& out) {
+// How many samples `span` holds at one per `interval`, rounded up.
+uint64_t samplesIn(Usec span, Usec interval) {
+  if (interval.count() <= 0) return 0;
+  return static_cast<uint64_t>(span.count() / interval.count() +
+                               (span.count() % interval.count() != 0));
+}
+
+// `guard` is the compiled guard section: the growth window is checked against its fast
+// sampling interval, at which the readings of a window are kept.
+void compileWorkspace(Scope& scope, WorkspaceSettings& out, const GuardSettings& guard) {
   {
     Scope memory = scope.object("memory");
     compileThresholds(memory, out.memory, LevelUnit::Bytes, true);
@@ -419,7 +438,18 @@ void compileWorkspace(Scope& scope, WorkspaceSettings& out) {
   {
     Scope growth = scope.object("growth");
     growth.optionalSize("bytes_per_minute", out.growthBytesPerMinute, SizeRule{});
-    growth.duration("window", out.growthWindow, seconds(1));
+    growth.duration("window", out.growthWindow, seconds(1), kMaxGrowthWindow,
+                    "every reading of the window is kept in memory");
+    const uint64_t readings = samplesIn(out.growthWindow, guard.fastSampleInterval);
+    if (readings > GrowthTracker::kMaxReadings) {
+      growth.context().report(
+          growth.pointerOf("window"),
+          formatDuration(out.growthWindow) + " at /guard/fast_sample_interval " +
+              formatDuration(guard.fastSampleInterval) + " is " + std::to_string(readings) +
+              " readings per workspace, more than the " +
+              std::to_string(GrowthTracker::kMaxReadings) +
+              " kept; shorten the window or lengthen fast_sample_interval");
+    }
     growth.finish();
   }
   scope.boolean("important", out.important);
@@ -460,7 +490,8 @@ void compileGuard(Scope scope, GuardSettings& out) {
   scope.duration("sample_interval", out.sampleInterval, milliseconds(100));
   scope.duration("fast_sample_interval", out.fastSampleInterval, milliseconds(10));
   scope.duration("heap_interval", out.heapInterval, seconds(1));
-  scope.duration("history", out.history, seconds(1));
+  scope.duration("history", out.history, seconds(1), kMaxHistory,
+                 "each workspace keeps its samples in memory");
   scope.boolean("dry_run", out.dryRun);
   scope.finish();
   if (out.fastSampleInterval > out.sampleInterval) {
@@ -474,6 +505,16 @@ void compileGuard(Scope scope, GuardSettings& out) {
     scope.context().report(scope.pointerOf("history"),
                            formatDuration(out.history) + " must be at least sample_interval (" +
                                formatDuration(out.sampleInterval) + ")");
+  }
+  // The ring is allocated whole for every workspace: its size, not the duration, is the cost.
+  if (const uint64_t samples = samplesIn(out.history, out.sampleInterval);
+      samples > kMaxHistorySamples) {
+    scope.context().report(scope.pointerOf("history"),
+                           formatDuration(out.history) + " at sample_interval " +
+                               formatDuration(out.sampleInterval) + " is " +
+                               std::to_string(samples) + " samples per workspace, more than the " +
+                               std::to_string(kMaxHistorySamples) +
+                               " kept; shorten history or lengthen sample_interval");
   }
 }
 
@@ -666,7 +707,8 @@ void compileWorkspaces(Context& context, Config& config) {
   }
   {
     Scope defaults = workspaces.object("default");
-    compileWorkspace(defaults, config.defaults);
+  const GuardSettings& guard = config.guard;
+    compileWorkspace(defaults, config.defaults, guard);
   }
   const json& all = document["workspaces"];
   auto defaults = all.find("default");
@@ -689,7 +731,7 @@ void compileWorkspaces(Context& context, Config& config) {
     };
     Scope scope(workspaceContext, &merged, base);
     WorkspaceSettings settings;
-    compileWorkspace(scope, settings);
+    compileWorkspace(scope, settings, guard);
     config.workspaces[root] = std::move(settings);
   }
 }

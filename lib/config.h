@@ -69,6 +69,11 @@ struct SystemSettings {
   ReliefPick reliefPick = ReliefPick::Largest;
 };
 
+// The longest guard.history and growth window accepted: both are kept in memory, per workspace
+// (see also kMaxHistorySamples and GrowthTracker::kMaxReadings, which bound them in samples).
+inline constexpr Usec kMaxHistory = std::chrono::hours(24);
+inline constexpr Usec kMaxGrowthWindow = std::chrono::hours(1);
+
 struct GuardSettings {
   Usec sampleInterval{std::chrono::seconds(2)};
   Usec fastSampleInterval{std::chrono::milliseconds(250)};  // used near a threshold

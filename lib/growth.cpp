@@ -1,5 +1,7 @@
 #include "lib/growth.h"
 
+#include <algorithm>
+
 namespace wslgo {
 
 void GrowthTracker::add(Usec now, double bytes, Usec window) {
@@ -8,10 +10,13 @@ void GrowthTracker::add(Usec now, double bytes, Usec window) {
     --size_;
   }
   if (size_ > 0 && now < at(size_ - 1).at) clear();  // time went backwards: start over
-  if (size_ == ring_.size()) {
+  if (size_ == ring_.size() && ring_.size() >= kMaxReadings) {
+    head_ = (head_ + 1) % ring_.size();
+    --size_;
+  } else if (size_ == ring_.size()) {
     // Full: unroll into a larger ring, oldest first.
     std::vector<Reading> larger;
-    larger.reserve(ring_.size() * 2 + 8);
+    larger.reserve(std::min(ring_.size() * 2 + 8, kMaxReadings));
     for (size_t i = 0; i < size_; ++i) larger.push_back(at(i));
     larger.resize(larger.capacity());
     ring_ = std::move(larger);

@@ -11,9 +11,13 @@
 namespace wslgo {
 
 // Keeps the readings of the last `window` in a ring that grows to the number of samples a
-// window holds and is then reused, so steady sampling allocates nothing.
+// window holds and is then reused, so steady sampling allocates nothing. It never grows past
+// kMaxReadings: beyond that the oldest reading goes, whatever the window (the configuration
+// keeps a window's readings below it at the fast sampling interval).
 class GrowthTracker {
  public:
+  static constexpr size_t kMaxReadings = 43'200;
+
   void add(Usec now, double bytes, Usec window);
 
   // The least-squares slope over the window, in bytes per minute. A fit through every reading
@@ -22,6 +26,7 @@ class GrowthTracker {
   std::optional<double> bytesPerMinute(Usec window) const;
 
   void clear();
+  size_t size() const { return size_; }
 
  private:
   struct Reading {

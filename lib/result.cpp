@@ -1,6 +1,7 @@
 #include "lib/result.h"
 
 #include <cstring>
+#include <new>
 #include <utility>
 
 namespace wslgo {
@@ -28,6 +29,13 @@ Error Error::withPath(std::string path) const {
 
 Error errnoError(int code, std::string path, std::string message) {
   return Error{code, std::move(path), std::move(message)};
+}
+
+std::string describeException(const std::exception& e) {
+  if (dynamic_cast<const std::bad_alloc*>(&e) != nullptr) {
+    return std::string("out of memory (") + e.what() + ")";
+  }
+  return e.what();
 }
 
 Error parseError(std::string path, std::string message) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cerrno>
+#include <exception>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -25,6 +26,9 @@ struct Error {
 };
 
 Error errnoError(int code, std::string path, std::string message = {});
+// What a caught exception says to a person: std::bad_alloc as "out of memory
+// (std::bad_alloc)", anything else as its what().
+std::string describeException(const std::exception& e);
 Error parseError(std::string path, std::string message);
 // A parse error (no path yet) about one named field of a text, quoting what was found:
 // `WHERE FIELD: PROBLEM, got "VALUE"`, or `FIELD: PROBLEM, got "VALUE"` when `where` is empty.

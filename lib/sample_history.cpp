@@ -6,8 +6,9 @@ namespace wslgo {
 
 size_t historyCapacity(Usec retention, Usec interval) {
   if (retention.count() <= 0 || interval.count() <= 0) return 1;
-  auto count = (retention.count() + interval.count() - 1) / interval.count();
-  return static_cast<size_t>(std::max<decltype(count)>(count, 1));
+  // Divided before rounding up: retention + interval could overflow for absurd durations.
+  auto count = retention.count() / interval.count() + (retention.count() % interval.count() != 0);
+  return std::clamp<size_t>(static_cast<size_t>(count), 1, kMaxHistorySamples);
 }
 
 SampleHistory::SampleHistory(Usec retention, size_t capacity)

@@ -18,7 +18,13 @@ struct HistorySample {
   bool operator==(const HistorySample&) const = default;
 };
 
-// Samples one `interval` apart that span `retention`: 1 h at 2 s is 1800. At least 1.
+// The most samples one workspace's history holds: 24 h at the default 2 s interval, 1.4 MB of
+// ring per workspace. The ring is allocated whole when a workspace is added, so this, not the
+// configuration, bounds what a workspace costs (guard.history is validated against it too).
+inline constexpr size_t kMaxHistorySamples = 43'200;
+
+// Samples one `interval` apart that span `retention`: 1 h at 2 s is 1800. At least 1, at most
+// kMaxHistorySamples.
 size_t historyCapacity(Usec retention, Usec interval);
 
 // Keeps the samples of the last `retention` (those newer than newest - retention) and at most

@@ -86,6 +86,18 @@ Result<std::string> resolveWorkspaceRoot(std::string_view path, bool allowNonMod
   return root;
 }
 
+Result<void> checkWorkspaceOwner(const std::string& root, uid_t user) {
+  struct stat info {};
+  if (::stat(root.c_str(), &info) != 0) return errnoError(errno, root, "cannot stat");
+  if (info.st_uid == user) return {};
+  return errnoError(EPERM, root,
+                    "is owned by uid " + std::to_string(info.st_uid) +
+                        ", not by the guard's user (uid " + std::to_string(user) +
+                        "); gopls would run as uid " + std::to_string(user) +
+                        " what its go.mod toolchain line and gopls settings name, so another "
+                        "user's files could run code as you. Add a copy you own instead");
+}
+
 std::optional<std::string> workspaceContaining(const std::vector<std::string>& roots,
                                                std::string_view dir) {
   dir = withoutTrailingSlashes(dir);

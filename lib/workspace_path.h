@@ -1,6 +1,8 @@
 // Workspace paths: checking a root given to AddWorkspace, and finding the root that holds a dir.
 #pragma once
 
+#include <sys/types.h>
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +18,12 @@ namespace wslgo {
 // valid UTF-8 (given or resolved), "/", or a directory in /proc, /sys or /dev is refused whatever
 // `allowNonModule` says. Each refusal names the path and says what to pass instead.
 Result<std::string> resolveWorkspaceRoot(std::string_view path, bool allowNonModule);
+
+// Refuses a workspace directory that `user` (the guard's effective uid) does not own, with
+// EPERM naming the owner: gopls runs as `user` what a workspace's go.mod and go.work (a toolchain
+// line) and its settings name, so another user's directory could make it run their code as
+// this one. `root` is canonical (from resolveWorkspaceRoot).
+Result<void> checkWorkspaceOwner(const std::string& root, uid_t user);
 
 // The root in `roots` that is `dir` or an ancestor of it, the deepest when several are: the
 // workspace a directory belongs to. "/a/b" holds "/a/b/c" but not "/a/bc". Roots and dir are

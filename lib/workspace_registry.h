@@ -25,6 +25,10 @@ struct WorkspaceRecord {
 
   bool operator==(const WorkspaceRecord&) const = default;
 };
+// The most workspaces the guard guards at once: each costs a unit, a gopls, a sample history
+// and a bus object. AddWorkspace beyond it is refused; a state file with more is loaded up to it.
+inline constexpr size_t kMaxWorkspaces = 256;
+
 
 inline constexpr int kRegistrySchemaVersion = 1;
 

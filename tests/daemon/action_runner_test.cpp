@@ -1,5 +1,6 @@
 // The ActionRunner alone, through a context a test controls: when "after" is measured, what a
 // failure reports, and what abandoning an action leaves behind.
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -45,6 +46,12 @@ class TestContext final : public ActionContext {
   }
   std::optional<ReclaimTarget> reclaimTarget(const std::string&) override { return std::nullopt; }
   std::string goplsFileCache(const std::string&) override { return {}; }
+  Result<void> refreshUnitEnvironment(const std::string& root) override {
+    if (onRefreshEnvironment) onRefreshEnvironment();
+    environmentWrites.push_back(root);
+    if (environmentFails) return errnoError(ENOSPC, "/state/units/app.env", "cannot write");
+    return {};
+  }
   void restartImminent(const std::string&, const std::string& reason) override {
     imminent.push_back(reason);
     if (onRestartImminent) onRestartImminent();
@@ -60,6 +67,9 @@ class TestContext final : public ActionContext {
   std::vector<ActionReport> reports;
   std::vector<std::string> imminent;  // the reasons restartImminent was given
   std::function<void()> onRestartImminent;
+  std::vector<std::string> environmentWrites;  // the roots refreshUnitEnvironment was given
+  bool environmentFails = false;
+  std::function<void()> onRefreshEnvironment;
 
  private:
   std::unique_ptr<GoplsDebug> debug_;
@@ -221,6 +231,34 @@ TEST_CASE("a restart is announced after the profile and before the restart job, 
   CHECK(callsThen.empty());
   CHECK(rig.systemd.calls() == std::vector<std::string>{std::string("restart ") + kUnit});
   CHECK((*done)->reason == rig.context.imminent[0]);
+}
+
+TEST_CASE("a restart rewrites the unit's environment file before the restart job",
+          "[action_runner]") {
+  // What the user set last (a reloaded gomemlimit, say) must reach the gopls the restart starts.
+  RunnerRig rig;
+  std::vector<std::string> callsThen{"not rewritten"};
+  rig.context.onRefreshEnvironment = [&] { callsThen = rig.systemd.calls(); };
+  std::optional<Result<ActionReport>> done;
+  rig.runner.run(kRoot, kUnit, ActionKind::Restart, "test", [&](auto report) { done = report; });
+  rig.scheduler.advance(seconds(3));
+  REQUIRE(done);
+  REQUIRE(*done);
+  CHECK(rig.context.environmentWrites == std::vector<std::string>{kRoot});
+  CHECK(callsThen.empty());
+  CHECK(rig.systemd.calls() == std::vector<std::string>{std::string("restart ") + kUnit});
+}
+
+TEST_CASE("a restart goes ahead when the environment file cannot be rewritten", "[action_runner]") {
+  // Memory is what matters then: the old settings are better than a gopls left to grow.
+  RunnerRig rig;
+  rig.context.environmentFails = true;
+  std::optional<Result<ActionReport>> done;
+  rig.runner.run(kRoot, kUnit, ActionKind::Restart, "test", [&](auto report) { done = report; });
+  rig.scheduler.advance(seconds(3));
+  REQUIRE(done);
+  CHECK(done->ok());
+  CHECK(rig.systemd.calls() == std::vector<std::string>{std::string("restart ") + kUnit});
 }
 
 TEST_CASE("a GC or a trim announces no restart", "[action_runner]") {

@@ -53,6 +53,22 @@ TEST_CASE("readings older than the window are dropped and memory falls give a ne
   CHECK(*slope == Approx(-6e8).epsilon(0.02));
 }
 
+TEST_CASE("the growth ring stops at kMaxReadings however long the window, dropping the oldest") {
+  // A window of days sampled every 10 ms would otherwise grow the ring without end.
+  GrowthTracker growth;
+  const Usec window = std::chrono::hours(1000);
+  const size_t readings = GrowthTracker::kMaxReadings + 5000;
+  for (size_t i = 0; i < readings; ++i) {
+    growth.add(Usec(std::chrono::milliseconds(10 * i)), 1e9 + 1e3 * static_cast<double>(i), window);
+  }
+  CHECK(growth.size() == GrowthTracker::kMaxReadings);
+  // The newest readings are kept: the slope is still the one they show.
+  growth.add(Usec(std::chrono::milliseconds(10 * readings)), 1e9 + 1e3 * readings, 1min);
+  auto slope = growth.bytesPerMinute(1min);
+  REQUIRE(slope.has_value());
+  CHECK(*slope == Approx(1e3 * 100 * 60).epsilon(1e-6));
+}
+
 TEST_CASE("the rate limiter counts events inside a sliding window") {
   RateLimiter limiter;
   limiter.record(Usec(0s), 30min);

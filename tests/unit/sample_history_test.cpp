@@ -120,6 +120,15 @@ TEST_CASE("early times below the retention do not wrap the horizon and drop samp
   CHECK(history.size() == 3);
 }
 
+TEST_CASE("history capacity stops at kMaxHistorySamples whatever the retention") {
+  // 1000000 h at 100 ms asked for 36 billion samples: bad_alloc at AddWorkspace, abort at start.
+  CHECK(historyCapacity(hours(1000000), milliseconds(100)) == kMaxHistorySamples);
+  CHECK(historyCapacity(hours(24), seconds(2)) == kMaxHistorySamples);
+  CHECK(historyCapacity(Usec::max(), Usec(1)) == kMaxHistorySamples);
+  SampleHistory history(hours(1000000), historyCapacity(hours(1000000), milliseconds(100)));
+  CHECK(history.capacity() == kMaxHistorySamples);
+}
+
 TEST_CASE("a capacity of zero still keeps the newest sample") {
   SampleHistory history(hours(1), 0);
   history.add(sampleAt(1));

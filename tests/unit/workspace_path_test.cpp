@@ -194,6 +194,23 @@ TEST_CASE("/ and the kernel's trees are refused as workspaces even when non-modu
   CHECK(resolveWorkspaceRoot(std::string(dir / "devices"), true));
 }
 
+TEST_CASE("a workspace directory of another user is refused, naming its owner and why") {
+  // gopls runs, as the guard's user, what a workspace's go.mod toolchain line and settings name.
+  TempDir dir;
+  const std::string module = dir.directory("src/app");
+  CHECK(checkWorkspaceOwner(module, ::geteuid()));
+  auto refused = checkWorkspaceOwner(module, ::geteuid() + 1);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == EPERM);
+  CHECK(refused.error().path == module);
+  CHECK(mentions(refused.error(), "is owned by uid " + std::to_string(::geteuid()) +
+                                      ", not by the guard's user (uid " +
+                                      std::to_string(::geteuid() + 1) + ")"));
+  CHECK(mentions(refused.error(), "go.mod toolchain line and gopls settings"));
+  CHECK(mentions(refused.error(), "Add a copy you own instead"));
+  CHECK(checkWorkspaceOwner(dir / "gone", ::geteuid()).error().code == ENOENT);
+}
+
 TEST_CASE("UTF-8 is checked as Unicode defines it well formed") {
   CHECK(isValidUtf8("plain ascii"));
   CHECK(isValidUtf8("caf\xc3\xa9 \xf0\x9f\x98\x80"));
