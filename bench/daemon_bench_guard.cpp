@@ -310,10 +310,16 @@ bool runGuardFigures(const DaemonBenchOptions& options) {
   }
   std::printf("guard figures with %s\n", gopls.c_str());
   GuardHome home;
+  // The unit's real launcher: it reads the guard's environment file for the unit (under the
+  // home's XDG_STATE_HOME), picks the debug port and execs gopls.
+  std::string homeEnvironment = "export";
+  for (const auto& [variable, value] : home.environment()) {
+    homeEnvironment += " " + variable + "='" + value + "'";
+  }
   auto rig = startBusAndUnits(
-      home, "export PATH=\"" WSLGO_BENCH_GO_BIN_DIR ":$PATH\"; cd \"$WSLGO_WORKSPACE\" && exec '" +
-                gopls +
-                "' -listen=\"unix;$WSLGO_SOCKET\" -debug=\"$WSLGO_DEBUG_ADDRESS\" "
+      home, homeEnvironment + "; export PATH=\"" WSLGO_BENCH_GO_BIN_DIR ":$PATH\" GOPLS='" + gopls +
+                "'; exec " WSLGO_BINARY_DIR
+                "/launcher/wslgo-gopls-launch \"$WSLGO_WORKSPACE\" "
                 "2>>\"$WSLGO_WORKSPACE.gopls.log\"");
   if (!rig) return reportFigure(name, rig.error().describe(), "-", false);
   PrivateBus* bus = &rig->bus;

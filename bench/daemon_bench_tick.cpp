@@ -120,12 +120,12 @@ Result<std::unique_ptr<TickRig>> setUp(size_t workspaces) {
       .goModCache = {},
       .goPath = {},
   };
-  auto manager =
-      Manager::create(ManagerServices{.scheduler = *rig->loop,
-                                      .systemd = *rig->systemd,
-                                      .wakeups = *rig->wakeups,
-                                      .debugClientFor = goplsDebugClients(*rig->http, *rig->loop)},
-                      SysRoots{}, std::move(paths));
+  auto manager = Manager::create(
+      ManagerServices{.scheduler = *rig->loop,
+                      .systemd = *rig->systemd,
+                      .wakeups = *rig->wakeups,
+                      .debugClientFor = goplsDebugClients(*rig->http, *rig->loop, SysRoots{})},
+      SysRoots{}, std::move(paths));
   if (!manager) return manager.error();
   rig->manager = std::move(*manager);
   if (auto started = rig->manager->start(); !started) return started.error();

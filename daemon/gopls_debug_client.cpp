@@ -9,13 +9,18 @@
 #include <cstdio>
 #include <utility>
 
+#include "lib/gopls_process.h"
+#include "lib/tcp_listener.h"
+
 namespace wslgo {
 namespace {
 
 // Heap profiles of a multi-GiB gopls are a few MiB; the limit only stops a runaway body.
 constexpr size_t kProfileLimit = size_t{256} << 20;
-// The debug=1 text lists every heap sample before its MemStats trailer.
+// The debug=1 text lists every heap sample before its MemStats trailer: the whole page is read
+// (up to the limit) but only its tail kept, which holds the trailer (about 3 KiB) many times over.
 constexpr size_t kHeapStatsLimit = size_t{64} << 20;
+constexpr size_t kHeapStatsTail = size_t{64} << 10;
 
 // The first two bytes of `path` are gzip's magic 1f 8b.
 Result<void> checkGzipMagic(const std::string& path) {
@@ -40,15 +45,47 @@ bool memoryPageOffersGc(std::string_view html) {
   return html.find("action=\"/gc\"") != std::string_view::npos;
 }
 
-GoplsDebugClient::GoplsDebugClient(HttpClient& http, std::string debugAddress,
-                                   LspCommandsAsk askCommands)
-    : http_(http), address_(std::move(debugAddress)), askCommands_(std::move(askCommands)) {}
+GoplsDebugClient::GoplsDebugClient(HttpClient& http, GoplsEndpoints endpoints, GoplsLspAsk lsp,
+                                   DebugListenerCheckFor checkFor)
+    : http_(http), lsp_(std::move(lsp)), checkFor_(std::move(checkFor)) {
+  retarget(endpoints);
+}
+
+void GoplsDebugClient::retarget(const GoplsEndpoints& endpoints) {
+  endpoints_ = endpoints;
+  checkListener_ = checkFor_ ? checkFor_(endpoints_) : DebugListenerCheck();
+  features_.reset();
+}
 
 std::string GoplsDebugClient::url(std::string_view route) const {
   std::string out = "http://";
-  out += address_;
+  out += endpoints_.debugAddress;
   out += route;
   return out;
+}
+
+HttpRequestOptions GoplsDebugClient::options(Usec timeout) const {
+  HttpRequestOptions options;
+  options.timeout = timeout;
+  options.beforeConnect = checkListener_;
+  return options;
+}
+
+Error GoplsDebugClient::noDebugServer(std::string_view what) const {
+  const std::string why = endpoints_.noDebugServerWhy.empty()
+                              ? std::string("gopls runs without a debug server")
+                              : endpoints_.noDebugServerWhy;
+  return errnoError(ENOTSUP, endpoints_.socket, "no " + std::string(what) + ": " + why);
+}
+
+template <typename T>
+void GoplsDebugClient::failLater(std::function<void(Result<T>)> done, Error error) {
+  std::weak_ptr<GoplsDebugClient*> self = self_;
+  http_.failLater(
+      [self, done = std::move(done)](Result<HttpResponse> failed) {
+        if (!self.expired()) done(failed.error());
+      },
+      std::move(error));
 }
 
 void GoplsDebugClient::detect(std::function<void(Result<GoplsDebugFeatures>)> done, Usec timeout) {
@@ -61,10 +98,10 @@ void GoplsDebugClient::detect(std::function<void(Result<GoplsDebugFeatures>)> do
   };
   auto detection = std::make_shared<Detection>(
       Detection{.self = self_, .timeout = timeout, .done = std::move(done), .features = {}});
-  detection->features.heapStatsRoute = kHeapStatsRoute;
-  HttpRequestOptions options;
-  options.timeout = timeout;
-  options.maxBodyBytes = size_t{4} << 20;
+  const bool debugServer = !endpoints_.debugAddress.empty();
+  detection->features.heapStatsRoute = debugServer ? kHeapStatsRoute : "";
+  HttpRequestOptions pages = options(timeout);
+  pages.maxBodyBytes = size_t{4} << 20;
 
   auto finish = [detection] {
     auto alive = detection->self.lock();
@@ -72,19 +109,32 @@ void GoplsDebugClient::detect(std::function<void(Result<GoplsDebugFeatures>)> do
     (*alive)->features_ = detection->features;
     detection->done(detection->features);
   };
-  auto askCommands = [detection, finish] {
+  auto askCommands = [detection, finish, debugServer] {
     auto alive = detection->self.lock();
     if (!alive) return;
-    if (!(*alive)->askCommands_) return finish();
-    (*alive)->askCommands_(
-        detection->timeout, [detection, finish](Result<std::vector<std::string>> commands) {
-          if (commands) {
-            detection->features.memStats =
-                std::find(commands->begin(), commands->end(), "gopls.mem_stats") != commands->end();
-          }
-          finish();
-        });
+    if (!(*alive)->lsp_.commands) return finish();
+    (*alive)->lsp_.commands(detection->timeout, [detection, finish, debugServer](
+                                                    Result<std::vector<std::string>> commands) {
+      if (commands) {
+        detection->features.memStats =
+            std::find(commands->begin(), commands->end(), kMemStatsCommand) != commands->end();
+      } else if (!debugServer) {
+        // Nothing else to learn it from: a gopls still starting is asked again later.
+        if (!detection->self.expired()) detection->done(commands.error());
+        return;
+      }
+      if (!debugServer)
+        detection->features.gcRoute = *detection->features.memStats ? kMemStatsGc : "";
+      finish();
+    });
   };
+  if (!debugServer) {
+    // The probe answers from the loop; without one there is nothing to ask.
+    if (!lsp_.commands) {
+      return failLater(std::move(detection->done), noDebugServer("detection of what it offers"));
+    }
+    return askCommands();
+  }
   auto checkHeap = [detection, askCommands] {
     auto alive = detection->self.lock();
     if (!alive) return;
@@ -94,8 +144,8 @@ void GoplsDebugClient::detect(std::function<void(Result<GoplsDebugFeatures>)> do
       askCommands();
     });
   };
-  auto readInfo = [this, detection, options, checkHeap] {
-    http_.get(url("/info"), options,
+  auto readInfo = [this, detection, pages, checkHeap] {
+    http_.get(url("/info"), pages,
               [detection, checkHeap, where = url("/info")](Result<HttpResponse> info) {
                 if (detection->self.expired()) return;
                 if (!info) return detection->done(info.error());
@@ -105,7 +155,7 @@ void GoplsDebugClient::detect(std::function<void(Result<GoplsDebugFeatures>)> do
                 checkHeap();
               });
   };
-  http_.get(url("/memory"), options, [detection, readInfo](Result<HttpResponse> memory) {
+  http_.get(url("/memory"), pages, [detection, readInfo](Result<HttpResponse> memory) {
     if (detection->self.expired()) return;
     if (!memory) return detection->done(memory.error());
     detection->features.gcPage = memoryPageOffersGc(memory->body);
@@ -115,35 +165,46 @@ void GoplsDebugClient::detect(std::function<void(Result<GoplsDebugFeatures>)> do
 }
 
 void GoplsDebugClient::collectGarbage(Usec timeout, std::function<void(Result<void>)> done) {
-  std::string route = features_ ? features_->gcRoute : kPprofGcRoute;
-  // /gc redirects to /memory; pprof's answer is a profile nobody reads.
-  HttpRequestOptions options;
-  options.timeout = timeout;
-  options.maxBodyBytes = kProfileLimit;
-  options.followRedirects = true;
   std::weak_ptr<GoplsDebugClient*> self = self_;
-  http_.get(url(route), options, [self, done = std::move(done)](Result<HttpResponse> response) {
-    if (self.expired()) return;
-    if (!response.ok()) {
-      done(response.error());
-      return;
+  if (endpoints_.debugAddress.empty()) {
+    const bool offered = !features_ || features_->memStats.value_or(true);
+    if (!lsp_.memStats || !offered) {
+      return failLater(std::move(done),
+                       noDebugServer("GC: this gopls offers no gopls.mem_stats command either"));
     }
+    lsp_.memStats(timeout, [self, done = std::move(done)](Result<GoplsMemStats> stats) {
+      if (self.expired()) return;
+      if (!stats) return done(stats.error());
+      done({});
+    });
+    return;
+  }
+  std::string route = features_ ? features_->gcRoute : kPprofGcRoute;
+  // Both answer once the collection is done: /gc with a redirect to /memory, pprof's with a
+  // profile nobody reads.
+  HttpRequestOptions request = options(timeout);
+  request.bodyUse = HttpBodyUse::None;
+  request.redirectAnswers = true;
+  http_.get(url(route), request, [self, done = std::move(done)](Result<HttpResponse> response) {
+    if (self.expired()) return;
+    if (!response.ok()) return done(response.error());
     done({});
   });
 }
 
 void GoplsDebugClient::readHeapStats(Usec timeout, std::function<void(Result<HeapStats>)> done) {
+  if (endpoints_.debugAddress.empty()) {
+    return failLater(std::move(done), noDebugServer("heap figures"));
+  }
   std::string target = url(kHeapStatsRoute);
-  HttpRequestOptions options;
-  options.timeout = timeout;
-  options.maxBodyBytes = kHeapStatsLimit;
+  HttpRequestOptions request = options(timeout);
+  request.bodyUse = HttpBodyUse::KeepTail;
+  request.tailBytes = kHeapStatsTail;
+  request.maxBodyBytes = kHeapStatsLimit;
   std::weak_ptr<GoplsDebugClient*> self = self_;
-  http_.get(target, options, [self, target, done = std::move(done)](Result<HttpResponse> response) {
+  http_.get(target, request, [self, target, done = std::move(done)](Result<HttpResponse> response) {
     if (self.expired()) return;
-    if (!response.ok()) {
-      done(response.error());
-      return;
-    }
+    if (!response.ok()) return done(response.error());
     Result<HeapStats> stats = parsePprofHeapDebug1(response->body);
     if (!stats.ok()) return done(stats.error().withPath(target));
     done(std::move(stats));
@@ -152,15 +213,17 @@ void GoplsDebugClient::readHeapStats(Usec timeout, std::function<void(Result<Hea
 
 void GoplsDebugClient::saveHeapProfile(const std::string& path, Usec timeout,
                                        std::function<void(Result<uint64_t>)> done) {
+  if (endpoints_.debugAddress.empty()) {
+    return failLater(std::move(done), noDebugServer("heap profile"));
+  }
   // Beside the target, so the rename stays within one file system and is atomic.
   std::string partial =
       path + ".partial-" + std::to_string(::getpid()) + "-" + std::to_string(++profileSerial_);
-  HttpRequestOptions options;
-  options.timeout = timeout;
-  options.saveToFile = partial;
-  options.maxBodyBytes = kProfileLimit;
+  HttpRequestOptions request = options(timeout);
+  request.saveToFile = partial;
+  request.maxBodyBytes = kProfileLimit;
   std::weak_ptr<GoplsDebugClient*> self = self_;
-  http_.get(url("/debug/pprof/heap"), options,
+  http_.get(url("/debug/pprof/heap"), request,
             [self, path, partial, done = std::move(done)](Result<HttpResponse> response) {
               // The HttpClient removed the partial file on failure; on success it is ours.
               if (!response.ok()) {
@@ -183,16 +246,52 @@ void GoplsDebugClient::saveHeapProfile(const std::string& path, Usec timeout,
             });
 }
 
-LspCommandsAsk lspCommandsOn(EventLoop& loop, std::string socket) {
-  return [&loop, socket = std::move(socket)](Usec timeout, LspCommandsDone done) {
-    probeLspCommands(loop, socket, timeout, std::move(done));
+GoplsLspAsk lspAskOn(EventLoop& loop, std::string socket) {
+  return GoplsLspAsk{.commands =
+                         [&loop, socket](Usec timeout, LspCommandsDone done) {
+                           probeLspCommands(loop, socket, timeout, std::move(done));
+                         },
+                     .memStats =
+                         [&loop, socket](Usec timeout, LspMemStatsDone done) {
+                           probeLspMemStats(loop, socket, timeout, std::move(done));
+                         }};
+}
+
+DebugListenerCheck mainPidHoldsDebugPort(SysRoots roots, const GoplsEndpoints& endpoints) {
+  auto port = loopbackDebugPort(endpoints.debugAddress);
+  if (!port || endpoints.mainPid == 0) return {};
+  // Reading /proc/net/tcp costs milliseconds (the kernel walks every socket), a scan of gopls'
+  // fds microseconds. While gopls holds the listening socket it found once, no one else can
+  // listen on that port (a second bind fails; SO_REUSEPORT is granted only within one uid), so
+  // only that is checked again; anything else is looked at from scratch.
+  auto verified = std::make_shared<std::optional<uint64_t>>();
+  return [roots = std::move(roots), port = *port, pid = static_cast<pid_t>(endpoints.mainPid),
+          verified]() -> Result<void> {
+    if (*verified) {
+      auto held = processHoldsSocket(roots, pid, **verified);
+      if (held && *held) return {};
+      verified->reset();
+    }
+    auto listener = findLoopbackListener(roots, port);
+    if (listener && *listener) {
+      auto held = processHoldsSocket(roots, pid, (*listener)->inode);
+      if (held && *held) {
+        *verified = (*listener)->inode;
+        return {};
+      }
+    }
+    // Refused: the full check names who holds the port.
+    return checkDebugListenerOwner(roots, port, pid);
   };
 }
 
-GoplsDebugFactory goplsDebugClients(HttpClient& http, EventLoop& loop) {
-  return [&http, &loop](const GoplsEndpoints& gopls) -> std::unique_ptr<GoplsDebug> {
-    return std::make_unique<GoplsDebugClient>(http, gopls.debugAddress,
-                                              lspCommandsOn(loop, gopls.socket));
+GoplsDebugFactory goplsDebugClients(HttpClient& http, EventLoop& loop, SysRoots roots) {
+  return [&http, &loop,
+          roots = std::move(roots)](const GoplsEndpoints& gopls) -> std::unique_ptr<GoplsDebug> {
+    return std::make_unique<GoplsDebugClient>(http, gopls, lspAskOn(loop, gopls.socket),
+                                              [roots](const GoplsEndpoints& endpoints) {
+                                                return mainPidHoldsDebugPort(roots, endpoints);
+                                              });
   };
 }
 

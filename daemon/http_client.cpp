@@ -18,7 +18,6 @@ namespace wslgo {
 
 namespace {
 
-constexpr int kMaxRedirects = 5;
 constexpr size_t kReadBytes = size_t{64} << 10;
 // Per wakeup, so one large body does not keep the loop from its other sources.
 constexpr size_t kReadPerWakeup = size_t{1} << 20;
@@ -84,36 +83,6 @@ Result<Target> parseTarget(std::string_view url) {
   return target;
 }
 
-// Where a redirect from `from` leads: a path on the same server, or an http:// URL naming the
-// same address and port. `url` is the request's, for the errors.
-Result<Target> redirectTarget(const Target& from, std::string_view location,
-                              const std::string& url) {
-  if (location.empty()) return errnoError(EPROTO, url, "a redirect without a Location");
-  Target next = from;
-  if (location.find("://") != std::string_view::npos || location.substr(0, 2) == "//") {
-    std::string absolute(location);
-    if (location.substr(0, 2) == "//") absolute = "http:" + absolute;
-    Result<Target> target = parseTarget(absolute);
-    if (!target || target->address.sin_addr.s_addr != from.address.sin_addr.s_addr ||
-        target->address.sin_port != from.address.sin_port) {
-      return errnoError(EINVAL, url,
-                        "redirects to \"" + std::string(location) +
-                            "\", which is not on the same debug server; not followed");
-    }
-    next.path = std::move(target->path);
-    return next;
-  }
-  std::string path(location);
-  if (location.front() != '/') {
-    std::string_view base = std::string_view(from.path).substr(0, from.path.find('?'));
-    path = std::string(base.substr(0, base.rfind('/') + 1)) + path;
-  }
-  Result<std::string> checked = checkPath(url, path);
-  if (!checked) return checked.error();
-  next.path = std::move(*checked);
-  return next;
-}
-
 std::string milliseconds(Usec usec) {
   return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(usec).count()) +
          " ms";
@@ -131,9 +100,7 @@ Error connectError(int code, const std::string& url) {
   return errnoError(code, url, "cannot connect to the gopls debug server; is it running?");
 }
 
-bool isRedirect(int status) {
-  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
-}
+bool isRedirect(int status) { return status >= 300 && status <= 399; }
 
 Error statusError(int status, const std::string& url) {
   return errnoError(EPROTO, url,
@@ -151,16 +118,13 @@ struct HttpClient::Transfer {
   uint64_t startedUsec = 0;
   sd_event_source* timer = nullptr;
 
-  // The current connection; a followed redirect replaces it.
   int socket = -1;
-  unsigned connection = 0;
   sd_event_source* io = nullptr;
   bool connecting = false;
   std::string request;
   size_t written = 0;
   HttpResponseParser parser;
-  std::string pendingBody;  // decoded, not yet written to the file
-  int redirects = 0;
+  std::string pendingBody;  // decoded, not yet written to the file or kept
 
   HttpResponse response;
   int file = -1;  // the saveToFile target while it is written
@@ -239,7 +203,9 @@ void HttpClient::get(std::string url, HttpRequestOptions options, HttpCallback d
     }
   }
 
-  Result<void> connected = connect(*transfer);
+  Result<void> connected =
+      transfer->options.beforeConnect ? transfer->options.beforeConnect() : Result<void>();
+  if (connected) connected = connect(*transfer);
   if (!connected) {
     failLater(std::move(transfer->done), connected.error());
     return;
@@ -249,13 +215,8 @@ void HttpClient::get(std::string url, HttpRequestOptions options, HttpCallback d
 }
 
 Result<void> HttpClient::connect(Transfer& transfer) {
-  transfer.disconnect();
-  ++transfer.connection;
   transfer.parser =
       HttpResponseParser(HttpResponseLimits{.maxBodyBytes = transfer.options.maxBodyBytes});
-  transfer.pendingBody.clear();
-  transfer.response.body.clear();
-  transfer.written = 0;
   transfer.request = "GET " + transfer.target.path +
                      " HTTP/1.1\r\nHost: " + transfer.target.authority +
                      "\r\nUser-Agent: wslgo-guard\r\nConnection: close\r\n"
@@ -347,7 +308,6 @@ std::optional<Result<HttpResponse>> HttpClient::advance(Transfer& transfer, uint
 
 std::optional<Result<HttpResponse>> HttpClient::readResponse(Transfer& transfer) {
   std::array<char, kReadBytes> buffer{};
-  const unsigned connection = transfer.connection;
   for (size_t read = 0; read < kReadPerWakeup;) {
     ssize_t n = ::recv(transfer.socket, buffer.data(), buffer.size(), 0);
     if (n < 0 && errno == EINTR) continue;
@@ -356,40 +316,54 @@ std::optional<Result<HttpResponse>> HttpClient::readResponse(Transfer& transfer)
     read += static_cast<size_t>(n);
 
     HttpResponseParser& parser = transfer.parser;
-    std::string& sink = transfer.file >= 0 ? transfer.pendingBody : transfer.response.body;
     const bool hadHead = parser.headComplete();
-    Result<void> fed =
-        n == 0 ? parser.close() : parser.feed(std::string_view(buffer.data(), n), sink);
+    Result<void> fed = n == 0
+                           ? parser.close()
+                           : parser.feed(std::string_view(buffer.data(), n), transfer.pendingBody);
     if (!fed) {
       // A 404 that announces a large body is still a 404.
       const int status = parser.head().status;
-      if (fed.error().code == EFBIG && (status < 200 || status > 299) &&
-          !(transfer.options.followRedirects && isRedirect(status))) {
+      if (fed.error().code == EFBIG && (status < 200 || status > 299)) {
         return statusError(status, transfer.url);
       }
       return fed.error().withPath(transfer.url);
     }
     if (!hadHead && parser.headComplete()) {
-      std::optional<Result<HttpResponse>> outcome = onHead(transfer);
-      if (outcome) return outcome;
-      if (transfer.connection != connection) return std::nullopt;  // redirected
+      if (std::optional<Result<HttpResponse>> outcome = onHead(transfer)) return outcome;
     }
-    if (transfer.file >= 0 && !transfer.pendingBody.empty()) {
-      const std::string& body = transfer.pendingBody;
-      for (size_t written = 0; written < body.size();) {
-        ssize_t w = ::write(transfer.file, body.data() + written, body.size() - written);
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) {
-          return errnoError(errno, *transfer.options.saveToFile,
-                            "cannot write the body of " + transfer.url);
-        }
-        written += static_cast<size_t>(w);
-      }
-      transfer.pendingBody.clear();
-    }
+    if (std::optional<Result<HttpResponse>> failed = consumeBody(transfer)) return failed;
     if (parser.complete()) return succeed(transfer);
     if (n == 0) return errnoError(EBADMSG, transfer.url, "the response ended early");
   }
+  return std::nullopt;
+}
+
+std::optional<Result<HttpResponse>> HttpClient::consumeBody(Transfer& transfer) {
+  std::string& body = transfer.pendingBody;
+  if (body.empty()) return std::nullopt;
+  if (transfer.file >= 0) {
+    for (size_t written = 0; written < body.size();) {
+      ssize_t w = ::write(transfer.file, body.data() + written, body.size() - written);
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) {
+        return errnoError(errno, *transfer.options.saveToFile,
+                          "cannot write the body of " + transfer.url);
+      }
+      written += static_cast<size_t>(w);
+    }
+  } else if (transfer.options.bodyUse == HttpBodyUse::Keep) {
+    transfer.response.body += body;
+  } else if (transfer.options.bodyUse == HttpBodyUse::KeepTail) {
+    std::string& kept = transfer.response.body;
+    const size_t limit = transfer.options.tailBytes;
+    if (body.size() >= limit) {
+      kept.assign(body, body.size() - limit, limit);
+    } else {
+      kept += body;
+      if (kept.size() > limit) kept.erase(0, kept.size() - limit);
+    }
+  }
+  body.clear();
   return std::nullopt;
 }
 
@@ -397,19 +371,12 @@ std::optional<Result<HttpResponse>> HttpClient::onHead(Transfer& transfer) {
   const HttpResponseHead& head = transfer.parser.head();
   transfer.response.status = head.status;
   transfer.response.contentType = head.contentType;
-  if (transfer.options.followRedirects && isRedirect(head.status)) {
-    if (++transfer.redirects > kMaxRedirects) {
-      return errnoError(ELOOP, transfer.url,
-                        "more than " + std::to_string(kMaxRedirects) + " redirects");
-    }
-    Result<Target> next = redirectTarget(transfer.target, head.location, transfer.url);
-    if (!next) return next.error();
-    transfer.target = std::move(*next);
-    Result<void> connected = connect(transfer);
-    if (!connected) return connected.error();
-    return std::nullopt;
-  }
-  if (head.status < 200 || head.status > 299) return statusError(head.status, transfer.url);
+  const bool answered = (head.status >= 200 && head.status <= 299) ||
+                        (transfer.options.redirectAnswers && isRedirect(head.status));
+  if (!answered) return statusError(head.status, transfer.url);
+  // Whatever follows is neither kept nor waited for.
+  if (transfer.options.bodyUse == HttpBodyUse::None && transfer.file < 0) return succeed(transfer);
+  if (isRedirect(head.status)) return succeed(transfer);
   return std::nullopt;
 }
 

@@ -17,17 +17,30 @@
 
 namespace wslgo {
 
+// What the caller keeps of a response body; memory is bounded by what it keeps, never by what
+// the server sends.
+enum class HttpBodyUse {
+  Keep,      // all of it in HttpResponse::body (up to maxBodyBytes)
+  KeepTail,  // only its last tailBytes: a page whose figures sit at its end
+  None,      // nothing: the request is answered once the status line and headers are in
+};
+
 struct HttpRequestOptions {
-  // The whole transfer, connect and redirects included. Must be positive.
+  // The whole transfer, connect included. Must be positive.
   Usec timeout{std::chrono::seconds(10)};
+  HttpBodyUse bodyUse = HttpBodyUse::Keep;
+  size_t tailBytes = size_t{64} << 10;
   // Stream the body into this file (created 0600, truncated) instead of HttpResponse::body.
   // On any failure the file is removed, so no partial body is ever left behind.
   std::optional<std::string> saveToFile;
-  // A body beyond this aborts the transfer with EFBIG; a debug page that large is not one.
+  // A body beyond this aborts the transfer with EFBIG, whatever is kept of it.
   size_t maxBodyBytes = size_t{64} << 20;
-  // gopls' /gc answers with a redirect to /memory; everything else is answered in place. At
-  // most 5 are followed, and only on the same host and port.
-  bool followRedirects = false;
+  // A 3xx status is the answer, not an error (gopls' /gc collects, then redirects to /memory).
+  // Redirects are never followed.
+  bool redirectAnswers = false;
+  // Runs just before connecting; an error fails the request with it and no connection is made
+  // (the guard checks there that the port is still gopls').
+  std::function<Result<void>()> beforeConnect;
 };
 
 struct HttpResponse {
@@ -59,10 +72,14 @@ class HttpClient {
   // Starts a GET; `done` is called exactly once from the loop, never from inside get(). It gets
   // the response for a 2xx status, else an Error whose path is the URL: ETIMEDOUT naming the
   // timeout, ECONNREFUSED (or the connect errno) when nothing listens, EPROTO naming a non-2xx
-  // status, EFBIG for a body over the limit, EBADMSG for an answer that is not HTTP, EINVAL for
-  // a URL this client does not serve. A callback that throws is caught and ignored; it may
-  // start new requests or destroy the client.
+  // status (a 3xx too, unless redirectAnswers), beforeConnect's error, EFBIG for a body over the
+  // limit, EBADMSG for an answer that is not HTTP, EINVAL for a URL this client does not serve. A
+  // callback that throws is caught and ignored; it may start new requests or destroy the client.
   void get(std::string url, HttpRequestOptions options, HttpCallback done);
+
+  // Calls `done` with `error` from the loop, the way get() reports a request it refused: for
+  // callers that refuse a request before it reaches get().
+  void failLater(HttpCallback done, Error error);
 
   size_t inFlight() const { return transfers_.size(); }
 
@@ -86,10 +103,10 @@ class HttpClient {
   std::optional<Result<HttpResponse>> advance(Transfer& transfer, uint32_t revents);
   std::optional<Result<HttpResponse>> readResponse(Transfer& transfer);
   std::optional<Result<HttpResponse>> onHead(Transfer& transfer);
+  std::optional<Result<HttpResponse>> consumeBody(Transfer& transfer);
   Result<HttpResponse> succeed(Transfer& transfer);
   // Ends the transfer and hands `result` to its callback.
   void complete(Transfer& transfer, Result<HttpResponse> result);
-  void failLater(HttpCallback done, Error error);
 
   sd_event* event_ = nullptr;
   sd_event_source* failureSource_ = nullptr;

@@ -165,8 +165,11 @@ Workspace& Manager::insert(WorkspaceRecord record) {
   std::string root = record.path;
   auto workspace =
       std::make_unique<Workspace>(std::move(record), config.guard.history, historySize(config));
-  workspace->debug = debugClientFor_(GoplsEndpoints{
-      .debugAddress = workspace->record.debugAddress(), .socket = workspace->record.socket});
+  // Pointed at the debug port by followGopls once the unit's gopls runs.
+  workspace->debug = debugClientFor_(GoplsEndpoints{.socket = workspace->record.socket,
+                                                    .debugAddress = {},
+                                                    .mainPid = 0,
+                                                    .noDebugServerWhy = "gopls is not running"});
   Workspace& inserted = *workspace;
   workspaces_[root] = std::move(workspace);
   return inserted;
@@ -199,7 +202,7 @@ Result<void> Manager::writeUnitEnvironment(const Workspace& workspace) const {
   UnitEnvironment environment;
   environment.workspace = workspace.record.path;
   environment.socket = workspace.record.socket;
-  environment.debugAddress = workspace.record.debugAddress();
+  environment.debugServer = config.gopls.debugServer;
   environment.goplsPath = config.gopls.path;
   environment.goplsArgs = config.gopls.args;
   environment.gomemlimit = gomemlimitFor(settings);
@@ -313,6 +316,41 @@ void Manager::refreshUnit(Workspace& workspace) {
   const UnitInfo before = std::move(workspace.unit);
   workspace.unit = std::move(*info);
   checkOomKills(workspace, before);
+  followGopls(workspace);
+}
+
+void Manager::followGopls(Workspace& workspace) {
+  const uint32_t pid = workspace.unit.mainPid;
+  if (pid == workspace.debugFor) return;
+  GoplsEndpoints endpoints{.socket = workspace.record.socket,
+                           .debugAddress = {},
+                           .mainPid = pid,
+                           .noDebugServerWhy = "gopls is not running"};
+  if (pid != 0) {
+    auto argv = readCmdline(roots_, static_cast<pid_t>(pid));
+    if (!argv) return;  // gone: systemd will say what runs instead
+    const GoplsInvocation gopls = classifyGoplsCommand(*argv, {});
+    // Until the launcher has exec'd gopls, MainPID runs the launcher: looked at again next tick.
+    if (gopls.role == GoplsRole::NotGopls) return;
+    if (auto port = loopbackDebugPort(gopls.debugAddress)) {
+      endpoints.debugAddress = "127.0.0.1:" + std::to_string(*port);
+    } else {
+      endpoints.noDebugServerWhy =
+          engine_->config().gopls.debugServer
+              ? "gopls (PID " + std::to_string(pid) +
+                    ") runs without a loopback -debug address; restart the unit so the guard's "
+                    "launcher starts it with one"
+              : std::string("gopls runs without a debug server (gopls.debug_server is false)");
+    }
+  }
+  workspace.debugFor = pid;
+  if (endpoints.debugAddress != workspace.debug->debugAddress() || pid == 0) {
+    log()->debug("{}: gopls PID {}, debug server {}", workspace.record.path, pid,
+                 endpoints.debugAddress.empty() ? "none" : endpoints.debugAddress);
+  }
+  // Requests in flight finish against the old gopls; the heap figures were its.
+  workspace.debug->retarget(endpoints);
+  workspace.figures.heap.reset();
 }
 
 void Manager::watch(Workspace& workspace) {
@@ -378,34 +416,32 @@ Result<std::string> Manager::addWorkspace(const std::string& path, const AddOpti
   if (find(*root) != nullptr) {
     return errnoError(EEXIST, *root, "is already guarded; RemoveWorkspace it first to re-add it");
   }
+  if (workspaces_.size() >= kMaxWorkspaces) return workspaceLimitReached(*root);
+  if (auto owned = checkWorkspaceOwner(*root, paths_.user); !owned) return owned.error();
   auto unit = workspaceUnitName(*root);
   if (!unit) return unit.error();
   auto socket = workspaceSocketPath(paths_.runtimeDir, *root);
   if (!socket) return socket.error();
-  auto port = pickLoopbackPort();
-  if (!port) return port.error();
 
   WorkspaceRecord record{.path = *root,
                          .unit = *unit,
                          .socket = *socket,
-                         .debugPort = *port,
                          .addedUsec = scheduler_.wallNowUsec(),
                          .options = {}};
   // A unit already running (started by hand, say) keeps its gopls and its editors: the guard
-  // takes the socket and debug port that gopls runs with, since StartUnit would not make it read
-  // a new environment file. If they cannot be read, the unit is restarted once instead.
+  // takes the socket that gopls runs with (and, as for every gopls, its debug port), since
+  // StartUnit would not make it read a new environment file. If the socket cannot be read, the
+  // unit is restarted once instead.
   std::optional<std::string> restartReason;
   if (auto running = systemd_.unitInfo(*unit);
       running && running->activeState == "active" && running->mainPid > 0) {
     auto gopls = inspectGoplsProcess(roots_, static_cast<pid_t>(running->mainPid));
-    auto debugPort = gopls ? loopbackDebugPort(gopls->invocation.debugAddress) : std::nullopt;
-    if (gopls && debugPort && gopls->invocation.listen.network == GoplsNetwork::Unix) {
+    if (gopls && gopls->invocation.listen.network == GoplsNetwork::Unix) {
       record.socket = gopls->invocation.listen.address;
-      record.debugPort = *debugPort;
     } else {
       restartReason =
-          "its gopls was already running without the guard's settings (its socket or debug "
-          "address could not be read), so it restarts with them";
+          "its gopls was already running without the guard's settings (its socket could not "
+          "be read), so it restarts with them";
     }
   }
   if (options.allowNonModule) record.options["allow_non_module"] = "true";
@@ -416,8 +452,6 @@ Result<std::string> Manager::addWorkspace(const std::string& path, const AddOpti
   }
   watch(added);
   if (auto started = startUnit(added, restartReason); !started) {
-  if (workspaces_.size() >= kMaxWorkspaces) return workspaceLimitReached(*root);
-  if (auto owned = checkWorkspaceOwner(*root, paths_.user); !owned) return owned.error();
     // Keep nothing half-registered: the caller sees why and can fix it and add again.
     systemd_.unwatchUnit(added.record.unit);
     workspaces_.erase(*root);
@@ -559,6 +593,8 @@ void Manager::readHeapIfDue(Workspace& workspace, Usec now, bool force) {
   WorkspaceFigures& figures = workspace.figures;
   if (!workspace.debug || figures.heapReadInFlight) return;
   if (workspace.unit.activeState != "active") return;
+  followGopls(workspace);
+  if (workspace.debugFor != workspace.unit.mainPid) return;  // gopls not exec'd yet
   // Until a starting gopls has answered once, ask again soon rather than in 30 s; one that never
   // answers (no debug server) is asked at the normal rate once its start-up grace is over.
   const bool starting = PolicyEngine::inStartupGrace(figures.snapshot, now);
@@ -581,8 +617,20 @@ void Manager::readHeapIfDue(Workspace& workspace, Usec now, bool force) {
     current->figures.heapReadInFlight = false;
     if (stats) {
       current->figures.heap = *stats;
-    } else {
+      return;
+    }
+    const int code = stats.error().code;
+    if (code != EPERM && code != EACCES) {
       log()->debug("{}: heap figures: {}", root, stats.error().describe());
+      return;
+    }
+    // Someone else holds gopls' debug port: its figures would be theirs.
+    current->figures.heap.reset();
+    if (current->squatWarnedFor != current->debugFor) {
+      current->squatWarnedFor = current->debugFor;
+      logEvent(*log(), spdlog::level::warn,
+               "gopls' heap figures are unknown: " + stats.error().describe(),
+               {{"WORKSPACE", root}, {"UNIT", current->record.unit}});
     }
   });
 }
@@ -604,8 +652,13 @@ void Manager::probeGopls(Workspace& workspace) {
         }
         const std::string fileCache = goplsFileCacheOf(*current, features->build);
         logEvent(*log(), spdlog::level::info,
-                 "gopls " + features->build.version + " (" + features->build.goVersion +
-                     "): GC via " + features->gcRoute + ", gopls.mem_stats " +
+                 "gopls " +
+                     (features->build.version.empty()
+                          ? std::string("(version unknown without a debug server)")
+                          : features->build.version + " (" + features->build.goVersion + ")") +
+                     ": GC via " +
+                     (features->gcRoute.empty() ? std::string("nothing") : features->gcRoute) +
+                     ", gopls.mem_stats " +
                      (features->memStats ? (*features->memStats ? "yes" : "no") : "unknown") +
                      ", file cache " + (fileCache.empty() ? "none" : fileCache),
                  {{"WORKSPACE", root}, {"UNIT", current->record.unit}});
@@ -639,8 +692,13 @@ void Manager::judgeRungs(Workspace& workspace, Usec now) {
     std::error_code ignored;
     gopls->fileCacheOnDisk = std::filesystem::is_directory(gopls->fileCache, ignored);
   }
+  const bool debugServerOff = workspace.unit.mainPid != 0 &&
+                              workspace.debugFor == workspace.unit.mainPid &&
+                              workspace.debug->debugAddress().empty();
   RungFacts facts{
       .debugServerAnswers = answered || young,
+      .debugServerOff = debugServerOff,
+      .memStats = gopls != nullptr ? gopls->features.memStats : std::nullopt,
       .reclaimAvailable = workspace.figures.sample && workspace.figures.sample->reclaimAvailable,
       .fileCache = gopls != nullptr && gopls->fileCacheOnDisk,
       .goplsVersion = gopls != nullptr ? gopls->features.build.version : std::string()};
@@ -812,6 +870,22 @@ std::optional<ReclaimTarget> Manager::reclaimTarget(const std::string& root) {
                        .current = workspace->figures.sample->current.value_or(0)};
 }
 
+Result<void> Manager::refreshUnitEnvironment(const std::string& root) {
+  const Workspace* workspace = find(root);
+  if (workspace == nullptr) return notGuarded(root);
+  return writeUnitEnvironment(*workspace);
+}
+
+void Manager::rewriteUnitEnvironment(const Workspace& workspace, const std::string& when) {
+  if (auto written = writeUnitEnvironment(workspace); !written) {
+    logEvent(
+        *log(), spdlog::level::warn,
+        "the unit's environment file was not rewritten " + when +
+            ", so its next start still has the previous settings: " + written.error().describe(),
+        {{"WORKSPACE", workspace.record.path}, {"UNIT", workspace.record.unit}});
+  }
+}
+
 void Manager::restartImminent(const std::string& root, const std::string& reason) {
   if (find(root) == nullptr || observer_ == nullptr) return;
   observer_->restarting(root, reason);
@@ -870,22 +944,6 @@ void Manager::trimCache(const std::string& root, std::function<void(Result<uint6
   if (workspace == nullptr) return done(notGuarded(root));
   runAction(*workspace, ActionKind::Trim, "requested over D-Bus",
             [done](Result<ActionReport> report) {
-Result<void> Manager::refreshUnitEnvironment(const std::string& root) {
-  const Workspace* workspace = find(root);
-  if (workspace == nullptr) return notGuarded(root);
-  return writeUnitEnvironment(*workspace);
-}
-
-void Manager::rewriteUnitEnvironment(const Workspace& workspace, const std::string& when) {
-  if (auto written = writeUnitEnvironment(workspace); !written) {
-    logEvent(
-        *log(), spdlog::level::warn,
-        "the unit's environment file was not rewritten " + when +
-            ", so its next start still has the previous settings: " + written.error().describe(),
-        {{"WORKSPACE", workspace.record.path}, {"UNIT", workspace.record.unit}});
-  }
-}
-
               if (!report) return done(report.error());
               done(report->before > report->after ? report->before - report->after : 0);
             });
@@ -966,6 +1024,7 @@ WorkspaceFacts Manager::factsOf(const Workspace& workspace) const {
   return WorkspaceFacts{
       .record = workspace.record,
       .unit = workspace.unit,
+      .debugAddress = workspace.debug ? workspace.debug->debugAddress() : std::string(),
       .snapshot = figures.snapshot,
       .settings = engine_->config().forWorkspace(root),
       .policy = state == policyState_.workspaces.end() ? nullptr : &state->second,

@@ -166,6 +166,10 @@ class Manager final : private ActionContext {
   void watch(Workspace& workspace);
   void adopt(Workspace& workspace);
   void refreshUnit(Workspace& workspace);
+  // Points the workspace's debug client at the gopls its unit runs now: the debug address is
+  // read from MainPID's command line (the launcher picks a fresh port at every start), never
+  // remembered from an earlier run.
+  void followGopls(Workspace& workspace);
   void sampleSystem(Snapshot& snapshot);
   void sampleWorkspace(Workspace& workspace, Usec now);
   void readFigures(Workspace& workspace);

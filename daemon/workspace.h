@@ -90,6 +90,8 @@ struct Workspace {
   WorkspaceReaders readers;
   WorkspaceFigures figures;
   std::unique_ptr<GoplsDebug> debug;
+  uint32_t debugFor = 0;  // the MainPID `debug` was pointed at
+  uint32_t squatWarnedFor = 0;  // the MainPID whose debug port was last found held by another
   std::optional<GoplsOffer> gopls;
   bool goplsProbeInFlight = false;
   // What `rungs` was judged from: rejudged only when these change. Unset before the first tick.

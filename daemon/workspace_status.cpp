@@ -110,7 +110,7 @@ WorkspaceView workspaceView(const WorkspaceFacts& facts) {
       .path = facts.record.path,
       .unit = facts.record.unit,
       .socket = facts.record.socket,
-      .debugAddress = facts.record.debugAddress(),
+      .debugAddress = facts.debugAddress,
       .mainPid = facts.unit.mainPid,
       .state = workspaceState(facts),
       .memoryCurrent = facts.snapshot.memoryCurrent.value_or(0),

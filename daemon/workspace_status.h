@@ -26,6 +26,7 @@ namespace wslgo {
 struct WorkspaceFacts {
   const WorkspaceRecord& record;
   const UnitInfo& unit;
+  std::string debugAddress;  // of the gopls running now; empty without one
   const WorkspaceSnapshot& snapshot;
   const WorkspaceSettings& settings;
   const WorkspaceState* policy;  // nullptr until the engine has seen the workspace

@@ -117,10 +117,11 @@ int cleanup(const std::string& workspace) {
 int main(int argc, char** argv) {
   CLI::App app{
       "Starts gopls for one workspace as the main process of its wslgo-gopls@ unit: listening on "
-      "a unix socket (gopls -remote=unix;SOCKET) with a debug server on loopback. Settings come "
+      "a unix socket (gopls -remote=unix;SOCKET) with a debug server on a loopback port picked "
+      "afresh at every start (none when WSLGO_DEBUG_SERVER=0). Settings come "
       "from the environment file wslgo-guard writes, "
       "$XDG_STATE_HOME/wslgo-guard/units/<systemd-escape --path WORKSPACE>.env; without one the "
-      "guard's default socket path and a free port are used. gopls is WSLGO_GOPLS from that file, "
+      "guard's default socket path is used. gopls is WSLGO_GOPLS from that file, "
       "else $GOPLS, ~/go/bin/gopls, then PATH. Exits 78 (EX_CONFIG) when it refuses to start."};
   std::string workspace;
   bool cleanupOnly = false;
@@ -138,7 +139,7 @@ int main(int argc, char** argv) {
   }
   auto inputs = inputsFor(*root);
   if (!inputs) return fail(inputs.error().describe());
-  if (!inputs->unitEnvironment.count("WSLGO_DEBUG_ADDRESS")) {
+  if (auto wanted = wslgo::debugServerWanted(inputs->unitEnvironment); wanted && *wanted) {
     if (auto port = wslgo::pickLoopbackPort()) inputs->freePort = *port;
   }
   auto launch = wslgo::planGoplsLaunch(*inputs);
@@ -156,7 +157,8 @@ int main(int argc, char** argv) {
   if (::chdir(root->c_str()) != 0) return fail(*root + ": cannot enter: " + std::strerror(errno));
   std::fprintf(stderr, "wslgo-gopls-launch: %s in %s, socket %s, debug server %s\n",
                launch->gopls.c_str(), root->c_str(), launch->socket.c_str(),
-               launch->debugAddress.c_str());
+               launch->debugAddress.empty() ? "off (gopls.debug_server is false)"
+                                            : launch->debugAddress.c_str());
   std::fflush(stderr);
 
   std::vector<char*> args;

@@ -534,7 +534,22 @@ void compileGopls(Scope scope, GoplsSettings& out) {
                                "leave it empty to use $GOPLS, ~/go/bin/gopls or PATH");
   }
   scope.strings("args", out.args);
+  for (size_t i = 0; i < out.args.size(); ++i) {
+    // The guard owns where gopls listens and its debug server: it finds gopls by them.
+    const std::string& arg = out.args[i];
+    for (const char* owned : {"-listen", "-remote", "-debug", "-port", "--listen", "--remote",
+                              "--debug", "--port"}) {
+      const std::string flag(owned);
+      if (arg == flag || arg.rfind(flag + "=", 0) == 0) {
+        scope.context().report(scope.pointerOf("args") + "/" + std::to_string(i),
+                               "\"" + arg + "\" is set by the guard itself (the socket and "
+                               "the debug server); remove it, and use gopls.debug_server to turn "
+                               "the debug server off");
+      }
+    }
+  }
   scope.boolean("allow_non_module", out.allowNonModule);
+  scope.boolean("debug_server", out.debugServer);
   scope.finish();
 }
 
@@ -692,6 +707,7 @@ bool overrideSets(const json& patch, std::string_view suffix) {
 }
 
 void compileWorkspaces(Context& context, Config& config) {
+  const GuardSettings& guard = config.guard;
   Scope workspaces(context, nullptr, "/workspaces");
   const json& document = context.merged.document;
   if (auto it = document.find("workspaces"); it != document.end() && !it->is_null()) {
@@ -707,7 +723,6 @@ void compileWorkspaces(Context& context, Config& config) {
   }
   {
     Scope defaults = workspaces.object("default");
-  const GuardSettings& guard = config.guard;
     compileWorkspace(defaults, config.defaults, guard);
   }
   const json& all = document["workspaces"];

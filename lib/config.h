@@ -86,6 +86,9 @@ struct GoplsSettings {
   std::string path;               // empty: $GOPLS, ~/go/bin/gopls, then PATH
   std::vector<std::string> args;  // extra arguments for the gopls daemon
   bool allowNonModule = false;    // accept workspaces without go.mod / go.work
+  // gopls runs with -debug on a fresh loopback port (heap figures, profiles, GC by HTTP). Off:
+  // no debug server that other local users could reach; GC only through gopls.mem_stats.
+  bool debugServer = true;
 };
 
 // What the session keeper (wslgo-lsp) may ask of the guard.

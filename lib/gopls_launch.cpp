@@ -53,6 +53,16 @@ Result<std::string> findGopls(const LaunchInputs& inputs) {
 
 }  // namespace
 
+Result<bool> debugServerWanted(const std::map<std::string, std::string>& variables) {
+  auto it = variables.find(std::string(kDebugServerVariable));
+  if (it == variables.end() || it->second == "1") return true;
+  if (it->second == "0") return false;
+  return errnoError(EINVAL, std::string(kDebugServerVariable),
+                    "is \"" + it->second +
+                        "\" where 0 or 1 was expected; wslgo-guard rewrites the file from "
+                        "gopls.debug_server when it starts the unit");
+}
+
 Result<std::string> launchSocket(const LaunchInputs& inputs) {
   if (auto socket = valueOf(inputs, "WSLGO_SOCKET")) return *socket;
   if (inputs.runtimeDir.empty()) {
@@ -70,17 +80,22 @@ Result<GoplsLaunch> planGoplsLaunch(const LaunchInputs& inputs) {
   auto socket = launchSocket(inputs);
   if (!socket) return socket.error();
   launch.socket = *socket;
-  if (auto address = valueOf(inputs, "WSLGO_DEBUG_ADDRESS")) {
-    launch.debugAddress = *address;
-  } else if (inputs.freePort) {
+  auto debugServer = debugServerWanted(inputs.unitEnvironment);
+  if (!debugServer) return debugServer.error();
+  if (*debugServer) {
+    // Picked now, at every start: a port recorded earlier may have been taken by anyone since.
+    if (!inputs.freePort) {
+      return errnoError(EADDRNOTAVAIL, "127.0.0.1",
+                        "no free loopback port for gopls' debug server (set gopls.debug_server "
+                        "to false in the guard's config to run without one)");
+    }
     launch.debugAddress = "127.0.0.1:" + std::to_string(*inputs.freePort);
-  } else {
-    return errnoError(EADDRNOTAVAIL, "127.0.0.1", "no free loopback port for gopls' debug server");
   }
   for (const auto& [key, value] : inputs.unitEnvironment) {
     if (key.rfind("WSLGO_", 0) != 0) launch.environment[key] = value;
   }
-  launch.argv = {launch.gopls, "-listen=unix;" + launch.socket, "-debug=" + launch.debugAddress};
+  launch.argv = {launch.gopls, "-listen=unix;" + launch.socket};
+  if (!launch.debugAddress.empty()) launch.argv.push_back("-debug=" + launch.debugAddress);
   if (auto extra = valueOf(inputs, "WSLGO_GOPLS_ARGS")) {
     auto parsed = nlohmann::json::parse(*extra, nullptr, /*allow_exceptions=*/false);
     if (!parsed.is_array() ||

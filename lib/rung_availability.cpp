@@ -4,7 +4,16 @@ namespace wslgo {
 
 RungAvailability rungAvailability(const RungFacts& facts) {
   RungAvailability out;
-  if (!facts.debugServerAnswers) {
+  if (facts.debugServerOff) {
+    if (!facts.memStats.value_or(true)) {
+      out.rungs.gc = false;
+      const std::string gopls =
+          facts.goplsVersion.empty() ? "this gopls" : "gopls " + facts.goplsVersion;
+      out.why[static_cast<size_t>(ActionKind::Gc)] =
+          "gopls runs without a debug server (gopls.debug_server is false) and " + gopls +
+          " has no gopls.mem_stats command, so nothing can ask it for a GC";
+    }
+  } else if (!facts.debugServerAnswers) {
     out.rungs.gc = false;
     out.why[static_cast<size_t>(ActionKind::Gc)] =
         "gopls' debug server does not answer, so there is no one to ask for a GC";

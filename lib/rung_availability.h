@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <string>
 
 #include "lib/levels.h"
@@ -15,6 +16,10 @@ struct RungFacts {
   // gopls' debug server has answered for the current process, or it is still in its start-up
   // grace (then the engine does not act anyway).
   bool debugServerAnswers = true;
+  // gopls runs without a debug server (gopls.debug_server false): GC only through
+  // gopls.mem_stats, where `memStats` says gopls offers it (unset: not known yet).
+  bool debugServerOff = false;
+  std::optional<bool> memStats{};
   bool reclaimAvailable = false;  // memory.reclaim in the unit's cgroup (v2, Linux 5.19+)
   bool fileCache = false;         // this gopls keeps a file cache, and it is on disk
   std::string goplsVersion{};     // for the reason, "" when unknown

@@ -56,7 +56,8 @@ Result<std::string> renderUnitEnvironment(const UnitEnvironment& environment) {
   // Ours win over the config's env: the unit must listen where the guard looks for it.
   lines["WSLGO_WORKSPACE"] = environment.workspace;
   lines["WSLGO_SOCKET"] = environment.socket;
-  lines["WSLGO_DEBUG_ADDRESS"] = environment.debugAddress;
+  // Only whether: the launcher picks the port afresh at every start.
+  lines["WSLGO_DEBUG_SERVER"] = environment.debugServer ? "1" : "0";
   if (!environment.goplsPath.empty()) lines["WSLGO_GOPLS"] = environment.goplsPath;
   if (environment.gomemlimit) lines["GOMEMLIMIT"] = std::to_string(*environment.gomemlimit);
   if (environment.oomScoreAdjust) {

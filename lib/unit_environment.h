@@ -1,5 +1,5 @@
-// The environment file a wslgo-gopls@ unit reads: where to listen, the debug port, GOMEMLIMIT,
-// gopls' OOM score adjustment.
+// The environment file a wslgo-gopls@ unit reads: where to listen, whether to run a debug
+// server, GOMEMLIMIT, gopls' OOM score adjustment.
 #pragma once
 
 #include <cstdint>
@@ -17,7 +17,7 @@ namespace wslgo {
 struct UnitEnvironment {
   std::string workspace;                   // WSLGO_WORKSPACE: the module root gopls runs in
   std::string socket;                      // WSLGO_SOCKET: gopls -listen=unix;<socket>
-  std::string debugAddress;                // WSLGO_DEBUG_ADDRESS: gopls -debug=<address>
+  bool debugServer = true;                 // WSLGO_DEBUG_SERVER: 1, or 0 for no -debug
   std::string goplsPath;                   // WSLGO_GOPLS: empty lets the unit find gopls itself
   std::vector<std::string> goplsArgs;      // WSLGO_GOPLS_ARGS (a JSON array): gopls.args
   std::optional<uint64_t> gomemlimit;      // GOMEMLIMIT, bytes

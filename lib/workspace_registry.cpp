@@ -107,13 +107,8 @@ Result<WorkspaceRecord> parseWorkspace(const json& value, const std::string& poi
   if (!socketText) return socketText.error();
   record.socket = std::move(*socketText);
 
-  auto port = member(value, pointer, "debug_port");
-  if (!port) return port.error();
-  auto portNumber =
-      unsignedAt(**port, pointer + "/debug_port", std::numeric_limits<uint16_t>::max());
-  if (!portNumber) return portNumber.error();
-  if (*portNumber == 0) return atPointer(pointer + "/debug_port", "port 0 is not a real port");
-  record.debugPort = static_cast<uint16_t>(*portNumber);
+  // "debug_port", written before the launcher picked a fresh port at every start, is ignored:
+  // a port recorded then may belong to anyone now.
 
   auto added = member(value, pointer, "added_usec");
   if (!added) return added.error();
@@ -216,7 +211,6 @@ std::string serializeRegistry(const Registry& registry) {
     entry["path"] = record->path;
     entry["unit"] = record->unit;
     entry["socket"] = record->socket;
-    entry["debug_port"] = record->debugPort;
     entry["added_usec"] = record->addedUsec;
     entry["options"] = std::move(options);
     workspaces.push_back(std::move(entry));

@@ -1,6 +1,7 @@
 // The workspace registry: the daemon's persistent list of workspaces, as JSON in its state file.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -16,21 +17,17 @@ struct WorkspaceRecord {
   std::string path;                            // canonical workspace root
   std::string unit;                            // its systemd unit, "wslgo-gopls@….service"
   std::string socket;                          // gopls' unix socket
-  uint16_t debugPort = 0;                      // gopls' debug HTTP server on 127.0.0.1
   uint64_t addedUsec = 0;                      // when AddWorkspace added it, CLOCK_REALTIME µs
   std::map<std::string, std::string> options;  // as AddWorkspace was given them
 
-  // "127.0.0.1:PORT", as gopls' -debug flag and the guard's debug client take it.
-  std::string debugAddress() const { return "127.0.0.1:" + std::to_string(debugPort); }
-
   bool operator==(const WorkspaceRecord&) const = default;
 };
+
+inline constexpr int kRegistrySchemaVersion = 1;
+
 // The most workspaces the guard guards at once: each costs a unit, a gopls, a sample history
 // and a bus object. AddWorkspace beyond it is refused; a state file with more is loaded up to it.
 inline constexpr size_t kMaxWorkspaces = 256;
-
-
-inline constexpr int kRegistrySchemaVersion = 1;
 
 struct Registry {
   int schemaVersion = kRegistrySchemaVersion;

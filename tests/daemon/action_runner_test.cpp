@@ -33,7 +33,7 @@ Config defaultConfig() {
 class TestContext final : public ActionContext {
  public:
   TestContext(FakeGoplsFleet& fleet)
-      : debug_(fleet.factory()(GoplsEndpoints{.debugAddress = "127.0.0.1:6060", .socket = {}})) {}
+      : debug_(fleet.factory()(GoplsEndpoints{.socket = {}, .debugAddress = "127.0.0.1:6060", .mainPid = 0, .noDebugServerWhy = {}})) {}
 
   const Config& config() const override { return config_; }
   GoplsDebug* debugClient(const std::string& root) override {

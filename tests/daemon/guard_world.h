@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -209,11 +210,38 @@ class GuardWorld {
     write(procDir + "/status",
           "Name:\tgopls\nPid:\t" + std::to_string(unit.mainPid) + "\nVmRSS:\t  262144 kB\n");
     write(procDir + "/oom_score_adj", std::to_string(launcherOomScoreAdj(unit.name)) + "\n");
+    write(procDir + "/cmdline", launcherCommandLine(unit.name));
     const std::string dir = cgroupDir(unit.name);
     std::filesystem::create_directories(dir);
     setUnitMemory(unit.name, 256 * kMiB);
     write(dir + "/cgroup.procs", std::to_string(unit.mainPid) + "\n");
     for (const std::string& file : controllerFiles) write(dir + "/" + file, "max\n");
+  }
+
+  // What the unit's launcher execs: gopls on the guard's socket, with a debug server unless the
+  // environment file turns it off. The port stands for the one the launcher picks; it is kept
+  // per unit here so a test's FakeGopls outlives a restart.
+  std::string launcherCommandLine(const std::string& unit) const {
+    auto variables = unitEnvironmentOf(unit);
+    std::string argv =
+        std::string("/usr/bin/gopls") + '\0' + "-listen=unix;" + variables["WSLGO_SOCKET"] + '\0';
+    if (variables["WSLGO_DEBUG_SERVER"] != "0") {
+      const size_t port = 10000 + std::hash<std::string>{}(unit) % 50000;
+      argv += "-debug=127.0.0.1:" + std::to_string(port) + '\0';
+    }
+    return argv;
+  }
+
+  std::map<std::string, std::string> unitEnvironmentOf(const std::string& unit) const {
+    const size_t at = unit.find('@');
+    const size_t dot = unit.rfind(".service");
+    std::string buffer;
+    auto text = readFileInto(
+        dir_ / ("state/wslgo-guard/units/" + unit.substr(at + 1, dot - at - 1) + ".env"), buffer);
+    if (!text) return {};
+    auto variables = parseUnitEnvironment(*text);
+    REQUIRE(variables.ok());
+    return *variables;
   }
 
   // What the unit's launcher would write to /proc/self/oom_score_adj: the guard's environment

@@ -655,3 +655,50 @@ TEST_CASE(
 }
 
 }  // namespace wslgo::test
+
+namespace wslgo::test {
+
+TEST_CASE("heap figures read from a port another process holds are dropped, not kept stale",
+          "[manager]") {
+  GuardWorld world;
+  world.start();
+  const std::string root = world.addWorkspace("app");
+  FakeGopls& gopls = world.goplsOf(root);
+  gopls.heapInUse = 300 * kMiB;
+  world.scheduler.advance(std::chrono::seconds(40));
+  auto heapInUse = [&] {
+    return nlohmann::json::parse(world.manager().statusJson())["workspaces"][0]["heap_in_use"];
+  };
+  REQUIRE(heapInUse() == 300 * kMiB);
+
+  gopls.squatted = true;
+  world.scheduler.advance(std::chrono::seconds(40));
+  CHECK(heapInUse().is_null());
+  CHECK(world.manager().workspaceView(root)->heapInUse == 0);
+}
+
+TEST_CASE("with gopls.debug_server off, gopls gets no debug address and GC depends on mem_stats",
+          "[manager]") {
+  std::string config = kTestConfig;
+  config.insert(config.find('{') + 1, R"("gopls": {"debug_server": false},)");
+  for (bool memStats : {true, false}) {
+    INFO("gopls.mem_stats offered: " << memStats);
+    GuardWorld world(config);
+    world.fleet.at(kNoDebugServer).features.memStats = memStats;
+    world.start();
+    const std::string root = world.addWorkspace("app");
+    world.scheduler.advance(std::chrono::seconds(40));
+    CHECK(world.manager().workspaceView(root)->debugAddress.empty());
+    auto status = nlohmann::json::parse(world.manager().statusJson());
+    const auto& workspace = status["workspaces"][0];
+    CHECK(workspace["debug_address"] == "");
+    CHECK(workspace["heap_in_use"].is_null());
+    CHECK(workspace["rungs"]["gc"]["available"] == memStats);
+    if (!memStats) {
+      CHECK_THAT(workspace["rungs"]["gc"]["why"].get<std::string>(),
+                 Catch::Contains("gopls.debug_server is false"));
+    }
+  }
+}
+
+}  // namespace wslgo::test

@@ -12,7 +12,6 @@ struct Facts {
   WorkspaceRecord record{.path = "/home/me/src/app",
                          .unit = "wslgo-gopls@-home-me-src-app.service",
                          .socket = "/run/user/1000/wslgo-guard/gopls-1.sock",
-                         .debugPort = 6060,
                          .addedUsec = 0,
                          .options = {}};
   UnitInfo unit{.name = record.unit,
@@ -53,6 +52,7 @@ struct Facts {
   WorkspaceFacts get() const {
     return WorkspaceFacts{.record = record,
                           .unit = unit,
+                          .debugAddress = "127.0.0.1:6060",
                           .snapshot = snapshot,
                           .settings = settings,
                           .policy = withPolicy ? &policy : nullptr,

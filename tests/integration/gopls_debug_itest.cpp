@@ -20,6 +20,7 @@
 #include "daemon/event_loop.h"
 #include "daemon/gopls_debug_client.h"
 #include "daemon/http_client.h"
+#include "tests/integration/support/http_loop.h"
 #include "daemon/lsp_probe.h"
 #include "tests/integration/support/gopls_daemon.h"
 #include "tests/unit/live.h"
@@ -30,40 +31,7 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-// The loop and an HttpClient on it, as the daemon's main() sets them up.
-struct Loop {
-  Loop() {
-    auto created = EventLoop::create();
-    REQUIRE(created.ok());
-    eventLoop = std::move(*created);
-    event = eventLoop->raw();
-    auto client = HttpClient::create(event);
-    REQUIRE(client.ok());
-    http = std::move(*client);
-  }
-  ~Loop() { http.reset(); }
-
-  // Dispatches events until `done` holds or `timeout` passes; false on the timeout.
-  bool runUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout = 30s) {
-    auto deadline = Clock::now() + timeout;
-    while (!done()) {
-      auto left = std::chrono::duration_cast<std::chrono::microseconds>(deadline - Clock::now());
-      if (left <= 0us) return false;
-      REQUIRE(sd_event_run(event, static_cast<uint64_t>(left.count())) >= 0);
-    }
-    return true;
-  }
-
-  template <class T>
-  T await(std::optional<T>& slot, std::chrono::milliseconds timeout = 30s) {
-    REQUIRE(runUntil([&] { return slot.has_value(); }, timeout));
-    return std::move(*slot);
-  }
-
-  std::unique_ptr<EventLoop> eventLoop;
-  sd_event* event = nullptr;
-  std::unique_ptr<HttpClient> http;
-};
+using Loop = test::HttpLoop;
 
 HttpRequestOptions within(Usec timeout, size_t maxBodyBytes = HttpRequestOptions().maxBodyBytes) {
   HttpRequestOptions options;
@@ -110,6 +78,25 @@ std::string closedAddress() {
   return "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
 }
 
+// A client of the debug server at `address` alone (no socket, no listener check).
+GoplsEndpoints at(const std::string& address) {
+  return GoplsEndpoints{
+      .socket = {}, .debugAddress = address, .mainPid = 0, .noDebugServerWhy = {}};
+}
+
+// A client of a live gopls as the daemon makes it: its socket for LSP, and the check that the
+// debug port is held by gopls' own process before every request.
+std::unique_ptr<GoplsDebugClient> daemonClientOf(Loop& loop, const test::GoplsDaemon& gopls) {
+  return std::make_unique<GoplsDebugClient>(
+      *loop.http,
+      GoplsEndpoints{.socket = gopls.socketPath(),
+                     .debugAddress = gopls.debugAddress(),
+                     .mainPid = static_cast<uint32_t>(gopls.pid()),
+                     .noDebugServerWhy = {}},
+      lspAskOn(*loop.eventLoop, gopls.socketPath()),
+      [](const GoplsEndpoints& endpoints) { return mainPidHoldsDebugPort(SysRoots{}, endpoints); });
+}
+
 #define WSLGO_START_GOPLS(name)                                                      \
   if (!test::GoplsDaemon::toolFound()) WSLGO_SKIP_LIVE_TEST("gopls is not on PATH"); \
   auto name##Started = test::GoplsDaemon::start();                                   \
@@ -140,8 +127,8 @@ TEST_CASE("detect finds what the gopls under test offers: version, GC page, gopl
           "[gopls_debug][live][gopls-compat]") {
   WSLGO_START_GOPLS(gopls);
   Loop loop;
-  GoplsDebugClient client(*loop.http, gopls.debugAddress(),
-                          lspCommandsOn(*loop.eventLoop, gopls.socketPath()));
+  auto owned = daemonClientOf(loop, gopls);
+  GoplsDebugClient& client = *owned;
   CHECK_FALSE(client.features().has_value());
 
   std::optional<Result<GoplsDebugFeatures>> detected;
@@ -213,7 +200,8 @@ TEST_CASE("the LSP probe of a socket that never answers gives up at its timeout"
 TEST_CASE("heap stats of a live gopls report a heap in use", "[gopls_debug][live][gopls-compat]") {
   WSLGO_START_GOPLS(gopls);
   Loop loop;
-  GoplsDebugClient client(*loop.http, gopls.debugAddress());
+  auto owned = daemonClientOf(loop, gopls);
+  GoplsDebugClient& client = *owned;
   std::optional<Result<HeapStats>> read;
   client.readHeapStats(5s, [&](Result<HeapStats> stats) { read = std::move(stats); });
   auto stats = loop.await(read);
@@ -228,7 +216,8 @@ TEST_CASE("heap stats of a live gopls report a heap in use", "[gopls_debug][live
 TEST_CASE("a forced GC on a live gopls shows in its NumGC", "[gopls_debug][live][gopls-compat]") {
   WSLGO_START_GOPLS(gopls);
   Loop loop;
-  GoplsDebugClient client(*loop.http, gopls.debugAddress());
+  auto owned = daemonClientOf(loop, gopls);
+  GoplsDebugClient& client = *owned;
   auto numGC = [&] {
     std::optional<Result<HeapStats>> read;
     client.readHeapStats(5s, [&](Result<HeapStats> stats) { read = std::move(stats); });
@@ -250,7 +239,8 @@ TEST_CASE("a heap profile of a live gopls is saved whole as gzip, with nothing l
           "[gopls_debug][live][gopls-compat]") {
   WSLGO_START_GOPLS(gopls);
   Loop loop;
-  GoplsDebugClient client(*loop.http, gopls.debugAddress());
+  auto owned = daemonClientOf(loop, gopls);
+  GoplsDebugClient& client = *owned;
   std::filesystem::path dir = gopls.socketPath();
   dir = dir.parent_path() / "profiles";
   std::filesystem::create_directory(dir);
@@ -277,7 +267,8 @@ TEST_CASE("a heap profile that cannot be written leaves no file and names the pa
           "[gopls_debug][live]") {
   WSLGO_START_GOPLS(gopls);
   Loop loop;
-  GoplsDebugClient client(*loop.http, gopls.debugAddress());
+  auto owned = daemonClientOf(loop, gopls);
+  GoplsDebugClient& client = *owned;
   std::string path = gopls.workspace() + "/no-such-dir/heap.pb.gz";
   std::optional<Result<uint64_t>> saved;
   client.saveHeapProfile(path, 10s, [&](Result<uint64_t> bytes) { saved = std::move(bytes); });
@@ -337,7 +328,7 @@ TEST_CASE("a callback that throws does not stop the client", "[gopls_debug][live
 TEST_CASE("a request to a closed port fails fast naming the address", "[gopls_debug]") {
   Loop loop;
   std::string address = closedAddress();
-  GoplsDebugClient client(*loop.http, address);
+  GoplsDebugClient client(*loop.http, at(address));
   std::optional<Result<HeapStats>> read;
   auto started = Clock::now();
   client.readHeapStats(10s, [&](Result<HeapStats> stats) { read = std::move(stats); });
@@ -352,7 +343,7 @@ TEST_CASE("a debug server that never answers times out with an error naming the 
           "[gopls_debug]") {
   Loop loop;
   SilentListener silent;
-  GoplsDebugClient client(*loop.http, silent.address());
+  GoplsDebugClient client(*loop.http, at(silent.address()));
   std::optional<Result<HeapStats>> read;
   auto started = Clock::now();
   client.readHeapStats(300ms, [&](Result<HeapStats> stats) { read = std::move(stats); });
@@ -387,7 +378,7 @@ TEST_CASE("destroying the gopls client with a request in flight drops its callba
   Loop loop;
   SilentListener silent;
   bool called = false;
-  auto client = std::make_unique<GoplsDebugClient>(*loop.http, silent.address());
+  auto client = std::make_unique<GoplsDebugClient>(*loop.http, at(silent.address()));
   client->readHeapStats(200ms, [&](Result<HeapStats>) { called = true; });
   client.reset();
   REQUIRE(loop.runUntil([&] { return loop.http->inFlight() == 0; }, 5s));

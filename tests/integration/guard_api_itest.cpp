@@ -67,6 +67,9 @@ TEST_CASE("GetAll serves every property of both interfaces with the contract's t
   auto pressure = managerProperty<sdbus::Struct<double, double, double>>(s, "MemoryPressure");
   CHECK(std::get<0>(pressure) >= 0.0);
   CHECK(std::get<0>(pressure) <= 100.0);
+  // Read from gopls' command line once the launcher has exec'd it.
+  CHECK(waitUntil(
+      [&] { return !workspaceProperty<std::string>(*workspace, "DebugAddress").empty(); }));
   CHECK_THAT(workspaceProperty<std::string>(*workspace, "DebugAddress"),
              Catch::Matches(R"(127\.0\.0\.1:[0-9]+)"));
   // The shipped thresholds are shares of MemTotal: 20%, 30%, 40%.

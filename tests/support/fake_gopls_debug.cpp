@@ -10,10 +10,18 @@ namespace {
 
 class FakeGoplsDebug final : public GoplsDebug {
  public:
-  FakeGoplsDebug(FakeScheduler& scheduler, std::shared_ptr<FakeGopls> server)
-      : scheduler_(scheduler), server_(std::move(server)) {}
+  FakeGoplsDebug(FakeScheduler& scheduler, FakeGoplsFleet& fleet, const GoplsEndpoints& endpoints)
+      : scheduler_(scheduler), fleet_(fleet) {
+    retarget(endpoints);
+  }
 
-  const std::string& debugAddress() const override { return server_->address; }
+  const std::string& debugAddress() const override { return address_; }
+  void retarget(const GoplsEndpoints& endpoints) override {
+    address_ = endpoints.debugAddress;
+    // Gopls without a debug server share one FakeGopls: it offers what its LSP would.
+    server_ = fleet_.shared(address_.empty() ? std::string(kNoDebugServer) : address_);
+    features_.reset();
+  }
   const std::optional<GoplsDebugFeatures>& features() const override { return features_; }
 
   void detect(std::function<void(Result<GoplsDebugFeatures>)> done, Usec) override {
@@ -21,6 +29,10 @@ class FakeGoplsDebug final : public GoplsDebug {
     later(Usec(0), [this, done = std::move(done)] {
       if (!server_->answers) return done(refused());
       features_ = server_->features;
+      if (address_.empty()) {
+        features_->gcRoute = features_->memStats.value_or(false) ? kMemStatsGc : "";
+        features_->heapStatsRoute.clear();
+      }
       done(*features_);
     });
   }
@@ -40,7 +52,13 @@ class FakeGoplsDebug final : public GoplsDebug {
   void readHeapStats(Usec, std::function<void(Result<HeapStats>)> done) override {
     ++server_->heapReads;
     later(Usec(0), [this, done = std::move(done)] {
+      if (address_.empty()) return done(errnoError(ENOTSUP, "gopls", "no debug server"));
       if (!server_->answers) return done(refused());
+      if (server_->squatted) {
+        return done(errnoError(EPERM, url(kHeapStatsRoute),
+                               "is listened on by PID 4242, not by gopls; the guard does not "
+                               "talk to it"));
+      }
       if (server_->heapFails) {
         return done(parseError(url(kHeapStatsRoute), "no # runtime.MemStats trailer"));
       }
@@ -55,6 +73,7 @@ class FakeGoplsDebug final : public GoplsDebug {
                        std::function<void(Result<uint64_t>)> done) override {
     ++server_->profileCalls;
     later(Usec(0), [this, path, done = std::move(done)] {
+      if (address_.empty()) return done(errnoError(ENOTSUP, "gopls", "no debug server"));
       if (!server_->answers || server_->profileFails) return done(refused());
       // The gzip magic, as every real profile starts.
       const unsigned char magic[] = {0x1f, 0x8b, 0x08, 0x00};
@@ -79,6 +98,8 @@ class FakeGoplsDebug final : public GoplsDebug {
   }
 
   FakeScheduler& scheduler_;
+  FakeGoplsFleet& fleet_;
+  std::string address_;
   std::shared_ptr<FakeGopls> server_;
   std::optional<GoplsDebugFeatures> features_;
   std::vector<Timer> pending_;
@@ -86,19 +107,20 @@ class FakeGoplsDebug final : public GoplsDebug {
 
 }  // namespace
 
-FakeGopls& FakeGoplsFleet::at(const std::string& address) {
+std::shared_ptr<FakeGopls> FakeGoplsFleet::shared(const std::string& address) {
   auto& server = servers_[address];
   if (!server) {
     server = std::make_shared<FakeGopls>();
     server->address = address;
   }
-  return *server;
+  return server;
 }
+
+FakeGopls& FakeGoplsFleet::at(const std::string& address) { return *shared(address); }
 
 GoplsDebugFactory FakeGoplsFleet::factory() {
   return [this](const GoplsEndpoints& gopls) -> std::unique_ptr<GoplsDebug> {
-    at(gopls.debugAddress);
-    return std::make_unique<FakeGoplsDebug>(scheduler_, servers_[gopls.debugAddress]);
+    return std::make_unique<FakeGoplsDebug>(scheduler_, *this, gopls);
   };
 }
 

@@ -28,6 +28,7 @@ struct FakeGopls {
                               .memStats = true};
   uint64_t heapInUse = 64 << 20;  // what readHeapStats reports
   bool heapFails = false;         // readHeapStats fails (a debug page that does not parse)
+  bool squatted = false;          // another process holds the port: every request is EPERM
   Usec gcTakes{std::chrono::milliseconds(100)};
   std::function<void()> onGc;  // runs when a GC completes: the test frees memory here
   bool profileFails = false;
@@ -38,6 +39,9 @@ struct FakeGopls {
   size_t heapReads = 0;
 };
 
+// The FakeGopls of every gopls that runs without a debug server.
+inline constexpr const char* kNoDebugServer = "(no debug server)";
+
 // Makes clients and keeps the FakeGopls behind each address.
 class FakeGoplsFleet {
  public:
@@ -46,6 +50,7 @@ class FakeGoplsFleet {
   GoplsDebugFactory factory();
   // The server at a workspace's debug address ("127.0.0.1:PORT"), made on first use.
   FakeGopls& at(const std::string& address);
+  std::shared_ptr<FakeGopls> shared(const std::string& address);
 
  private:
   FakeScheduler& scheduler_;

@@ -339,6 +339,32 @@ TEST_CASE("resource controls take their bounds' values and are set per workspace
   CHECK(important.ioWeight == 1);
 }
 
+TEST_CASE("gopls.debug_server is on by default and can be switched off", "[config]") {
+  auto shipped = loadConfig({{defaultFile(), true}}, kMemTotal, "/home/me");
+  REQUIRE(shipped.ok());
+  CHECK(shipped->gopls.debugServer);
+  TempHome home;
+  auto off = loadWithUser(home, R"({"gopls": {"debug_server": false}})");
+  INFO((off.ok() ? std::string() : off.error().describe()));
+  REQUIRE(off.ok());
+  CHECK_FALSE(off->gopls.debugServer);
+}
+
+TEST_CASE("gopls.args may not move the socket or the debug server the guard finds gopls by",
+          "[config]") {
+  TempHome home;
+  for (const char* arg : {"-debug=0.0.0.0:6060", "-listen", "--remote=auto", "-port=4000"}) {
+    INFO(arg);
+    const std::string json = std::string(R"({"gopls": {"args": ["-rpc.trace", ")") + arg + "\"]}}";
+    CHECK_THAT(describeFailure(loadWithUser(home, json)),
+               Catch::Contains("/gopls/args/1: \"" + std::string(arg) + "\" is set by the guard") &&
+                   Catch::Contains("gopls.debug_server"));
+  }
+  auto fine = loadWithUser(home, R"({"gopls": {"args": ["-rpc.trace", "-logfile=/tmp/g.log"]}})");
+  INFO((fine.ok() ? std::string() : fine.error().describe()));
+  CHECK(fine.ok());
+}
+
 TEST_CASE("keeper.auto_add is on by default, can be switched off, and takes only a boolean",
           "[config]") {
   auto shipped = loadConfig({{defaultFile(), true}}, kMemTotal, "/home/me");
@@ -551,6 +577,53 @@ TEST_CASE("trim.cache_budget turns deleting on with a size, and null keeps it of
   auto off = loadConfig({{defaultFile(), true}, {home.userFile(), false}}, kMemTotal, home.path());
   REQUIRE(off.ok());
   CHECK_FALSE(off->actions.trim.cacheBudget.has_value());
+}
+
+TEST_CASE(
+    "every size the configuration sets is bounded, and an over-bound one is refused by "
+    "pointer, bound and fix",
+    "[config]") {
+  // 1000000h at 100 ms once made AddWorkspace fail with bad_alloc and the next start abort.
+  struct Row {
+    const char* json;
+    const char* pointer;
+    const char* expected;
+  };
+  auto row = GENERATE(
+      Row{R"({"guard": {"history": "1000000h"}})", "/guard/history",
+          R"("1000000h" is too long: at most 24h)"},
+      Row{R"({"guard": {"history": "25h"}})", "/guard/history", "use a shorter one"},
+      Row{R"({"guard": {"history": "2h", "sample_interval": "100ms",
+                        "fast_sample_interval": "100ms"}})",
+          "/guard/history",
+          "2h at sample_interval 100ms is 72000 samples per workspace, more than the 43200 kept; "
+          "shorten history or lengthen sample_interval"},
+      Row{R"({"workspaces": {"default": {"growth": {"window": "2h"}}}})",
+          "/workspaces/default/growth/window", "at most 1h"},
+      Row{R"({"guard": {"fast_sample_interval": "10ms"},
+               "workspaces": {"default": {"growth": {"window": "10m"}}}})",
+          "/workspaces/default/growth/window",
+          "10m at /guard/fast_sample_interval 10ms is 60000 readings per workspace, more than "
+          "the 43200 kept; shorten the window or lengthen fast_sample_interval"},
+      Row{R"({"workspaces": {"/w": {"growth": {"window": "3h"}}}})",
+          "/workspaces/~1w/growth/window", "at most 1h"});
+  CAPTURE(row.json);
+  TempHome home;
+  std::string message = describeFailure(loadWithUser(home, row.json));
+  CHECK_THAT(message, Catch::StartsWith(
+                          "~/.config/wslgo-guard/config.json: " + std::string(row.pointer) + ": "));
+  CHECK_THAT(message, Catch::Contains(row.expected));
+}
+
+TEST_CASE("sizes at their bounds are accepted: 24h of history at 2s, a 1h growth window",
+          "[config]") {
+  TempHome home;
+  auto config = loadWithUser(home, R"({"guard": {"history": "24h"},
+      "workspaces": {"default": {"growth": {"window": "1h"}}}})");
+  INFO((config.ok() ? std::string() : config.error().describe()));
+  REQUIRE(config.ok());
+  CHECK(config->guard.history == 24h);
+  CHECK(config->defaults.growthWindow == 1h);
 }
 
 }  // namespace wslgo

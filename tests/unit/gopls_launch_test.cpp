@@ -43,8 +43,11 @@ TEST_CASE("a unit started by hand uses the guard's default socket, a free port a
   CHECK(launch->environment.empty());
 }
 
-TEST_CASE("the guard's environment file decides socket, port, gopls and the extra variables") {
+TEST_CASE(
+    "the guard's environment file decides socket, gopls and the extra variables; the port "
+    "is the one picked at this start") {
   auto inputs = machine({"/opt/gopls", "/usr/bin/gopls"}, {{"PATH", "/usr/bin"}});
+  // An old file's WSLGO_DEBUG_ADDRESS is not reused: that port may be anyone's by now.
   inputs.unitEnvironment = {{"WSLGO_SOCKET", "/run/user/1000/wslgo-guard/gopls-x.sock"},
                             {"WSLGO_DEBUG_ADDRESS", "127.0.0.1:5000"},
                             {"WSLGO_GOPLS", "/opt/gopls"},
@@ -55,9 +58,25 @@ TEST_CASE("the guard's environment file decides socket, port, gopls and the extr
   REQUIRE(launch.ok());
   CHECK(launch->gopls == "/opt/gopls");
   CHECK(launch->socket == "/run/user/1000/wslgo-guard/gopls-x.sock");
-  CHECK(launch->debugAddress == "127.0.0.1:5000");
+  CHECK(launch->debugAddress == "127.0.0.1:40123");
   CHECK(launch->environment ==
         std::map<std::string, std::string>{{"GOMEMLIMIT", "1073741824"}, {"GOFLAGS", "-mod=mod"}});
+}
+
+TEST_CASE(
+    "WSLGO_DEBUG_SERVER=0 starts gopls without -debug; a value other than 0 or 1 is refused") {
+  auto inputs = machine({"/usr/bin/gopls"}, {{"PATH", "/usr/bin"}});
+  inputs.unitEnvironment = {{"WSLGO_DEBUG_SERVER", "0"}};
+  auto launch = planGoplsLaunch(inputs);
+  REQUIRE(launch.ok());
+  CHECK(launch->debugAddress.empty());
+  CHECK(launch->argv ==
+        std::vector<std::string>{"/usr/bin/gopls", "-listen=unix;" + launch->socket});
+  inputs.unitEnvironment = {{"WSLGO_DEBUG_SERVER", "yes"}};
+  auto refused = planGoplsLaunch(inputs);
+  REQUIRE_FALSE(refused.ok());
+  CHECK_THAT(refused.error().describe(), Catch::Contains("WSLGO_DEBUG_SERVER"));
+  CHECK_THAT(refused.error().describe(), Catch::Contains("gopls.debug_server"));
 }
 
 TEST_CASE("gopls is looked for in $GOPLS, then ~/go/bin, then PATH, in that order") {

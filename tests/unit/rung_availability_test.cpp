@@ -31,4 +31,22 @@ TEST_CASE("without an answering debug server there is no GC", "[rungs]") {
   CHECK(available.rungs.restart);
 }
 
+TEST_CASE("with gopls.debug_server off, GC is there exactly when gopls offers gopls.mem_stats",
+          "[rungs]") {
+  auto offered = rungAvailability(
+      RungFacts{.debugServerAnswers = false, .debugServerOff = true, .memStats = true});
+  CHECK(offered.rungs.gc);
+  CHECK(offered.whyNot(ActionKind::Gc).empty());
+  // Not known yet (gopls not asked): the engine does not act in the start-up grace anyway.
+  CHECK(rungAvailability(RungFacts{.debugServerOff = true, .memStats = std::nullopt}).rungs.gc);
+  auto old = rungAvailability(RungFacts{.debugServerAnswers = true,
+                                        .debugServerOff = true,
+                                        .memStats = false,
+                                        .goplsVersion = "master"});
+  CHECK_FALSE(old.rungs.gc);
+  CHECK_THAT(old.whyNot(ActionKind::Gc), Catch::Contains("gopls.debug_server is false"));
+  CHECK_THAT(old.whyNot(ActionKind::Gc), Catch::Contains("gopls master has no gopls.mem_stats"));
+  CHECK(old.rungs.restart);
+}
+
 }  // namespace wslgo

@@ -9,7 +9,7 @@ UnitEnvironment sample() {
   UnitEnvironment environment;
   environment.workspace = "/home/me/src/my \"app\"";
   environment.socket = "/run/user/1000/wslgo-guard/gopls-0123456789abcdef.sock";
-  environment.debugAddress = "127.0.0.1:41234";
+  environment.debugServer = true;
   environment.gomemlimit = 3221225472;
   environment.env = {{"GOFLAGS", "-mod=mod"}, {"WSLGO_SOCKET", "/elsewhere"}};
   return environment;
@@ -19,7 +19,9 @@ TEST_CASE("the unit environment quotes values the way systemd reads them", "[uni
   auto text = renderUnitEnvironment(sample());
   REQUIRE(text.ok());
   CHECK_THAT(*text, Catch::Contains("WSLGO_WORKSPACE=\"/home/me/src/my \\\"app\\\"\"\n"));
-  CHECK_THAT(*text, Catch::Contains("WSLGO_DEBUG_ADDRESS=\"127.0.0.1:41234\"\n"));
+  // Whether, never which port: the launcher picks one at every start.
+  CHECK_THAT(*text, Catch::Contains("WSLGO_DEBUG_SERVER=\"1\"\n"));
+  CHECK_THAT(*text, !Catch::Contains("127.0.0.1"));
   CHECK_THAT(*text, Catch::Contains("GOMEMLIMIT=\"3221225472\"\n"));
   CHECK_THAT(*text, Catch::Contains("GOFLAGS=\"-mod=mod\"\n"));
 }
@@ -104,7 +106,7 @@ TEST_CASE("an environment file reads back to what was rendered, quotes and backs
   wslgo::UnitEnvironment environment;
   environment.workspace = "/home/dev/src/my app";
   environment.socket = "/run/user/1000/wslgo-guard/gopls-0123456789abcdef.sock";
-  environment.debugAddress = "127.0.0.1:41234";
+  environment.debugServer = false;
   environment.goplsPath = "/home/dev/go/bin/gopls";
   environment.gomemlimit = 1u << 30;
   environment.env = {{"GOFLAGS", R"(-tags="a b" -mod=mod\x)"}};
@@ -115,7 +117,7 @@ TEST_CASE("an environment file reads back to what was rendered, quotes and backs
   REQUIRE(parsed.ok());
   CHECK(parsed->at("WSLGO_WORKSPACE") == environment.workspace);
   CHECK(parsed->at("WSLGO_SOCKET") == environment.socket);
-  CHECK(parsed->at("WSLGO_DEBUG_ADDRESS") == environment.debugAddress);
+  CHECK(parsed->at("WSLGO_DEBUG_SERVER") == "0");
   CHECK(parsed->at("WSLGO_GOPLS") == environment.goplsPath);
   CHECK(parsed->at("GOMEMLIMIT") == "1073741824");
   CHECK(parsed->at("GOFLAGS") == environment.env.at("GOFLAGS"));

@@ -53,11 +53,12 @@ std::string exportHomeEnvironment(const GuardHome& home) {
   return out + ";";
 }
 
+// The unit's real launcher, as wslgo-gopls@.service runs it: it reads the guard's environment
+// file, picks the debug port and execs gopls, which keeps the unit's MainPID.
 std::string goplsUnitCommand(const GuardHome& home) {
-  return exportHomeEnvironment(home) +
-         " rm -f \"$WSLGO_SOCKET\"; cd \"$WSLGO_WORKSPACE\" && exec " +
-         shellQuoted(GoplsDaemon::binary()) +
-         " -listen=\"unix;$WSLGO_SOCKET\" -debug=\"$WSLGO_DEBUG_ADDRESS\"";
+  return exportHomeEnvironment(home) + " export GOPLS=" + shellQuoted(GoplsDaemon::binary()) +
+         "; exec " + shellQuoted(WSLGO_BINARY_DIR "/launcher/wslgo-gopls-launch") +
+         " \"$WSLGO_WORKSPACE\"";
 }
 
 void Scenario::start(const std::string& config, bool realCgroups) {
