@@ -593,8 +593,6 @@ void Manager::readHeapIfDue(Workspace& workspace, Usec now, bool force) {
   WorkspaceFigures& figures = workspace.figures;
   if (!workspace.debug || figures.heapReadInFlight) return;
   if (workspace.unit.activeState != "active") return;
-  followGopls(workspace);
-  if (workspace.debugFor != workspace.unit.mainPid) return;  // gopls not exec'd yet
   // Until a starting gopls has answered once, ask again soon rather than in 30 s; one that never
   // answers (no debug server) is asked at the normal rate once its start-up grace is over.
   const bool starting = PolicyEngine::inStartupGrace(figures.snapshot, now);
@@ -608,6 +606,10 @@ void Manager::readHeapIfDue(Workspace& workspace, Usec now, bool force) {
     --heapRefreshesLeft_;
   }
   figures.heapReadAt = now;
+  // Only when a read is due, so a MainPID that is not gopls (the launcher before its exec, a
+  // unit run by hand) costs a look at its command line per read, not per tick.
+  followGopls(workspace);
+  if (workspace.debugFor != workspace.unit.mainPid) return;
   figures.heapReadInFlight = true;
   probeGopls(workspace);
   std::string root = workspace.record.path;
