@@ -76,6 +76,7 @@ void Manager::loadRegistry() {
         loadWorkspaces(std::move(registry->workspaces), statePath);
       } else {
         auto aside = setAsideCorruptFile(statePath);
+        stateSetAside_ = true;
         log()->error("{}: {}; kept as {} and starting with no workspaces", statePath,
                      registry.error().describe(), aside ? *aside : "(could not move it aside)");
       }
@@ -83,6 +84,7 @@ void Manager::loadRegistry() {
       // Not a regular file, too large or too deeply nested: kept aside like a corrupt one, so
       // the next save does not write over it and the next start does not trip on it again.
       auto aside = setAsideCorruptFile(statePath);
+      stateSetAside_ = true;
       log()->error("{}; kept as {} and starting with no workspaces", text.error().describe(),
                    aside ? *aside : "(could not move it aside)");
     } else if (text.error().code != ENOENT) {
@@ -399,6 +401,7 @@ Result<void> Manager::start() {
     for (auto& [root, workspace] : workspaces_) refreshUnit(*workspace);
   });
   for (auto& [root, workspace] : workspaces_) adopt(*workspace);
+  if (stateSetAside_) adoptOrphanedUnits();
 
   auto timer = scheduler_.addRepeatingTimer(engine_->config().guard.sampleInterval,
                                             [this](Usec now) { tick(now); });
@@ -407,6 +410,59 @@ Result<void> Manager::start() {
   armSystemWakeups();
   tick(scheduler_.now());
   return {};
+}
+
+void Manager::adoptOrphanedUnits() {
+  // The state file is gone, the units it listed are not: ask systemd which still run, so none
+  // is left unguarded. Each goes through AddWorkspace's checks; one that fails them stays
+  // unguarded, and the log says which and why.
+  const std::string pattern =
+      std::string(kWorkspaceUnitPrefix) + "*" + std::string(kWorkspaceUnitSuffix);
+  auto units = systemd_.listUnits({"active", "activating"}, {pattern});
+  if (!units) {
+    log()->error(
+        "cannot ask systemd which {} units still run after the state file was set aside: {}; "
+        "add each workspace again with AddWorkspace",
+        pattern, units.error().describe());
+    return;
+  }
+  for (const ListedUnit& unit : *units) {
+    if (unit.activeState != "active" && unit.activeState != "activating") continue;
+    auto adopted = adoptOrphanedUnit(unit.name);
+    if (adopted) {
+      logEvent(*log(), spdlog::level::info,
+               "adopted " + unit.name + ", still " + unit.activeState +
+                   " after the state file was set aside",
+               {{"WORKSPACE", *adopted}, {"UNIT", unit.name}});
+    } else {
+      logEvent(*log(), spdlog::level::warn,
+               unit.name + " still runs but is not guarded: " + adopted.error().describe() +
+                   "; stop it (systemctl --user stop) or fix that and AddWorkspace its directory",
+               {{"UNIT", unit.name}});
+    }
+  }
+}
+
+Result<std::string> Manager::adoptOrphanedUnit(const std::string& unit) {
+  std::string_view instance = unit;
+  if (!instance.starts_with(kWorkspaceUnitPrefix) || !instance.ends_with(kWorkspaceUnitSuffix)) {
+    return errnoError(EINVAL, unit, "is not a wslgo-gopls@ service");
+  }
+  instance.remove_prefix(kWorkspaceUnitPrefix.size());
+  instance.remove_suffix(kWorkspaceUnitSuffix.size());
+  auto path = unescapeUnitPath(instance);
+  if (!path) return path.error();
+  auto root = resolveWorkspaceRoot(*path, engine_->config().gopls.allowNonModule);
+  if (!root) return root.error();
+  // A directory below a module, or a symlink, resolves to another workspace: that one's unit
+  // would be guarded, and this one still not.
+  auto derived = workspaceUnitName(*root);
+  if (!derived) return derived.error();
+  if (*derived != unit) {
+    return errnoError(EINVAL, *path,
+                      "resolves to the workspace " + *root + ", whose unit is " + *derived);
+  }
+  return addWorkspace(*root, AddOptions{});
 }
 
 Result<std::string> Manager::addWorkspace(const std::string& path, const AddOptions& options) {

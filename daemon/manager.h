@@ -155,6 +155,8 @@ class Manager final : private ActionContext {
   // Inserts the records, at most kMaxWorkspaces; those over the limit, or that could not be
   // inserted, are logged by path.
   void loadWorkspaces(std::vector<WorkspaceRecord> records, const std::string& statePath);
+  void adoptOrphanedUnits();
+  Result<std::string> adoptOrphanedUnit(const std::string& unit);
   Result<void> saveRegistry() const;
   Result<void> writeUnitEnvironment(const Workspace& workspace) const;
   // writeUnitEnvironment, a failure logged (`when`: "on reload") rather than returned.
@@ -209,6 +211,8 @@ class Manager final : private ActionContext {
   std::unique_ptr<PolicyEngine> engine_;
   PolicyState policyState_;
   std::map<std::string, std::unique_ptr<Workspace>> workspaces_;
+  // The state file was corrupt and set aside: start() adopts the units still running.
+  bool stateSetAside_ = false;
   std::unique_ptr<ActionRunner> actions_;
   ManagerObserver* observer_ = nullptr;
   ManagerView managerView_;

@@ -5,6 +5,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "lib/result.h"
 
@@ -39,6 +40,14 @@ struct UnitInfo {
   std::string result;
 };
 
+// One unit of systemd's ListUnitsByPatterns answer: what the manager has loaded now.
+struct ListedUnit {
+  std::string name;
+  std::string loadState;    // "loaded", "not-found", ...
+  std::string activeState;  // "active", "activating", "inactive", "failed", ...
+  std::string subState;     // "running", "dead", ...
+};
+
 // Signal callbacks run on the thread that processes the bus connection, one at a time.
 using UnitChangedHandler = std::function<void(const std::string& unitName)>;
 using JobRemovedHandler =
@@ -66,6 +75,10 @@ class SystemdClient {
                                            const ResourceControls& controls,
                                            bool runtime = true) = 0;
   virtual Result<void> resetFailed(const std::string& name) = 0;
+  // The units systemd has loaded whose names match one of the glob `patterns` and whose
+  // active, load or sub state is one of `states` (empty: any state).
+  virtual Result<std::vector<ListedUnit>> listUnits(const std::vector<std::string>& states,
+                                                    const std::vector<std::string>& patterns) = 0;
 
   // Start/stop delivering onUnitChanged for this unit (ActiveState, SubState, MainPID,
   // NRestarts changes). Watching survives daemon-reload: the client re-resolves the paths.

@@ -274,6 +274,35 @@ Result<void> SystemdClientDbus::resetFailed(const std::string& name) {
   return {};
 }
 
+Result<std::vector<ListedUnit>> SystemdClientDbus::listUnits(
+    const std::vector<std::string>& states, const std::vector<std::string>& patterns) {
+  try {
+    auto call = manager_->createMethodCall(kManagerInterface, "ListUnitsByPatterns");
+    call << states << patterns;
+    auto reply = manager_->callMethod(call, callTimeoutUsec_);
+    // a(ssssssouso): name, description, load, active and sub state, followed unit, unit path,
+    // job id, job type, job path.
+    std::vector<
+        sdbus::Struct<std::string, std::string, std::string, std::string, std::string, std::string,
+                      sdbus::ObjectPath, uint32_t, std::string, sdbus::ObjectPath>>
+        units;
+    reply >> units;
+    std::vector<ListedUnit> out;
+    out.reserve(units.size());
+    for (const auto& unit : units) {
+      out.push_back(ListedUnit{.name = unit.get<0>(),
+                               .loadState = unit.get<2>(),
+                               .activeState = unit.get<3>(),
+                               .subState = unit.get<4>()});
+    }
+    return out;
+  } catch (const sdbus::Error& e) {
+    return systemdError(kService, "ListUnitsByPatterns", e);
+  } catch (const std::exception& e) {
+    return unexpectedError(kService, "ListUnitsByPatterns", e);
+  }
+}
+
 Result<void> SystemdClientDbus::watchUnit(const std::string& name) {
   auto path = loadUnit(name);
   if (!path) return path.error();

@@ -43,6 +43,8 @@ class SystemdClientDbus final : public SystemdClient {
   Result<void> setResourceControls(const std::string& name, const ResourceControls& controls,
                                    bool runtime = true) override;
   Result<void> resetFailed(const std::string& name) override;
+  Result<std::vector<ListedUnit>> listUnits(const std::vector<std::string>& states,
+                                            const std::vector<std::string>& patterns) override;
   Result<void> watchUnit(const std::string& name) override;
   void unwatchUnit(const std::string& name) override;
   void onUnitChanged(UnitChangedHandler handler) override;

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "daemon/bus_caller.h"
 #include "daemon/bus_errors.h"
 #include "daemon/manager.h"
 #include "daemon/views.h"
@@ -56,6 +57,7 @@ const WorkspaceView& WorkspaceObject::view() const {
 
 void WorkspaceObject::CollectGarbage(sdbus::Result<uint64_t, uint64_t>&& result) {
   guardBusHandler("CollectGarbage", [&] {
+    logStateChange(getObject(), "CollectGarbage", "for " + root_);
     auto reply = std::make_shared<sdbus::Result<uint64_t, uint64_t>>(std::move(result));
     manager_.collectGarbage(root_, [reply](Result<std::pair<uint64_t, uint64_t>> done) {
       complete("CollectGarbage", *reply, done,
@@ -66,6 +68,7 @@ void WorkspaceObject::CollectGarbage(sdbus::Result<uint64_t, uint64_t>&& result)
 
 void WorkspaceObject::TrimCache(sdbus::Result<uint64_t>&& result) {
   guardBusHandler("TrimCache", [&] {
+    logStateChange(getObject(), "TrimCache", "for " + root_);
     auto reply = std::make_shared<sdbus::Result<uint64_t>>(std::move(result));
     manager_.trimCache(root_, [reply](Result<uint64_t> done) {
       complete("TrimCache", *reply, done, [&](uint64_t freed) { reply->returnResults(freed); });
@@ -79,6 +82,9 @@ void WorkspaceObject::Restart(sdbus::Result<>&& result, std::string reason) {
       throw sdbus::Error(kErrorInvalidArgument, "the reason is " + std::to_string(reason.size()) +
                                                     " bytes; keep it under 4096");
     }
+    // Not the reason: caller's text of up to 4 KiB that may hold newlines. It reaches the
+    // Restarting signal and the session keepers' notices.
+    logStateChange(getObject(), "Restart", "for " + root_);
     auto reply = std::make_shared<sdbus::Result<>>(std::move(result));
     manager_.restart(root_, reason.empty() ? "requested over D-Bus" : reason,
                      [reply](Result<void> done) {
@@ -92,6 +98,7 @@ void WorkspaceObject::Restart(sdbus::Result<>&& result, std::string reason) {
 
 void WorkspaceObject::CaptureHeapProfile(sdbus::Result<std::string>&& result) {
   guardBusHandler("CaptureHeapProfile", [&] {
+    logStateChange(getObject(), "CaptureHeapProfile", "for " + root_);
     auto reply = std::make_shared<sdbus::Result<std::string>>(std::move(result));
     manager_.captureHeapProfile(root_, [reply](Result<std::string> done) {
       complete("CaptureHeapProfile", *reply, done,

@@ -13,6 +13,7 @@
 #include "lib/config_values.h"
 #include "lib/growth.h"
 #include "lib/sample_history.h"
+#include "lib/unit_environment.h"
 
 namespace wslgo {
 namespace {
@@ -473,10 +474,24 @@ void compileWorkspace(Scope& scope, WorkspaceSettings& out, const GuardSettings&
     } else {
       for (const auto& [name, value] : env->items()) {
         std::string pointer = scope.pointerOf("env") + "/" + pointerToken(name);
-        if (name.empty() || name.find('=') != std::string::npos) {
-          scope.context().report(pointer, "\"" + name + "\" is not an environment variable name");
+        // The unit environment file's own rules (renderUnitEnvironment), checked here so a bad
+        // name or value is refused at load, not when a unit is started.
+        if (!isShellName(name)) {
+          scope.context().report(pointer, "\"" + name +
+                                              "\" is not an environment variable name: use "
+                                              "letters, digits and _ only, not starting with a "
+                                              "digit");
+        } else if (name.starts_with(kGuardVariablePrefix)) {
+          scope.context().report(pointer, "\"" + name +
+                                              "\" is the guard's own (WSLGO_* steer the unit's "
+                                              "launcher): remove it; set gopls.path or "
+                                              "gopls.args instead");
         } else if (!value.is_string()) {
           scope.context().report(pointer, "expected a string, got " + describe(value));
+        } else if (!isSingleLineValue(value.get_ref<const std::string&>())) {
+          scope.context().report(pointer,
+                                 "the value has a newline or NUL, which a unit's environment file "
+                                 "cannot carry: put it on one line");
         } else {
           out.env[name] = value.get<std::string>();
         }

@@ -10,24 +10,13 @@
 namespace wslgo {
 namespace {
 
-bool isShellName(std::string_view key) {
-  if (key.empty() || (key.front() >= '0' && key.front() <= '9')) return false;
-  for (char c : key) {
-    bool ok =
-        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 Result<void> appendLine(std::string& out, std::string_view key, std::string_view value) {
   if (!isShellName(key)) {
     return parseError(std::string(key),
                       "not a valid environment variable name (letters, digits and _ only, not "
                       "starting with a digit)");
   }
-  if (value.find_first_of("\n\r") != std::string_view::npos ||
-      value.find('\0') != std::string_view::npos) {
+  if (!isSingleLineValue(value)) {
     return parseError(std::string(key),
                       "the value spans several lines; a unit's environment takes single lines");
   }
@@ -42,6 +31,21 @@ Result<void> appendLine(std::string& out, std::string_view key, std::string_view
 }
 
 }  // namespace
+
+bool isShellName(std::string_view name) {
+  if (name.empty() || (name.front() >= '0' && name.front() <= '9')) return false;
+  for (char c : name) {
+    bool ok =
+        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool isSingleLineValue(std::string_view value) {
+  return value.find_first_of("\n\r") == std::string_view::npos &&
+         value.find('\0') == std::string_view::npos;
+}
 
 std::optional<uint64_t> gomemlimitFor(const WorkspaceSettings& settings) {
   if (settings.gomemlimit) return settings.gomemlimit;

@@ -30,6 +30,15 @@ struct UnitEnvironment {
 // neither is set.
 std::optional<uint64_t> gomemlimitFor(const WorkspaceSettings& settings);
 
+// The rules renderUnitEnvironment writes by, also checked when the configuration is loaded, so
+// a bad `env` is refused there rather than at a unit's start. A shell name: [A-Za-z_][A-Za-z0-9_]*.
+bool isShellName(std::string_view name);
+// No newline, carriage return or NUL: systemd's EnvironmentFile= would split or cut the value.
+bool isSingleLineValue(std::string_view value);
+// The prefix of the variables the guard sets for the unit's launcher (WSLGO_GOPLS picks the
+// binary it runs): the configuration's `env` may not set them.
+inline constexpr std::string_view kGuardVariablePrefix = "WSLGO_";
+
 // KEY="VALUE" lines in systemd's EnvironmentFile= syntax (double quotes, backslash before " and
 // \). Keys must be shell names and values single lines: anything else is an error naming the key,
 // since systemd would silently drop or mangle it.

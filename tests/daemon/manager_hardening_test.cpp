@@ -187,6 +187,65 @@ TEST_CASE(
   CHECK((*made)->start());
 }
 
+TEST_CASE(
+    "after a corrupt state file is set aside, the wslgo-gopls@ units still running are guarded "
+    "again, and each one left unguarded is named with why",
+    "[manager][registry]") {
+  GuardWorld world;
+  world.start();
+  const std::string app = world.addWorkspace("app");
+  const std::string gone = world.addWorkspace("gone");
+  const std::string stopped = world.addWorkspace("stopped");
+  const std::string appUnit = world.unitOf(app);
+  const std::string goneUnit = world.unitOf(gone);
+  const std::string stoppedUnit = world.unitOf(stopped);
+  world.destroyManager();
+  // While the guard is away: a workspace's directory is deleted, a unit is stopped, someone
+  // starts a unit for "/" by hand, another service runs, and the state file is damaged.
+  std::filesystem::remove_all(gone);
+  REQUIRE(world.systemd.stopUnit(stoppedUnit, "replace"));
+  REQUIRE(world.systemd.startUnit("wslgo-gopls@-.service", "replace"));
+  REQUIRE(world.systemd.startUnit("unrelated.service", "replace"));
+  std::ofstream(world.paths().stateDir + "/state.json", std::ios::trunc) << R"({"workspaces": [)";
+
+  ManagerLog log;
+  world.start();
+  REQUIRE(world.manager().workspaceRoots() == std::vector<std::string>{app});
+  CHECK(world.systemd.watched(appUnit));
+  CHECK(world.manager().workspaceView(app)->unit == appUnit);
+  CHECK(log.count("adopted " + appUnit + ", still active after the state file was set aside") == 1);
+  CHECK_THAT(log.text(), Catch::Contains(goneUnit + " still runs but is not guarded: ") &&
+                             Catch::Contains("wslgo-gopls@-.service still runs but is not "
+                                             "guarded: "));
+  CHECK(log.count(stoppedUnit) == 0);
+  CHECK(log.count("unrelated.service") == 0);
+  CHECK(world.systemd.count("start", stoppedUnit) == 1);
+
+  // Saved as it was adopted: the next start finds it in the state file and lists nothing.
+  world.destroyManager();
+  world.systemd.failNext(FakeSystemdClient::Call::ListUnits,
+                         errnoError(EIO, "org.freedesktop.systemd1", "must not be asked"));
+  world.start();
+  CHECK(world.manager().workspaceRoots() == std::vector<std::string>{app});
+  CHECK(log.count("cannot ask systemd") == 0);
+}
+
+TEST_CASE("when systemd cannot list its units after a corrupt state file, the guard says so",
+          "[manager][registry]") {
+  GuardWorld world;
+  std::filesystem::create_directories(world.paths().stateDir);
+  std::ofstream(world.paths().stateDir + "/state.json") << "not json";
+  world.systemd.failNext(
+      FakeSystemdClient::Call::ListUnits,
+      errnoError(ETIMEDOUT, "org.freedesktop.systemd1", "ListUnitsByPatterns failed: timed out"));
+  ManagerLog log;
+  world.start();
+  CHECK(world.manager().workspaceRoots().empty());
+  CHECK_THAT(log.text(), Catch::Contains("cannot ask systemd which wslgo-gopls@*.service units "
+                                         "still run") &&
+                             Catch::Contains("add each workspace again with AddWorkspace"));
+}
+
 TEST_CASE("a workspace directory owned by another user is refused, naming its owner and why",
           "[manager][paths]") {
   GuardWorld world;

@@ -149,6 +149,30 @@ TEST_CASE("a started unit reports JobRemoved done and runs a live main process u
   CHECK_FALSE(processAlive(pid));
 }
 
+TEST_CASE("ListUnitsByPatterns lists the loaded units matching a pattern and a state",
+          "[systemd_client]") {
+  WSLGO_START_FAKE_SYSTEMD(h, {});
+  const std::string running = unitFor("/tmp/ws-listed");
+  const std::string stopped = unitFor("/tmp/ws-stopped");
+  h.startAndWait(running);
+  REQUIRE(h.client->unitInfo(stopped).ok());  // loaded, never started
+
+  auto active = h.client->listUnits({"active", "activating"}, {"wslgo-gopls@*.service"});
+  REQUIRE(active.ok());
+  REQUIRE(active->size() == 1);
+  CHECK(active->front().name == running);
+  CHECK(active->front().loadState == "loaded");
+  CHECK(active->front().activeState == "active");
+  CHECK(active->front().subState == "running");
+
+  auto any = h.client->listUnits({}, {"wslgo-gopls@*.service"});
+  REQUIRE(any.ok());
+  CHECK(any->size() == 2);
+  auto none = h.client->listUnits({}, {"other@*.service"});
+  REQUIRE(none.ok());
+  CHECK(none->empty());
+}
+
 TEST_CASE("a unit runs the configured command with its instance and environment file",
           "[systemd_client]") {
   char dirTemplate[] = "/tmp/wslgo-fake-env-XXXXXX";

@@ -1,5 +1,7 @@
 #include "tests/support/fake_systemd_client.h"
 
+#include <fnmatch.h>
+
 #include <algorithm>
 #include <cerrno>
 
@@ -111,6 +113,30 @@ Result<void> FakeSystemdClient::resetFailed(const std::string& name) {
   if (!unit) return unit.error();
   if ((*unit)->activeState == "failed") (*unit)->activeState = "inactive";
   return {};
+}
+
+Result<std::vector<ListedUnit>> FakeSystemdClient::listUnits(
+    const std::vector<std::string>& states, const std::vector<std::string>& patterns) {
+  if (auto failure = takeFailure(Call::ListUnits)) return *failure;
+  auto anyOf = [](const std::vector<std::string>& wanted, auto&& matches) {
+    return wanted.empty() || std::any_of(wanted.begin(), wanted.end(), matches);
+  };
+  std::vector<ListedUnit> out;
+  for (const auto& [name, unit] : units_) {
+    bool stateMatches = anyOf(states, [&](const std::string& state) {
+      return state == unit.loadState || state == unit.activeState || state == unit.subState;
+    });
+    bool nameMatches = anyOf(patterns, [&](const std::string& pattern) {
+      return ::fnmatch(pattern.c_str(), name.c_str(), 0) == 0;
+    });
+    if (stateMatches && nameMatches) {
+      out.push_back(ListedUnit{.name = name,
+                               .loadState = unit.loadState,
+                               .activeState = unit.activeState,
+                               .subState = unit.subState});
+    }
+  }
+  return out;
 }
 
 Result<void> FakeSystemdClient::watchUnit(const std::string& name) {

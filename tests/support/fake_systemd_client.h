@@ -18,7 +18,7 @@ namespace wslgo::test {
 
 class FakeSystemdClient final : public SystemdClient {
  public:
-  enum class Call { Start, Stop, Restart, UnitInfo, SetResourceControls };
+  enum class Call { Start, Stop, Restart, UnitInfo, SetResourceControls, ListUnits };
 
   // Units live in cgroups below `cgroupParent` ("/user.slice/…/app.slice").
   FakeSystemdClient(FakeScheduler& scheduler, std::string cgroupParent);
@@ -30,6 +30,10 @@ class FakeSystemdClient final : public SystemdClient {
   Result<void> setResourceControls(const std::string& name, const ResourceControls& controls,
                                    bool runtime) override;
   Result<void> resetFailed(const std::string& name) override;
+  // The units it has seen (started, asked about), matched as systemd does: fnmatch patterns,
+  // states against the load, active and sub state.
+  Result<std::vector<ListedUnit>> listUnits(const std::vector<std::string>& states,
+                                            const std::vector<std::string>& patterns) override;
   Result<void> watchUnit(const std::string& name) override;
   void unwatchUnit(const std::string& name) override;
   void onUnitChanged(UnitChangedHandler handler) override { unitChanged_ = std::move(handler); }

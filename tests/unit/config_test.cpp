@@ -365,6 +365,53 @@ TEST_CASE("gopls.args may not move the socket or the debug server the guard find
   CHECK(fine.ok());
 }
 
+TEST_CASE(
+    "env names that are not shell names, WSLGO_* names and values spanning lines are refused at "
+    "load, naming the pointer and the fix",
+    "[config]") {
+  struct Row {
+    const char* json;
+    const char* pointer;
+    const char* expected;
+  };
+  auto row =
+      GENERATE(Row{R"({"workspaces": {"default": {"env": {"MY-VAR": "x"}}}})",
+                   "/workspaces/default/env/MY-VAR",
+                   "letters, digits and _ only, not starting with a digit"},
+               Row{R"({"workspaces": {"default": {"env": {"1GO": "x"}}}})",
+                   "/workspaces/default/env/1GO", "is not an environment variable name"},
+               Row{R"({"workspaces": {"default": {"env": {"GO FLAGS": "x"}}}})",
+                   "/workspaces/default/env/GO FLAGS", "is not an environment variable name"},
+               Row{R"({"workspaces": {"default": {"env": {"WSLGO_GOPLS": "/tmp/other-gopls"}}}})",
+                   "/workspaces/default/env/WSLGO_GOPLS", "is the guard's own"},
+               Row{R"({"workspaces": {"/w": {"env": {"WSLGO_WORKSPACE": "/"}}}})",
+                   "/workspaces/~1w/env/WSLGO_WORKSPACE", "remove it"},
+               Row{R"({"workspaces": {"default": {"env": {"GOFLAGS": "-mod=mod\n-x"}}}})",
+                   "/workspaces/default/env/GOFLAGS", "put it on one line"},
+               Row{R"({"workspaces": {"/w": {"env": {"GOFLAGS": "a\rb"}}}})",
+                   "/workspaces/~1w/env/GOFLAGS", "newline or NUL"},
+               Row{R"({"workspaces": {"default": {"env": {"GOPATH": "/go\u0000/x"}}}})",
+                   "/workspaces/default/env/GOPATH", "newline or NUL"});
+  CAPTURE(row.json);
+  TempHome home;
+  std::string message = describeFailure(loadWithUser(home, row.json));
+  CHECK_THAT(message, Catch::StartsWith(
+                          "~/.config/wslgo-guard/config.json: " + std::string(row.pointer) + ": "));
+  CHECK_THAT(message, Catch::Contains(row.expected));
+}
+
+TEST_CASE("env accepts shell names, lower case and _ included, with any one-line value",
+          "[config]") {
+  TempHome home;
+  auto config = loadWithUser(home, R"({"workspaces": {"default": {"env": {
+      "_go_x": "a \"quoted\" \\ value", "GO111MODULE": "on", "MYWSLGO_X": "1", "EMPTY": ""}}}})");
+  INFO((config.ok() ? std::string() : config.error().describe()));
+  REQUIRE(config.ok());
+  CHECK(config->defaults.env.at("_go_x") == "a \"quoted\" \\ value");
+  CHECK(config->defaults.env.at("MYWSLGO_X") == "1");
+  CHECK(config->defaults.env.at("EMPTY").empty());
+}
+
 TEST_CASE("keeper.auto_add is on by default, can be switched off, and takes only a boolean",
           "[config]") {
   auto shipped = loadConfig({{defaultFile(), true}}, kMemTotal, "/home/me");

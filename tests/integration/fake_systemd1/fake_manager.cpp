@@ -1,11 +1,13 @@
 #include "tests/integration/fake_systemd1/fake_manager.h"
 
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -151,6 +153,35 @@ void FakeManager::registerManager() {
         unit.nRestarts = 0;
         unit.recentRestarts.clear();
         if (unit.activeState == "failed") setState(unit, "inactive", "dead");
+      });
+  // As systemd: the units it holds whose name matches a pattern (fnmatch) and whose load, active
+  // or sub state is one of `states`; an empty list matches all.
+  m.registerMethod("ListUnitsByPatterns")
+      .onInterface(kManagerInterface)
+      .implementedAs([this](const std::vector<std::string>& states,
+                            const std::vector<std::string>& patterns) {
+        auto anyOf = [](const std::vector<std::string>& wanted, auto&& matches) {
+          return wanted.empty() || std::any_of(wanted.begin(), wanted.end(), matches);
+        };
+        std::vector<
+            sdbus::Struct<std::string, std::string, std::string, std::string, std::string,
+                          std::string, sdbus::ObjectPath, uint32_t, std::string, sdbus::ObjectPath>>
+            out;
+        for (const auto& [name, unit] : units_) {
+          const bool stateMatches = anyOf(states, [&](const std::string& state) {
+            return state == unit->loadState || state == unit->activeState ||
+                   state == unit->subState;
+          });
+          const bool nameMatches = anyOf(patterns, [&](const std::string& pattern) {
+            return ::fnmatch(pattern.c_str(), name.c_str(), 0) == 0;
+          });
+          if (!stateMatches || !nameMatches) continue;
+          out.emplace_back(name, std::string(), unit->loadState, unit->activeState, unit->subState,
+                           std::string(), sdbus::ObjectPath(unit->path),
+                           unit->job ? unit->job->id : 0u, std::string(),
+                           sdbus::ObjectPath(unit->job ? unit->job->path : "/"));
+        }
+        return out;
       });
   m.registerSignal("JobRemoved")
       .onInterface(kManagerInterface)
