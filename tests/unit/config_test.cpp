@@ -64,6 +64,24 @@ std::string describeFailure(const Result<Config>& config) {
   return config.error().describe();
 }
 
+// A user configuration that must be refused, where, and with what words.
+struct Row {
+  const char* json;
+  const char* pointer;
+  const char* expected;
+};
+
+// The user layer holding row.json is refused, the message naming the file and row.pointer
+// first and saying row.expected.
+void checkRefused(const Row& row) {
+  CAPTURE(row.json);
+  TempHome home;
+  std::string message = describeFailure(loadWithUser(home, row.json));
+  CHECK_THAT(message, Catch::StartsWith(
+                          "~/.config/wslgo-guard/config.json: " + std::string(row.pointer) + ": "));
+  CHECK_THAT(message, Catch::Contains(row.expected));
+}
+
 }  // namespace
 
 TEST_CASE("the shipped default.json loads and yields the documented defaults", "[config]") {
@@ -220,11 +238,6 @@ TEST_CASE("a user error names the file with ~, the JSON pointer and what to writ
 
 TEST_CASE("every kind of mistake is reported with file, pointer and what was expected",
           "[config]") {
-  struct Row {
-    const char* json;
-    const char* pointer;
-    const char* expected;
-  };
   auto row = GENERATE(
       Row{R"({"guard": {"sample_intervall": "2s"}})", "/guard/sample_intervall",
           R"(unknown key "sample_intervall" (did you mean "sample_interval"?))"},
@@ -310,12 +323,7 @@ TEST_CASE("every kind of mistake is reported with file, pointer and what was exp
       Row{R"({"profiles": {"keep": 0}})", "/profiles/keep", "at least 1"},
       Row{R"({"profiles": {"keep": 2.5}})", "/profiles/keep", "a whole number"},
       Row{R"([1, 2])", "/", "the top level must be a JSON object"});
-  CAPTURE(row.json);
-  TempHome home;
-  std::string message = describeFailure(loadWithUser(home, row.json));
-  CHECK_THAT(message, Catch::StartsWith(
-                          "~/.config/wslgo-guard/config.json: " + std::string(row.pointer) + ": "));
-  CHECK_THAT(message, Catch::Contains(row.expected));
+  checkRefused(row);
 }
 
 TEST_CASE("resource controls take their bounds' values and are set per workspace", "[config]") {
@@ -369,11 +377,6 @@ TEST_CASE(
     "env names that are not shell names, WSLGO_* names and values spanning lines are refused at "
     "load, naming the pointer and the fix",
     "[config]") {
-  struct Row {
-    const char* json;
-    const char* pointer;
-    const char* expected;
-  };
   auto row =
       GENERATE(Row{R"({"workspaces": {"default": {"env": {"MY-VAR": "x"}}}})",
                    "/workspaces/default/env/MY-VAR",
@@ -392,12 +395,7 @@ TEST_CASE(
                    "/workspaces/~1w/env/GOFLAGS", "newline or NUL"},
                Row{R"({"workspaces": {"default": {"env": {"GOPATH": "/go\u0000/x"}}}})",
                    "/workspaces/default/env/GOPATH", "newline or NUL"});
-  CAPTURE(row.json);
-  TempHome home;
-  std::string message = describeFailure(loadWithUser(home, row.json));
-  CHECK_THAT(message, Catch::StartsWith(
-                          "~/.config/wslgo-guard/config.json: " + std::string(row.pointer) + ": "));
-  CHECK_THAT(message, Catch::Contains(row.expected));
+  checkRefused(row);
 }
 
 TEST_CASE("env accepts shell names, lower case and _ included, with any one-line value",
@@ -631,11 +629,6 @@ TEST_CASE(
     "pointer, bound and fix",
     "[config]") {
   // 1000000h at 100 ms once made AddWorkspace fail with bad_alloc and the next start abort.
-  struct Row {
-    const char* json;
-    const char* pointer;
-    const char* expected;
-  };
   auto row = GENERATE(
       Row{R"({"guard": {"history": "1000000h"}})", "/guard/history",
           R"("1000000h" is too long: at most 24h)"},
@@ -654,12 +647,7 @@ TEST_CASE(
           "the 43200 kept; shorten the window or lengthen fast_sample_interval"},
       Row{R"({"workspaces": {"/w": {"growth": {"window": "3h"}}}})",
           "/workspaces/~1w/growth/window", "at most 1h"});
-  CAPTURE(row.json);
-  TempHome home;
-  std::string message = describeFailure(loadWithUser(home, row.json));
-  CHECK_THAT(message, Catch::StartsWith(
-                          "~/.config/wslgo-guard/config.json: " + std::string(row.pointer) + ": "));
-  CHECK_THAT(message, Catch::Contains(row.expected));
+  checkRefused(row);
 }
 
 TEST_CASE("sizes at their bounds are accepted: 24h of history at 2s, a 1h growth window",
