@@ -8,7 +8,7 @@
 namespace wslgo {
 
 // Binds 127.0.0.1:0, reads the port the kernel chose, and closes the socket. The port is free
-// at that moment; the guard records it per workspace, so a restart reuses the same one.
+// at that moment; the unit's launcher picks one at every start of gopls, never reusing one.
 Result<uint16_t> pickLoopbackPort();
 
 }  // namespace wslgo
