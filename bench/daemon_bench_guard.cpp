@@ -43,7 +43,9 @@ using test::kManagerPath;
 using test::kWorkspace;
 using test::PrivateBus;
 
-constexpr double kRssTargetMiB = 8;
+// #17 replaced #5's 8 MiB with what a user pays: VmRSS <= 10 MiB and USS <= 6 MiB (the USS
+// judged by bench/run, where nothing else maps the guard's libraries).
+constexpr double kRssTargetMiB = 10;
 constexpr double kCpuTargetPercent = 0.1;
 constexpr double kGetStatusTargetMs = 2;
 constexpr auto kRestTimeout = std::chrono::seconds(120);
