@@ -272,16 +272,10 @@ DebugListenerCheck mainPidHoldsDebugPort(SysRoots roots, const GoplsEndpoints& e
       if (held && *held) return {};
       verified->reset();
     }
-    auto listener = findLoopbackListener(roots, port);
-    if (listener && *listener) {
-      auto held = processHoldsSocket(roots, pid, (*listener)->inode);
-      if (held && *held) {
-        *verified = (*listener)->inode;
-        return {};
-      }
-    }
-    // Refused: the full check names who holds the port.
-    return checkDebugListenerOwner(roots, port, pid);
+    auto inode = checkDebugListenerOwner(roots, port, pid);
+    if (!inode) return inode.error();
+    *verified = *inode;
+    return {};
   };
 }
 

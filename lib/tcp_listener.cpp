@@ -288,7 +288,7 @@ std::optional<pid_t> findSocketHolder(const SysRoots& roots, uint64_t inode, siz
   return std::nullopt;
 }
 
-Result<void> checkDebugListenerOwner(const SysRoots& roots, uint16_t port, pid_t mainPid) {
+Result<uint64_t> checkDebugListenerOwner(const SysRoots& roots, uint16_t port, pid_t mainPid) {
   const std::string dialed = "127.0.0.1:" + std::to_string(port);
   auto found = findLoopbackListener(roots, port);
   if (!found) return found.error();
@@ -301,7 +301,7 @@ Result<void> checkDebugListenerOwner(const SysRoots& roots, uint16_t port, pid_t
   const TcpListener& listener = **found;
   auto holds = processHoldsSocket(roots, mainPid, listener.inode);
   if (!holds) return holds.error();
-  if (*holds) return {};
+  if (*holds) return listener.inode;
 
   std::string message = listener.endpoint();
   LoopbackRank rank = loopbackRank(listener.address);

@@ -92,8 +92,8 @@ Result<bool> processHoldsSocket(const SysRoots& roots, pid_t pid, uint64_t inode
 std::optional<pid_t> findSocketHolder(const SysRoots& roots, uint64_t inode,
                                       size_t maxProcesses = 4096);
 
-// Whether the guard may send a request to 127.0.0.1:`port`: fine when gopls (the unit's
-// MainPID) holds the listening socket a connection there reaches. Otherwise an Error for the
+// Whether the guard may send a request to 127.0.0.1:`port`: the inode of the listening socket a
+// connection there reaches when gopls (the unit's MainPID) holds it. Otherwise an Error for the
 // log whose message names the endpoint, the socket's uid and inode and, when a scan of
 // readable processes finds it, the PID (and name) that holds it:
 //   EPERM         someone else listens there ("127.0.0.1:41077 is listened on by PID 4242
@@ -102,6 +102,6 @@ std::optional<pid_t> findSocketHolder(const SysRoots& roots, uint64_t inode,
 //   other errno   proc/net/tcp or proc/MAINPID/fd could not be read (gopls has exited, ...)
 // The common case costs one bounded read of proc/net/tcp and one readdir of gopls' fds; only a
 // refusal scans other processes.
-Result<void> checkDebugListenerOwner(const SysRoots& roots, uint16_t port, pid_t mainPid);
+Result<uint64_t> checkDebugListenerOwner(const SysRoots& roots, uint16_t port, pid_t mainPid);
 
 }  // namespace wslgo
