@@ -27,6 +27,7 @@
 #include "daemon/gopls_debug_client.h"
 #include "daemon/http_client.h"
 #include "tests/integration/support/http_loop.h"
+#include "tests/unit/child_process.h"
 #include "tests/unit/temp_dir.h"
 
 namespace wslgo {
@@ -130,25 +131,16 @@ Answer fixed(std::string response) {
   return [response = std::move(response)](int fd) { sendAll(fd, response); };
 }
 
-// A process that is not the server: the "gopls" a squatter pretends to be.
+// A process that is not the server: the "gopls" a squatter pretends to be. Made before the
+// server, so it does not hold the server's socket.
 class OtherProcess {
  public:
-  OtherProcess() {
-    pid_ = ::fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-      ::pause();
-      ::_exit(0);
-    }
-  }
-  ~OtherProcess() {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
+  OtherProcess() : pid_(test::sleepingChild()) {}
+  ~OtherProcess() { test::killAndReap(pid_); }
   uint32_t pid() const { return static_cast<uint32_t>(pid_); }
 
  private:
-  pid_t pid_ = -1;
+  pid_t pid_;
 };
 
 // A client for the server's port whose "gopls" is `mainPid`, checked as the daemon checks.

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <string>
 
+#include "tests/unit/child_process.h"
 #include "tests/unit/fixtures.h"
 
 using wslgo::parseCmdline;
@@ -36,32 +37,9 @@ std::string procFile(pid_t pid, const std::string& file) {
   return processRoots().proc + "/" + std::to_string(pid) + "/" + file;
 }
 
-// A pid that certainly names no process: a child that has exited and been reaped.
-pid_t reapedChildPid() {
-  pid_t child = ::fork();
-  if (child == 0) ::_exit(0);
-  REQUIRE(child > 0);
-  int status = 0;
-  REQUIRE(::waitpid(child, &status, 0) == child);
-  return child;
-}
-
-// A child that sleeps until killed; reaped by the caller.
-pid_t sleepingChild() {
-  pid_t child = ::fork();
-  if (child == 0) {
-    ::pause();
-    ::_exit(0);
-  }
-  REQUIRE(child > 0);
-  return child;
-}
-
-void killAndReap(pid_t child) {
-  ::kill(child, SIGKILL);
-  int status = 0;
-  ::waitpid(child, &status, 0);
-}
+using wslgo::test::killAndReap;
+using wslgo::test::reapedChildPid;
+using wslgo::test::sleepingChild;
 
 }  // namespace
 

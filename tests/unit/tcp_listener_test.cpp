@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/child_process.h"
 #include "tests/unit/fixtures.h"
 #include "tests/unit/live.h"
 #include "tests/unit/temp_dir.h"
@@ -135,31 +136,9 @@ class LiveListener {
   uint16_t port_ = 0;
 };
 
-// A child that sleeps until killed: a process of our uid that holds no socket opened after it.
-pid_t sleepingChild() {
-  pid_t child = ::fork();
-  if (child == 0) {
-    ::pause();
-    ::_exit(0);
-  }
-  REQUIRE(child > 0);
-  return child;
-}
-
-void killAndReap(pid_t child) {
-  ::kill(child, SIGKILL);
-  int status = 0;
-  ::waitpid(child, &status, 0);
-}
-
-pid_t reapedChildPid() {
-  pid_t child = ::fork();
-  if (child == 0) ::_exit(0);
-  REQUIRE(child > 0);
-  int status = 0;
-  REQUIRE(::waitpid(child, &status, 0) == child);
-  return child;
-}
+using test::killAndReap;
+using test::reapedChildPid;
+using test::sleepingChild;
 
 TEST_CASE("a captured /proc/net/tcp gives its LISTEN lines with address, port, uid and inode",
           "[tcp_listener]") {
