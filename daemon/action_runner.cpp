@@ -70,7 +70,7 @@ void ActionRunner::run(const std::string& root, const std::string& unit, ActionK
     case ActionKind::Gc:
       return collectGarbage(root, serial);
     case ActionKind::Trim:
-      return finish(root, serial, trim(root));
+      return trim(root, serial);
     case ActionKind::Restart:
       return restart(root, serial);
   }
@@ -201,7 +201,9 @@ void ActionRunner::finish(const std::string& root, uint64_t serial, Result<std::
   running.done(std::move(report));
 }
 
-Result<std::string> ActionRunner::trim(const std::string& root) {
+void ActionRunner::trim(const std::string& root, uint64_t serial) {
+  Running* running = current(root, serial);
+  if (running == nullptr) return;
   std::string summary;
   const Config& config = context_.config();
   // cgroup v2 with memory.reclaim: ask the kernel to reclaim what is above the warning line.
@@ -213,35 +215,56 @@ Result<std::string> ActionRunner::trim(const std::string& root) {
       summary += "asked the kernel to reclaim " + describeBytes(static_cast<double>(excess)) + "; ";
     }
   }
-  WalkLimits limits{.maxFiles = kTrimWalkMaxFiles, .maxTime = kTrimWalkBudget, .now = [this] {
-                      return scheduler_.now();
-                    }};
   std::string goplsCache = context_.goplsFileCache(root);
   if (goplsCache.empty()) goplsCache = goplsCacheDir(paths_.caches);
-  // Deleting is opt-in (actions.trim.cache_budget): a pruned disk cache frees no RAM, and the
-  // page cache dropped below is what the rung is for.
-  if (const std::optional<uint64_t>& budget = config.actions.trim.cacheBudget) {
-    const PruneOwner owner{.home = paths_.caches.home, .uid = ::geteuid()};
-    if (auto pruned = pruneCacheToBudget(goplsCache, *budget, owner, limits)) {
-      summary += "pruned " + std::to_string(pruned->filesRemoved) + " files (" +
-                 describeBytes(static_cast<double>(pruned->bytesFreed)) + ") of " + goplsCache +
-                 "; ";
-    } else if (pruned.error().code == EPERM) {
-      // A refusal is news for the person who set the cache up; a missing cache is not.
-      log()->warn("{}: {}", root, pruned.error().describe());
+  TrimPlan plan{.goplsCache = std::move(goplsCache),
+                // Deleting is opt-in (actions.trim.cache_budget): a pruned disk cache frees no
+                // RAM, and the page cache dropped after it is what the rung is for.
+                .cacheBudget = config.actions.trim.cacheBudget,
+                .owner = PruneOwner{.home = paths_.caches.home, .uid = ::geteuid()},
+                .modCache = goModCacheDir(paths_.caches)};
+  // Workspaces share gopls' cache and the module cache: one walk over a directory at a time.
+  for (const auto& [other, action] : running_) {
+    if (action.trim) summary += action.trim->excludeWalked(plan, other);
+  }
+  running->trim = std::make_unique<TrimJob>(std::move(plan), std::move(summary),
+                                            scheduler_.now() + config.actions.trim.timeout);
+  trimSlice(root, serial);
+}
+
+void ActionRunner::trimSlice(const std::string& root, uint64_t serial) {
+  Running* running = current(root, serial);
+  if (running == nullptr || !running->trim) return;
+  TrimJob& job = *running->trim;
+  SliceBudget slice(SliceLimits{
+      .maxEntries = kTrimSliceEntries,
+      .maxTime = kTrimSliceTime,
+      .now = paths_.trimSliceClock ? paths_.trimSliceClock : std::function<Usec()>(monotonicNow)});
+  // A walk that outlasts actions.trim.timeout ends with what it did; the next trim starts over.
+  if (scheduler_.now() >= job.deadline()) {
+    job.stopAtDeadline(context_.config().actions.trim.timeout);
+  } else if (!job.step(slice)) {
+    auto timer = scheduler_.addOneShotTimer(
+        kTrimSliceGap, [this, root, serial](Usec) { trimSlice(root, serial); });
+    if (timer) {
+      running->settle = std::move(*timer);
+      return;
     }
   }
-  for (const std::string& dir : {goplsCache, goModCacheDir(paths_.caches)}) {
-    if (auto dropped = dropPageCache(dir, limits)) {
-      summary +=
-          "dropped the page cache of " + std::to_string(dropped->files) + " files in " + dir + "; ";
-    }
+  log()->debug("{}: trim walked the caches in {} slices", root, job.slices());
+  if (job.summary().empty()) {
+    return finish(root, serial,
+                  errnoError(ENOENT, root,
+                             "nothing to trim: no memory.reclaim and no gopls or module cache "
+                             "found"));
+    log()->warn("{}: trim stopped after {} slices: {}", root, job.slices(),
+                timer.error().describe());
   }
-  if (summary.empty()) {
-    return errnoError(ENOENT, root,
-                      "nothing to trim: no memory.reclaim and no gopls or module cache found");
+  for (const Error& refusal : job.refusals()) {
+    // A refusal is news for the person who set the cache up; a missing cache is not.
+    log()->warn("{}: {}", root, refusal.describe());
   }
-  return summary;
+  finish(root, serial, job.summary());
 }
 
 void ActionRunner::captureProfile(const std::string& root, bool requested,

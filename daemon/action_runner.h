@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -12,6 +13,7 @@
 #include "daemon/gopls_debug.h"
 #include "daemon/scheduler.h"
 #include "daemon/systemd_client.h"
+#include "daemon/trim_job.h"
 #include "lib/config.h"
 #include "lib/levels.h"
 #include "lib/result.h"
@@ -72,6 +74,9 @@ class ActionContext {
 struct ActionPaths {
   std::string profileRoot;  // <state>/wslgo-guard/profiles
   GoCacheEnv caches;        // where gopls' file cache and the module cache are
+  // The clock that ends a trim's slices, which must move while one runs; empty:
+  // monotonicNow(). Tests freeze it so that only kTrimSliceEntries ends a slice.
+  std::function<Usec()> trimSliceClock{};
 };
 
 class ActionRunner {
@@ -85,9 +90,12 @@ class ActionRunner {
   static constexpr Usec kReleasePoll = std::chrono::seconds(1);
   static constexpr Usec kReleaseQuiet = std::chrono::seconds(3);
   static constexpr double kReleaseStep = 0.005;
-  // A trim walks the caches on the loop thread; it must not stall sampling and the bus.
-  static constexpr Usec kTrimWalkBudget = std::chrono::milliseconds(200);
-  static constexpr size_t kTrimWalkMaxFiles = 20000;
+  // A trim walks the caches on the loop thread, a slice at a time so that sampling and the bus
+  // go on: a slice looks at kTrimSliceEntries directory entries (or deletes as many files) or
+  // runs for kTrimSliceTime, whichever comes first, and the next one starts kTrimSliceGap later.
+  static constexpr size_t kTrimSliceEntries = 2000;
+  static constexpr Usec kTrimSliceTime = std::chrono::milliseconds(10);
+  static constexpr Usec kTrimSliceGap = std::chrono::milliseconds(10);
 
   using Done = std::function<void(Result<ActionReport>)>;
 
@@ -126,6 +134,8 @@ class ActionRunner {
     Usec collectedAt{0};
     Usec lastFallAt{0};
     uint64_t lowest = 0;
+    // A trim's walks between two slices; the next slice's timer is `settle`.
+    std::unique_ptr<TrimJob> trim{};
   };
 
   // The running action a callback belongs to; nullptr when it was abandoned.
@@ -136,7 +146,10 @@ class ActionRunner {
                 std::function<void(std::optional<uint64_t>)> then);
   void watchRelease(const std::string& root, uint64_t serial);
   void restart(const std::string& root, uint64_t serial);
-  Result<std::string> trim(const std::string& root);
+  // Reclaims, then starts the cache walks; trimSlice runs one slice of them and finishes the
+  // trim when they are done.
+  void trim(const std::string& root, uint64_t serial);
+  void trimSlice(const std::string& root, uint64_t serial);
   // Measures "after" once kSettleDelay has passed, then finishes.
   void settleThenFinish(const std::string& root, uint64_t serial, std::string detail);
   void finish(const std::string& root, uint64_t serial, Result<std::string> result);

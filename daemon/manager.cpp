@@ -708,7 +708,7 @@ void Manager::probeGopls(Workspace& workspace) {
           log()->debug("{}: what gopls offers: {}", root, features.error().describe());
           return;
         }
-        const std::string fileCache = goplsFileCacheOf(*current, features->build);
+        const std::string fileCache = goplsFileCacheOf(*current, features->build, pid);
         logEvent(*log(), spdlog::level::info,
                  "gopls " +
                      (features->build.version.empty()
@@ -725,18 +725,27 @@ void Manager::probeGopls(Workspace& workspace) {
       kDetectTimeout);
 }
 
-std::string Manager::goplsFileCacheOf(const Workspace& workspace, const GoplsBuild& build) const {
-  const WorkspaceSettings& settings = engine_->config().forWorkspace(workspace.record.path);
-  auto own = settings.env.find("GOPLSCACHE");
-  const std::string dir = goplsCacheDir(
-      GoCacheEnv{.goplsCache = own != settings.env.end() ? own->second : paths_.goplsCache,
-                 .xdgCacheHome = paths_.cacheHome,
-                 .goModCache = {},
-                 .goPath = {},
-                 .home = paths_.home});
+std::string Manager::goplsFileCacheOf(const Workspace& workspace, const GoplsBuild& build,
+                                      uint32_t pid) const {
   // A release says whether it keeps one (v0.12 on). A build that is not a release (Debian's
   // "master", a local "(devel)") is not assumed to: the directory may be another gopls'.
-  return releaseHasFileCache(build.version).value_or(false) ? dir : std::string();
+  if (!releaseHasFileCache(build.version).value_or(false)) return {};
+  // gopls' own environment is the truth: the unit's environment file, the launcher, a drop-in
+  // or the user's manager environment may each have set GOPLSCACHE or XDG_CACHE_HOME.
+  if (pid != 0) {
+    auto own = goplsCacheDirOfProcess(roots_, static_cast<pid_t>(pid));
+    if (own) return *own;
+    log()->debug("{}: gopls' file cache from the configuration, not its environment: {}",
+                 workspace.record.path, own.error().describe());
+  }
+  const WorkspaceSettings& settings = engine_->config().forWorkspace(workspace.record.path);
+  auto configured = settings.env.find("GOPLSCACHE");
+  return goplsCacheDir(GoCacheEnv{
+      .goplsCache = configured != settings.env.end() ? configured->second : paths_.goplsCache,
+      .xdgCacheHome = paths_.cacheHome,
+      .goModCache = {},
+      .goPath = {},
+      .home = paths_.home});
 }
 
 void Manager::judgeRungs(Workspace& workspace, Usec now) {

@@ -188,7 +188,16 @@ class Manager final : private ActionContext {
   void readHeapIfDue(Workspace& workspace, Usec now, bool force);
   // Finds out, once per gopls process, what it offers (GC page, mem_stats, file cache).
   void probeGopls(Workspace& workspace);
-  std::string goplsFileCacheOf(const Workspace& workspace, const GoplsBuild& build) const;
+  // Where the gopls `pid` keeps its file cache: from its own environment, else from the
+  // workspace's configuration and the guard's environment; "" when its build keeps none.
+  std::string goplsFileCacheOf(const Workspace& workspace, const GoplsBuild& build,
+                               uint32_t pid) const;
+  // `done`, answered by kAnswerWithin at the latest: then with EINPROGRESS, `what` (" the GC")
+  // and `afterwards` (where the outcome will show) in the message, and the real answer dropped.
+  template <class T>
+  std::function<void(Result<T>)> answerWithin(const std::string& root, const std::string& what,
+                                              const std::string& afterwards,
+                                              std::function<void(Result<T>)> done);
   void applyDecision(const Decision& decision);
   void runAction(Workspace& workspace, ActionKind action, const std::string& reason,
                  ActionRunner::Done done);

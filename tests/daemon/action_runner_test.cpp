@@ -33,7 +33,10 @@ Config defaultConfig() {
 class TestContext final : public ActionContext {
  public:
   TestContext(FakeGoplsFleet& fleet)
-      : debug_(fleet.factory()(GoplsEndpoints{.socket = {}, .debugAddress = "127.0.0.1:6060", .mainPid = 0, .noDebugServerWhy = {}})) {}
+      : debug_(fleet.factory()(GoplsEndpoints{.socket = {},
+                                              .debugAddress = "127.0.0.1:6060",
+                                              .mainPid = 0,
+                                              .noDebugServerWhy = {}})) {}
 
   const Config& config() const override { return config_; }
   GoplsDebug* debugClient(const std::string& root) override {
@@ -169,15 +172,15 @@ TEST_CASE("a trim with neither memory.reclaim nor a cache says what it found mis
 TEST_CASE("a trim drops the page cache of gopls' cache and reports what it did",
           "[action_runner]") {
   RunnerRig rig;
-  std::filesystem::create_directories(rig.dir / "gopls-cache/ab");
-  std::ofstream(rig.dir / "gopls-cache/ab/entry") << std::string(8192, 'x');
+  std::filesystem::create_directories(rig.dir / "gopls-cache/gopls/ab");
+  std::ofstream(rig.dir / "gopls-cache/gopls/ab/entry") << std::string(8192, 'x');
   std::optional<Result<ActionReport>> done;
   rig.runner.run(kRoot, kUnit, ActionKind::Trim, "test", [&](auto report) { done = report; });
   REQUIRE(done);
   REQUIRE(*done);
   CHECK_THAT((*done)->result.value(), Catch::Contains("dropped the page cache of 1 files"));
   // Within budget: nothing deleted.
-  CHECK(std::filesystem::exists(rig.dir / "gopls-cache/ab/entry"));
+  CHECK(std::filesystem::exists(rig.dir / "gopls-cache/gopls/ab/entry"));
 }
 
 TEST_CASE("an abandoned action answers ECANCELED at once and reports nothing later",

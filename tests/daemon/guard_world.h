@@ -232,6 +232,8 @@ class GuardWorld {
     return argv;
   }
 
+  // Each gopls' /proc/PID/environ (NAME=VALUE\0...); none when empty.
+  std::string processEnviron;
   std::map<std::string, std::string> unitEnvironmentOf(const std::string& unit) const {
     const size_t at = unit.find('@');
     const size_t dot = unit.rfind(".service");
@@ -254,6 +256,7 @@ class GuardWorld {
         dir_ / ("state/wslgo-guard/units/" + unit.substr(at + 1, dot - at - 1) + ".env"), buffer);
     if (!text) return 0;
     auto variables = parseUnitEnvironment(*text);
+    if (!processEnviron.empty()) write(procDir + "/environ", processEnviron);
     REQUIRE(variables.ok());
     auto adjust = oomScoreAdjustFrom(*variables);
     REQUIRE(adjust.ok());

@@ -433,7 +433,19 @@ TEST_CASE("a workspace's own GOPLSCACHE is where its file cache is said to be", 
   world.addWorkspace("app");
   world.scheduler.advance(std::chrono::seconds(2));
   auto status = nlohmann::json::parse(world.manager().statusJson());
-  CHECK(status["workspaces"][0]["gopls"]["file_cache"] == "/var/cache/gopls-x");
+  CHECK(status["workspaces"][0]["gopls"]["file_cache"] == "/var/cache/gopls-x/gopls");
+}
+
+TEST_CASE("gopls' own environment says where its file cache is, over the guard's idea of it",
+          "[manager]") {
+  GuardWorld world;
+  // Set where the guard cannot see it: a drop-in, the user manager's environment.
+  world.processEnviron = std::string("HOME=/home/dev\0XDG_CACHE_HOME=/srv/own\0", 39);
+  world.start();
+  world.addWorkspace("app");
+  world.scheduler.advance(std::chrono::seconds(2));
+  auto status = nlohmann::json::parse(world.manager().statusJson());
+  CHECK(status["workspaces"][0]["gopls"]["file_cache"] == "/srv/own/gopls");
 }
 
 }  // namespace wslgo::test

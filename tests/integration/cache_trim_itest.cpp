@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -86,86 +87,127 @@ struct SteppingClock {
   Usec operator()() { return at += std::chrono::seconds(1); }
 };
 
+constexpr const char* kVersion = "0a1b2c3d";  // 32 bits of the gopls executable's digest
+
+// The key of cache entry `n`: 64 lowercase hex digits, the first two spread over 256 subdirs.
+std::string entryKey(unsigned n) {
+  char key[65];
+  std::snprintf(key, sizeof key, "%02x%062x", n % 256, n);
+  return key;
+}
+
+// Where gopls keeps entry `n` of `kind` under its cache: VVVVVVVV/KK/<key>-<kind>.
+std::string entryPath(unsigned n, const std::string& kind = "analysis",
+                      const std::string& version = kVersion) {
+  const std::string key = entryKey(n);
+  return version + "/" + key.substr(0, 2) + "/" + key + "-" + kind;
+}
+
+// `count` entries of `size` bytes, entry i modified at kBase + i.
+void writeEntries(const fs::path& cache, unsigned count, size_t size) {
+  for (unsigned i = 0; i < count; ++i) writeFile(cache / entryPath(i), size, i);
+}
+
+// Runs slices of `limits` until the prune is done; the slices it took.
+size_t pruneInSlices(CachePrune& prune, const SliceLimits& limits, size_t atMost = 100000) {
+  size_t slices = 0;
+  for (bool done = false; !done && slices < atMost;) {
+    SliceBudget slice(limits);
+    done = prune.step(slice);
+    ++slices;
+  }
+  return slices;
+}
+
 }  // namespace
 
 TEST_CASE("pruning deletes the oldest files until the cache fits the budget exactly",
           "[cache_trim]") {
   TempDir tmp;
   fs::path cache = tmp.path() / "gopls";
-  writeFile(cache / "a/oldest", 100, 100);
-  writeFile(cache / "a/older", 200, 200);
-  writeFile(cache / "b/newer", 300, 300);
-  writeFile(cache / "newest", 400, 400);
+  writeFile(cache / entryPath(1), 100, 100);  // the only entry in its subdirectory
+  writeFile(cache / entryPath(2, "cas"), 200, 200);
+  writeFile(cache / entryPath(2 + 256), 300, 300);  // shares 02/ with the one before
+  writeFile(cache / entryPath(4, "xrefs"), 400, 400);
 
   auto pruned = pruneCacheToBudget(cache.string(), 700, kMe);
   REQUIRE(pruned.ok());
   CHECK(pruned->filesRemoved == 2);
   CHECK(pruned->bytesFreed == 300);
   CHECK(pruned->bytesLeft == 700);
-  CHECK(pruned->dirsRemoved == 1);  // a/ was emptied
+  CHECK(pruned->dirsRemoved == 1);  // 01/ was emptied
+  CHECK(pruned->passes == 1);
   CHECK_FALSE(pruned->stoppedAtLimit);
-  CHECK(regularFilesUnder(cache) == std::vector<std::string>{"b/newer", "newest"});
-  CHECK_FALSE(fs::exists(cache / "a"));
+  CHECK(regularFilesUnder(cache) ==
+        std::vector<std::string>{entryPath(2 + 256), entryPath(4, "xrefs")});
+  CHECK_FALSE(fs::exists(cache / kVersion / "01"));
+  CHECK(fs::is_directory(cache / kVersion / "02"));
   CHECK(fs::is_directory(cache));
 }
 
 TEST_CASE("a budget larger than the cache removes nothing", "[cache_trim]") {
   TempDir tmp;
   fs::path cache = tmp.path() / "gopls";
-  writeFile(cache / "x/1", 10, 1);
-  writeFile(cache / "x/2", 20, 2);
+  writeFile(cache / entryPath(1), 10, 1);
+  writeFile(cache / entryPath(2), 20, 2);
 
   auto pruned = pruneCacheToBudget(cache.string(), 1'000'000, kMe);
   REQUIRE(pruned.ok());
   CHECK(pruned->filesRemoved == 0);
   CHECK(pruned->bytesLeft == 30);
-  CHECK(regularFilesUnder(cache) == std::vector<std::string>{"x/1", "x/2"});
+  CHECK(regularFilesUnder(cache) == std::vector<std::string>{entryPath(1), entryPath(2)});
 }
 
 TEST_CASE("ties in modification time are broken by access time", "[cache_trim]") {
   TempDir tmp;
   fs::path cache = tmp.path() / "gopls";
-  writeFile(cache / "read-lately", 50, 10, 500);
-  writeFile(cache / "read-long-ago", 50, 10, 20);
+  writeFile(cache / entryPath(1), 50, 10, 500);  // read lately
+  writeFile(cache / entryPath(2), 50, 10, 20);   // read long ago
 
   auto pruned = pruneCacheToBudget(cache.string(), 50, kMe);
   REQUIRE(pruned.ok());
-  CHECK(regularFilesUnder(cache) == std::vector<std::string>{"read-lately"});
+  CHECK(regularFilesUnder(cache) == std::vector<std::string>{entryPath(1)});
 }
 
 TEST_CASE("pruning to zero never follows a symlink out of the cache", "[cache_trim]") {
   TempDir tmp;
   fs::path cache = tmp.path() / "gopls";
   fs::path outside = tmp.path() / "precious";
-  writeFile(outside / "thesis.tex", 1000, 1);  // older than anything in the cache
-  writeFile(cache / "entry", 10, 50);
-  fs::create_directories(cache / "sub");
-  fs::create_directory_symlink(outside, cache / "sub/to-dir");
-  fs::create_symlink(outside / "thesis.tex", cache / "to-file");
+  // Named like cache entries and older than anything in the cache.
+  const std::string key = entryKey(0xab);
+  writeFile(outside / (key + "-analysis"), 1000, 1);
+  writeFile(cache / entryPath(1), 10, 50);
+  fs::create_directories(cache / kVersion);
+  fs::create_directory_symlink(outside, cache / kVersion / "ab");  // a subdirectory
+  fs::create_directory_symlink(outside, cache / "ffffffff");       // a version directory
+  fs::create_directories(cache / kVersion / "cd");
+  fs::create_symlink(outside / (key + "-analysis"),
+                     cache / kVersion / "cd" / (entryKey(0xcd) + "-analysis"));  // an entry
 
   auto pruned = pruneCacheToBudget(cache.string(), 0, kMe);
   REQUIRE(pruned.ok());
   CHECK(pruned->filesRemoved == 1);
-  CHECK(fs::file_size(outside / "thesis.tex") == 1000);
-  CHECK(fs::is_symlink(cache / "sub/to-dir"));  // links are not files of the cache: left alone
-  CHECK(fs::is_symlink(cache / "to-file"));
+  CHECK(fs::file_size(outside / (key + "-analysis")) == 1000);
+  CHECK(fs::is_symlink(cache / kVersion / "ab"));  // links are not files of the cache: left alone
+  CHECK(fs::is_symlink(cache / "ffffffff"));
+  CHECK(fs::is_symlink(cache / kVersion / "cd" / (entryKey(0xcd) + "-analysis")));
   CHECK(fs::is_directory(cache));
 }
 
 TEST_CASE("pruning stays on the cache's filesystem", "[cache_trim][live]") {
   TempDir tmp;
   fs::path cache = tmp.path() / "gopls";
-  fs::path mountPoint = cache / "mnt";
+  fs::path mountPoint = cache / kVersion / entryKey(7).substr(0, 2);
   fs::create_directories(mountPoint);
-  writeFile(cache / "entry", 10, 50);
+  writeFile(cache / entryPath(1), 10, 50);
   if (::mount("wslgo-itest", mountPoint.c_str(), "tmpfs", 0, "size=1m") != 0) {
     WSLGO_SKIP_LIVE_TEST("cannot mount a tmpfs here (" << std::strerror(errno) << "); run as root");
   }
-  writeFile(mountPoint / "other-fs", 10, 1);
+  writeFile(cache / entryPath(7), 10, 1);  // on the tmpfs
 
   auto pruned = pruneCacheToBudget(cache.string(), 0, kMe);
   auto dropped = dropPageCache(cache.string());
-  bool stillThere = fs::exists(mountPoint / "other-fs");
+  bool stillThere = fs::exists(cache / entryPath(7));
   REQUIRE(::umount(mountPoint.c_str()) == 0);
 
   REQUIRE(pruned.ok());
@@ -177,8 +219,8 @@ TEST_CASE("pruning stays on the cache's filesystem", "[cache_trim][live]") {
 
 // Should the check ever break, the budget and file limit keep these calls from deleting anything.
 TEST_CASE("pruning refuses / and directories one level below it", "[cache_trim]") {
-  WalkLimits harmless;
-  harmless.maxFiles = 1;
+  SliceLimits harmless;
+  harmless.maxEntries = 1;
   constexpr uint64_t kEverything = UINT64_MAX;
 
   auto root = pruneCacheToBudget("/", kEverything, kMe, harmless);
@@ -235,7 +277,7 @@ TEST_CASE("the home directory and its ancestors are never pruned", "[cache_trim]
   }
   CHECK(fs::exists(home / "project/main.go"));
   // A cache inside the home is what gopls uses, and is pruned.
-  writeFile(home / ".cache/gopls/entry", 10, 1);
+  writeFile(home / ".cache/gopls" / entryPath(1), 10, 1);
   auto inside = pruneCacheToBudget((home / ".cache/gopls").string(), 0,
                                    PruneOwner{.home = home.string(), .uid = ::geteuid()});
   REQUIRE(inside.ok());
@@ -246,10 +288,10 @@ TEST_CASE("another user's cache is refused, and another user's file in ours is l
           "[cache_trim]") {
   TempDir tmp;
   fs::path cache = tmp.path() / "gopls";
-  writeFile(cache / "mine", 10, 1);
-  writeFile(cache / "theirs", 10, 2);
+  writeFile(cache / entryPath(1), 10, 1);  // mine
+  writeFile(cache / entryPath(2), 10, 2);  // theirs
   const uid_t other = ::geteuid() + 4242;
-  if (::chown((cache / "theirs").c_str(), other, static_cast<gid_t>(-1)) != 0) {
+  if (::chown((cache / entryPath(2)).c_str(), other, static_cast<gid_t>(-1)) != 0) {
     WSLGO_SKIP_LIVE_TEST("cannot give a file to another uid here (" << std::strerror(errno)
                                                                     << "); run as root");
   }
@@ -257,7 +299,7 @@ TEST_CASE("another user's cache is refused, and another user's file in ours is l
   REQUIRE(pruned.ok());
   CHECK(pruned->filesRemoved == 1);
   CHECK(pruned->notOwned == 1);
-  CHECK(regularFilesUnder(cache) == std::vector<std::string>{"theirs"});
+  CHECK(regularFilesUnder(cache) == std::vector<std::string>{entryPath(2)});
 
   REQUIRE(::chown(cache.c_str(), other, static_cast<gid_t>(-1)) == 0);
   auto refused = pruneCacheToBudget(cache.string(), 0, kMe);
@@ -274,31 +316,37 @@ TEST_CASE("pruning a cache that does not exist is an ENOENT error", "[cache_trim
   CHECK(pruned.error().path == (tmp.path() / "gopls").string());
 }
 
-// The clock is the one call a walk makes between files, so these tests use it to change the
-// tree under the walk.
-TEST_CASE("a directory that vanishes mid-walk is skipped, not an error", "[cache_trim]") {
+TEST_CASE("a directory that vanishes between two slices is skipped, not an error", "[cache_trim]") {
   TempDir tmp;
   fs::path cache = tmp.path() / "gopls";
-  for (const char* name : {"a/1", "a/2", "b/1", "b/2", "b/3", "c/1"})
-    writeFile(cache / name, 10, 1);
-  int calls = 0;
-  WalkLimits limits;
-  limits.now = [&] {
-    if (++calls == 2) fs::remove_all(cache / "b");  // just before the first file is visited
-    return Usec{0};
-  };
+  for (unsigned n : {0x0a01u, 0x0a02u, 0x0b01u, 0x0b02u, 0x0b03u, 0x0c01u}) {
+    writeFile(cache / entryPath(n), 10, 1);
+  }
+  fs::path vanishing = cache / kVersion / "01";  // the 0x..01 entries' subdirectory
+  SliceLimits oneEntry{.maxEntries = 1, .maxTime = Usec::max(), .now = {}};
 
   SECTION("dropping page cache") {
-    auto dropped = dropPageCache(cache.string(), limits);
-    REQUIRE(dropped.ok());
-    CHECK(dropped->files == 3);
-    CHECK_FALSE(dropped->stoppedAtLimit);
+    auto drop = PageCacheDrop::start(cache.string());
+    REQUIRE(drop.ok());
+    SliceBudget first(oneEntry);
+    CHECK_FALSE(drop->step(first));  // the root's first entry: the version directory
+    fs::remove_all(vanishing);
+    for (bool done = false; !done;) {
+      SliceBudget slice(oneEntry);
+      done = drop->step(slice);
+    }
+    CHECK(drop->stats().files == 3);
+    CHECK_FALSE(drop->stats().stoppedAtLimit);
   }
   SECTION("pruning") {
-    auto pruned = pruneCacheToBudget(cache.string(), 0, kMe, limits);
-    REQUIRE(pruned.ok());
-    CHECK(pruned->filesRemoved == 3);
-    CHECK(pruned->bytesLeft == 0);
+    auto prune = CachePrune::start(cache.string(), 0, kMe);
+    REQUIRE(prune.ok());
+    SliceBudget first(oneEntry);
+    CHECK_FALSE(prune->step(first));
+    fs::remove_all(vanishing);
+    pruneInSlices(*prune, oneEntry);
+    CHECK(prune->stats().filesRemoved == 3);
+    CHECK(prune->stats().bytesLeft == 0);
     CHECK(regularFilesUnder(cache).empty());
     CHECK(fs::is_directory(cache));
   }
@@ -307,8 +355,8 @@ TEST_CASE("a directory that vanishes mid-walk is skipped, not an error", "[cache
 TEST_CASE("a time limit reached during the prune scan deletes nothing", "[cache_trim]") {
   TempDir tmp;
   fs::path cache = tmp.path() / "gopls";
-  for (int i = 0; i < 10; ++i) writeFile(cache / std::to_string(i), 10, i);
-  WalkLimits limits;
+  writeEntries(cache, 10, 10);
+  SliceLimits limits;
   limits.maxTime = std::chrono::seconds(3);
   limits.now = SteppingClock{};
 
@@ -319,24 +367,23 @@ TEST_CASE("a time limit reached during the prune scan deletes nothing", "[cache_
   CHECK(regularFilesUnder(cache).size() == 10);
 }
 
-TEST_CASE("the page cache walk honours maxFiles and a time limit", "[cache_trim]") {
+TEST_CASE("the page cache walk honours its entry and time limits", "[cache_trim]") {
   TempDir tmp;
   fs::path cache = tmp.path() / "mod";
   for (int i = 0; i < 10; ++i)
     writeFile(cache / ("d" + std::to_string(i % 3)) / std::to_string(i), 100, 0);
   fs::create_symlink(cache / "d0/0", cache / "link");
 
-  DropCacheLimits limits;
-  SECTION("fewer files than the limit") {
-    limits.maxFiles = 3;
+  SliceLimits limits;
+  SECTION("fewer entries than the tree") {
+    limits.maxEntries = 8;
     auto dropped = dropPageCache(cache.string(), limits);
     REQUIRE(dropped.ok());
-    CHECK(dropped->files == 3);
-    CHECK(dropped->bytes == 300);
+    CHECK(dropped->files < 8);
     CHECK(dropped->stoppedAtLimit);
   }
   SECTION("a limit the tree fits in") {
-    limits.maxFiles = 10;
+    limits.maxEntries = 100;
     auto dropped = dropPageCache(cache.string(), limits);
     REQUIRE(dropped.ok());
     CHECK(dropped->files == 10);  // the symlink is not a file of its own
@@ -352,6 +399,161 @@ TEST_CASE("the page cache walk honours maxFiles and a time limit", "[cache_trim]
     CHECK(dropped->files > 0);
     CHECK(dropped->files < 10);
   }
+  SECTION("slice after slice, the whole tree") {
+    auto drop = PageCacheDrop::start(cache.string());
+    REQUIRE(drop.ok());
+    size_t slices = 0;
+    for (bool done = false; !done; ++slices) {
+      SliceBudget slice(SliceLimits{.maxEntries = 2, .maxTime = Usec::max(), .now = {}});
+      done = drop->step(slice);
+    }
+    CHECK(slices > 5);
+    CHECK(drop->stats().files == 10);
+    CHECK_FALSE(drop->stats().stoppedAtLimit);
+  }
+}
+
+TEST_CASE("25,000 cache entries with a budget of 0 are all pruned over several slices",
+          "[cache_trim]") {
+  // The hostile review's case: the one-shot walk stopped at 20,000 files and freed nothing.
+  TempDir tmp;
+  fs::path cache = tmp.path() / "gopls";
+  writeEntries(cache, 25000, 1);
+  auto prune = CachePrune::start(cache.string(), 0, kMe);
+  REQUIRE(prune.ok());
+
+  const size_t slices =
+      pruneInSlices(*prune, SliceLimits{.maxEntries = 2000, .maxTime = Usec::max(), .now = {}});
+  CHECK(slices > 1);
+  CHECK(prune->stats().filesRemoved == 25000);
+  CHECK(prune->stats().bytesLeft == 0);
+  CHECK(prune->stats().passes == 1);
+  CHECK(regularFilesUnder(cache).empty());
+  CHECK(fs::is_directory(cache));
+}
+
+TEST_CASE("more entries to delete than a pass keeps are pruned oldest first over several passes",
+          "[cache_trim]") {
+  TempDir tmp;
+  fs::path cache = tmp.path() / "gopls";
+  writeEntries(cache, 100, 10);
+  // Keep the 30 newest: 700 bytes to delete, 70 entries, 16 kept in memory per pass.
+  auto prune = CachePrune::start(cache.string(), 300, kMe, /*maxCandidates=*/16);
+  REQUIRE(prune.ok());
+  pruneInSlices(*prune, SliceLimits{.maxEntries = 50, .maxTime = Usec::max(), .now = {}});
+  CHECK(prune->stats().filesRemoved == 70);
+  CHECK(prune->stats().passes == 5);
+  CHECK(prune->stats().bytesLeft == 300);
+  std::vector<std::string> newest;
+  for (unsigned i = 70; i < 100; ++i) newest.push_back(entryPath(i));
+  std::sort(newest.begin(), newest.end());
+  CHECK(regularFilesUnder(cache) == newest);
+}
+
+TEST_CASE("files outside gopls' cache layout survive a prune to zero", "[cache_trim]") {
+  TempDir tmp;
+  fs::path cache = tmp.path() / "gopls";
+  writeEntries(cache, 3, 10);
+  const std::string key = entryKey(0x42);
+  const std::vector<std::string> strangers{
+      "notes.txt",                                         // directly in the cache
+      std::string(kVersion) + "/exe.sha256",               // gopls' own, in a version directory
+      std::string(kVersion) + "/42/readme",                // not a key
+      std::string(kVersion) + "/42/" + key,                // a key without its kind
+      std::string(kVersion) + "/42/" + key + "-",          // an empty kind
+      std::string(kVersion) + "/42/" + key + "-Analysis",  // not gopls' spelling
+      std::string(kVersion) + "/42/" + key + "-x/y",       // below an entry's name
+      std::string(kVersion) + "/43/" + key + "-analysis",  // in another key's subdirectory
+      std::string(kVersion) + "/42/deeper/" + key + "-analysis",
+      "0A1B2C3D/42/" + key + "-analysis",             // a version in upper case
+      "0a1b2c3/42/" + key + "-analysis",              // seven digits
+      "documents/42/" + key + "-analysis",            // not a version
+      std::string(kVersion) + "/analysis/42/" + key,  // the v0.12.0 pre-releases' layout
+  };
+  for (const std::string& stranger : strangers) writeFile(cache / stranger, 1000, 0);
+
+  auto pruned = pruneCacheToBudget(cache.string(), 0, kMe);
+  REQUIRE(pruned.ok());
+  CHECK(pruned->filesRemoved == 3);
+  // Files met in the layout's directories; the others are in directories never entered.
+  CHECK(pruned->outsideLayout == 7);
+  std::vector<std::string> expected = strangers;
+  std::sort(expected.begin(), expected.end());
+  CHECK(regularFilesUnder(cache) == expected);
+}
+
+TEST_CASE("a subdirectory swapped for a symlink between two slices is not followed",
+          "[cache_trim]") {
+  TempDir tmp;
+  fs::path cache = tmp.path() / "gopls";
+  fs::path outside = tmp.path() / "elsewhere";
+  writeEntries(cache, 512, 10);  // two entries in each of the 256 subdirectories
+  const std::string swapped = entryKey(0x80).substr(0, 2);
+  // The symlink's target holds what looks like the swapped subdirectory's entries, older still.
+  for (unsigned n : {0x80u, 0x180u, 0x280u}) {
+    writeFile(outside / (entryKey(n) + "-analysis"), 10, -100);
+  }
+  auto prune = CachePrune::start(cache.string(), 0, kMe);
+  REQUIRE(prune.ok());
+  const SliceLimits slices{.maxEntries = 100, .maxTime = Usec::max(), .now = {}};
+
+  SECTION("early in the scan") {
+    SliceBudget first(slices);
+    REQUIRE_FALSE(prune->step(first));
+  }
+  SECTION("once the scan saw it, before the deletions reach it") {
+    // The deletions start once the scan is complete, and go oldest first: the swapped
+    // subdirectory's first entry is the 129th oldest.
+    while (prune->stats().filesRemoved == 0) {
+      SliceBudget slice(slices);
+      REQUIRE_FALSE(prune->step(slice));
+    }
+    REQUIRE(prune->stats().filesRemoved < 0x80);
+  }
+  fs::rename(cache / kVersion / swapped, tmp.path() / "moved-away");
+  fs::create_directory_symlink(outside, cache / kVersion / swapped);
+  pruneInSlices(*prune, slices);
+
+  CHECK(regularFilesUnder(outside).size() == 3);
+  CHECK(regularFilesUnder(tmp.path() / "moved-away").size() == 2);
+  CHECK(fs::is_symlink(cache / kVersion / swapped));
+  CHECK(prune->stats().filesRemoved == 510);
+}
+
+TEST_CASE("an entry gopls used after the scan saw it is not deleted", "[cache_trim]") {
+  TempDir tmp;
+  fs::path cache = tmp.path() / "gopls";
+  writeEntries(cache, 512, 10);
+  auto prune = CachePrune::start(cache.string(), 0, kMe);
+  REQUIRE(prune.ok());
+  const SliceLimits slices{.maxEntries = 100, .maxTime = Usec::max(), .now = {}};
+  while (prune->stats().filesRemoved == 0) {
+    SliceBudget slice(slices);
+    REQUIRE_FALSE(prune->step(slice));
+  }
+  REQUIRE(prune->stats().filesRemoved < 200);
+  // gopls read entry 200 (the 201st oldest) and touched it, as filecache.get does.
+  timespec now[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}};
+  REQUIRE(::utimensat(AT_FDCWD, (cache / entryPath(200)).c_str(), now, 0) == 0);
+  pruneInSlices(*prune, slices);
+
+  CHECK(regularFilesUnder(cache) == std::vector<std::string>{entryPath(200)});
+  CHECK(prune->stats().filesRemoved == 511);
+}
+
+TEST_CASE("a slice shared by two walks ends both", "[cache_trim]") {
+  TempDir tmp;
+  writeEntries(tmp.path() / "a/gopls", 20, 1);
+  writeEntries(tmp.path() / "b/gopls", 20, 1);
+  auto first = CachePrune::start((tmp.path() / "a/gopls").string(), 0, kMe);
+  auto second = PageCacheDrop::start((tmp.path() / "b/gopls").string());
+  REQUIRE(first.ok());
+  REQUIRE(second.ok());
+  SliceBudget slice(SliceLimits{.maxEntries = 10, .maxTime = Usec::max(), .now = {}});
+  CHECK_FALSE(first->step(slice));
+  CHECK(slice.spent());
+  CHECK_FALSE(second->step(slice));
+  CHECK(second->stats().files == 0);
 }
 
 TEST_CASE("dropping the page cache of a file makes it no longer resident", "[cache_trim][live]") {
@@ -460,14 +662,40 @@ TEST_CASE("gopls' cache is found as gopls finds it", "[cache_trim]") {
   CHECK(goplsCacheDir(env) == "/home/dev/.cache/gopls");
   env.xdgCacheHome = "/var/cache/dev/";
   CHECK(goplsCacheDir(env) == "/var/cache/dev/gopls");
+  // GOPLSCACHE takes the user cache directory's place: gopls makes its "gopls" there too.
   env.goplsCache = "/scratch/gopls-cache";
-  CHECK(goplsCacheDir(env) == "/scratch/gopls-cache");
+  CHECK(goplsCacheDir(env) == "/scratch/gopls-cache/gopls");
 
   SECTION("relative values are ignored") {
     GoCacheEnv relative{"cache", "xdg", "", "", "/home/dev"};
     CHECK(goplsCacheDir(relative) == "/home/dev/.cache/gopls");
     relative.home = "home";
     CHECK(goplsCacheDir(relative).empty());
+  }
+}
+
+TEST_CASE("gopls' cache is found from gopls' own environment", "[cache_trim][environ]") {
+  const SysRoots roots{std::string(WSLGO_FIXTURES_DIR) + "/environ/proc", "/sys"};
+  auto own = goplsCacheDirOfProcess(roots, 23421);  // GOPLSCACHE and XDG_CACHE_HOME set
+  REQUIRE(own.ok());
+  CHECK(*own == "/srv/gopls-cache/gopls");
+  auto homeOnly = goplsCacheDirOfProcess(roots, 23474);
+  REQUIRE(homeOnly.ok());
+  CHECK(*homeOnly == "/home/dev/.cache/gopls");
+  auto odd = goplsCacheDirOfProcess(roots, 23514);  // GOPLSCACHE twice: the first counts
+  REQUIRE(odd.ok());
+  CHECK(*odd == "/first/gopls");
+  auto none = goplsCacheDirOfProcess(roots, 23504);  // no environment: nothing resolves
+  REQUIRE(none.ok());
+  CHECK(none->empty());
+  auto gone = goplsCacheDirOfProcess(roots, 31337);
+  REQUIRE_FALSE(gone.ok());
+  CHECK(gone.error().code == ENOENT);
+
+  SECTION("the module cache from the same environment") {
+    auto environment = readProcessEnviron(roots, 23421);
+    REQUIRE(environment.ok());
+    CHECK(goModCacheDir(goCacheEnvOf(*environment)) == "/srv/modcache");
   }
 }
 
