@@ -130,13 +130,23 @@ Result<std::unique_ptr<TickRig>> setUp(size_t workspaces) {
   rig->manager = std::move(*manager);
   if (auto started = rig->manager->start(); !started) return started.error();
 
-  for (size_t i = 0; i < workspaces; ++i) {
-    auto root = rig->manager->addWorkspace(rig->home.makeModule("ws" + std::to_string(i)), {});
-    if (!root) return root.error();
-    rig->roots.push_back(*root);
-  }
-  // Running once the fake's jobs are done and the client has seen the units change.
   TickRig& r = *rig;
+  std::optional<Error> addFailed;
+  size_t answered = 0;
+  for (size_t i = 0; i < workspaces; ++i) {
+    r.manager->addWorkspace(r.home.makeModule("ws" + std::to_string(i)), {},
+                            [&](Result<std::string> root) {
+                              ++answered;
+                              if (!root) return addFailed.emplace(root.error()), void();
+                              r.roots.push_back(*root);
+                            });
+  }
+  if (!turnUntil(
+          *r.loop, [&] { return answered == workspaces; }, kSettleTimeout)) {
+    return errnoError(ETIMEDOUT, "AddWorkspace", "not all answered within 60 s");
+  }
+  if (addFailed) return *addFailed;
+  // Running once the fake's jobs are done and the client has seen the units change.
   const bool running = turnUntil(
       *r.loop,
       [&] {

@@ -159,10 +159,14 @@ void ActionRunner::restart(const std::string& root, uint64_t serial) {
                   written.error().describe());
     }
     context_.restartImminent(root, running->reason);
-    auto job = systemd_.restartUnit(running->unit);
-    if (!job) return finish(root, serial, job.error());
-    context_.unitRestarted(root);
-    settleThenFinish(root, serial, profile ? *profile : std::string());
+    systemd_.restartUnit(running->unit, "replace",
+                         [this, alive = std::weak_ptr<const bool>(alive_), root, serial,
+                          detail = profile ? *profile : std::string()](Result<std::string> job) {
+                           if (alive.expired() || current(root, serial) == nullptr) return;
+                           if (!job) return finish(root, serial, job.error());
+                           context_.unitRestarted(root);
+                           settleThenFinish(root, serial, detail);
+                         });
   });
 }
 
@@ -250,6 +254,12 @@ void ActionRunner::trimSlice(const std::string& root, uint64_t serial) {
       running->settle = std::move(*timer);
       return;
     }
+    log()->warn("{}: trim stopped after {} slices: {}", root, job.slices(),
+                timer.error().describe());
+  }
+  for (const Error& refusal : job.refusals()) {
+    // A refusal is news for the person who set the cache up; a missing cache is not.
+    log()->warn("{}: {}", root, refusal.describe());
   }
   log()->debug("{}: trim walked the caches in {} slices", root, job.slices());
   if (job.summary().empty()) {
@@ -257,12 +267,6 @@ void ActionRunner::trimSlice(const std::string& root, uint64_t serial) {
                   errnoError(ENOENT, root,
                              "nothing to trim: no memory.reclaim and no gopls or module cache "
                              "found"));
-    log()->warn("{}: trim stopped after {} slices: {}", root, job.slices(),
-                timer.error().describe());
-  }
-  for (const Error& refusal : job.refusals()) {
-    // A refusal is news for the person who set the cache up; a missing cache is not.
-    log()->warn("{}: {}", root, refusal.describe());
   }
   finish(root, serial, job.summary());
 }

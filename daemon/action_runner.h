@@ -157,6 +157,8 @@ class ActionRunner {
   ActionContext& context_;
   Scheduler& scheduler_;
   SystemdClient& systemd_;
+  // Expires with the runner: systemd's answers arriving later are dropped.
+  std::shared_ptr<const bool> alive_ = std::make_shared<const bool>(true);
   ActionPaths paths_;
   std::map<std::string, Running> running_;
   uint64_t nextSerial_ = 1;

@@ -21,7 +21,10 @@ std::string describeCaller(sdbus::IObject& object) {
 }
 
 void logStateChange(sdbus::IObject& object, std::string_view method, std::string_view what) {
-  const std::string caller = describeCaller(object);
+  logStateChange(describeCaller(object), method, what);
+}
+
+void logStateChange(const std::string& caller, std::string_view method, std::string_view what) {
   logEvent(*componentLogger("bus"), spdlog::level::info,
            std::string(method) + " " + std::string(what) + ", asked by " + caller,
            {{"METHOD", method}, {"CALLER", caller}});

@@ -16,5 +16,7 @@ std::string describeCaller(sdbus::IObject& object);
 // Logs that `method` changed something (`what`), with the caller, at info: when a workspace
 // vanishes or a setting flips, the journal says who asked.
 void logStateChange(sdbus::IObject& object, std::string_view method, std::string_view what);
+// The same for a call answered later, its `caller` described while it was being handled.
+void logStateChange(const std::string& caller, std::string_view method, std::string_view what);
 
 }  // namespace wslgo

@@ -21,6 +21,12 @@ sdbus::Error busErrorFor(const Error& error) {
     case EBUSY:
       name = kErrorBusy;
       break;
+    case EINPROGRESS:
+      // "Operation now in progress" adds nothing to the message, which says what goes on.
+      return sdbus::Error(
+          kErrorStillRunning,
+          Error{.code = 0, .path = error.path, .message = error.message}.describe());
+    case ENOMEM:  // the message says so, and that the guard goes on
     case ENOSPC:
       // The workspace limit: strerror's "No space left on device" would send the user to df.
       return sdbus::Error(

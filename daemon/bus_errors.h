@@ -16,6 +16,8 @@ inline constexpr const char* kErrorNotFound = "org.wslgo.Guard1.Error.NotFound";
 inline constexpr const char* kErrorAlreadyExists = "org.wslgo.Guard1.Error.AlreadyExists";
 inline constexpr const char* kErrorBusy = "org.wslgo.Guard1.Error.Busy";
 inline constexpr const char* kErrorFailed = "org.wslgo.Guard1.Error.Failed";
+// An action that takes longer than a caller should wait; it goes on without them.
+inline constexpr const char* kErrorStillRunning = "org.wslgo.Guard1.Error.StillRunning";
 
 // The bus error for a manager Error, by its errno: the manager speaks errno, the bus speaks
 // org.wslgo.Guard1.Error.*. EEXIST → AlreadyExists, ESRCH → NotFound (no such workspace; its

@@ -88,7 +88,9 @@ int runDaemon(const std::string& defaultConfig, bool dryRun) {
     (*loop)->exit(1);
   });
   if (!attachment) return fail("cannot attach the bus: " + attachment.error().describe());
-  auto systemd = SystemdClientDbus::create(*connection);
+  auto systemd = SystemdClientDbus::create(
+      *connection, SystemdClientDbus::kDefaultCallTimeout,
+      [](std::string_view what) { componentLogger("main")->error("callback failed: {}", what); });
   if (!systemd) return fail(systemd.error().describe());
 
   KernelWakeups wakeups(**loop);

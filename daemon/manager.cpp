@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
+#include <new>
 
 #include "daemon/logging.h"
 #include "daemon/loopback_port.h"
@@ -37,6 +38,20 @@ std::shared_ptr<spdlog::logger> log() {
 // covers less than `history`, which is what matters least then.
 size_t historySize(const Config& config) {
   return historyCapacity(config.guard.history, config.guard.sampleInterval);
+}
+
+constexpr const char* kOutcomeAsSignal =
+    "its outcome comes as the workspace's ActionTaken signal and in the journal";
+
+// An exception in a handler of systemd's answer, for whoever waits on it: the guard goes on.
+Error failedWith(const std::string& root, const std::exception& e) {
+  if (dynamic_cast<const std::bad_alloc*>(&e) != nullptr) {
+    return errnoError(ENOMEM, root,
+                      std::string("the guard ran out of memory (") + e.what() +
+                          "); it keeps running and answering. Free some memory and try again; "
+                          "if it persists, lower guard.history or remove workspaces");
+  }
+  return errnoError(EIO, root, describeException(e));
 }
 
 Error notGuarded(const std::string& root) {
@@ -150,7 +165,12 @@ Manager::Manager(ManagerServices services, SysRoots roots, ManagerPaths paths, C
   actions_ = std::make_unique<ActionRunner>(context, scheduler_, systemd_, std::move(actionPaths));
 }
 
-Manager::~Manager() = default;
+Manager::~Manager() {
+  // The client outlives the manager (main, the tests' worlds): its signals must not reach it.
+  systemd_.onUnitChanged({});
+  systemd_.onJobRemoved({});
+  systemd_.onManagerReloaded({});
+}
 
 Workspace* Manager::find(const std::string& root) {
   auto it = workspaces_.find(root);
@@ -172,9 +192,27 @@ Workspace& Manager::insert(WorkspaceRecord record) {
                                                     .debugAddress = {},
                                                     .mainPid = 0,
                                                     .noDebugServerWhy = "gopls is not running"});
+  workspace->serial = nextWorkspaceSerial_++;
   Workspace& inserted = *workspace;
   workspaces_[root] = std::move(workspace);
   return inserted;
+}
+
+template <class T, class Answered, class Gone>
+SystemdDone<T> Manager::whileGuarded(const Workspace& workspace, Answered answered, Gone gone) {
+  return [this, alive = std::weak_ptr<const bool>(alive_), root = workspace.record.path,
+          serial = workspace.serial, answered = std::move(answered),
+          gone = std::move(gone)](Result<T> result) mutable {
+    if (alive.expired()) return;
+    Workspace* current = find(root);
+    if (current == nullptr || current->serial != serial) return gone();
+    answered(*current, std::move(result));
+  };
+}
+
+template <class T, class Answered>
+SystemdDone<T> Manager::whileGuarded(const Workspace& workspace, Answered answered) {
+  return whileGuarded<T>(workspace, std::move(answered), [] {});
 }
 
 std::vector<std::string> Manager::workspaceRoots() const {
@@ -220,20 +258,30 @@ Result<void> Manager::writeUnitEnvironment(const Workspace& workspace) const {
   return writeFileAtomically(*file, *text, 0600);
 }
 
-Result<void> Manager::startUnit(Workspace& workspace,
-                                const std::optional<std::string>& restartReason) {
-  if (auto written = writeUnitEnvironment(workspace); !written) return written.error();
+void Manager::startUnit(Workspace& workspace, const std::optional<std::string>& restartReason,
+                        Done done) {
+  if (auto written = writeUnitEnvironment(workspace); !written) return done(written.error());
   // gopls creates its socket but not the directory it sits in.
   if (auto made = makeDirectories(paths_.runtimeDir + "/wslgo-guard", 0700); !made) {
-    return made.error();
+    return done(made.error());
   }
   if (restartReason) restartImminent(workspace.record.path, *restartReason);
-  auto job = restartReason ? systemd_.restartUnit(workspace.record.unit)
-                           : systemd_.startUnit(workspace.record.unit);
-  if (!job) return job.error();
-  applyResourceControls(workspace);
-  log()->info("{}: starting {} ({})", workspace.record.path, workspace.record.unit, *job);
-  return {};
+  auto queued = whileGuarded<std::string>(
+      workspace,
+      [this, done](Workspace& current, Result<std::string> job) {
+        if (!job) return done(job.error());
+        applyResourceControls(current);
+        log()->info("{}: starting {} ({})", current.record.path, current.record.unit, *job);
+        done({});
+      },
+      [done, root = workspace.record.path] {
+        done(errnoError(ESRCH, root, "was removed before systemd answered"));
+      });
+  if (restartReason) {
+    systemd_.restartUnit(workspace.record.unit, "replace", std::move(queued));
+  } else {
+    systemd_.startUnit(workspace.record.unit, "replace", std::move(queued));
+  }
 }
 
 void Manager::applyResourceControls(const Workspace& workspace) {
@@ -241,22 +289,33 @@ void Manager::applyResourceControls(const Workspace& workspace) {
   // configuration no longer has is set to infinity, so it does not linger from an earlier start.
   const ResourceControls controls =
       resourceControlsFor(engine_->config().forWorkspace(workspace.record.path));
-  if (auto applied = systemd_.setResourceControls(workspace.record.unit, controls); !applied) {
-    logEvent(*log(), spdlog::level::warn,
-             "resource controls not applied (MemoryHigh=, MemoryMax=, CPUWeight=, IOWeight=): " +
-                 applied.error().describe(),
-             {{"WORKSPACE", workspace.record.path}, {"UNIT", workspace.record.unit}});
-    return;
-  }
+  systemd_.setResourceControls(
+      workspace.record.unit, controls, true,
+      whileGuarded<void>(workspace, [this](Workspace& current, Result<void> applied) {
+        if (!applied) {
+          logEvent(*log(), spdlog::level::warn,
+                   "resource controls not applied (MemoryHigh=, MemoryMax=, CPUWeight=, "
+                   "IOWeight=): " +
+                       applied.error().describe(),
+                   {{"WORKSPACE", current.record.path}, {"UNIT", current.record.unit}});
+          return;
+        }
+        // Not known before the unit's first cgroup: sampleWorkspace says it then.
+        warnUnenforcedControls(current);
+      }));
+}
+
+void Manager::warnUnenforcedControls(const Workspace& workspace) const {
   if (!workspace.readers.enforcement) return;
   const ResourceEnforcement& enforcement = *workspace.readers.enforcement;
+  const WorkspaceSettings& settings = engine_->config().forWorkspace(workspace.record.path);
   auto warnUnenforced = [&](const ControlEnforcement& control, bool set) {
     if (!set || control.enforced) return;
     logEvent(*log(), spdlog::level::warn, control.why + "; the guard's ladder is what limits it",
              {{"WORKSPACE", workspace.record.path}, {"UNIT", workspace.record.unit}});
   };
-  warnUnenforced(enforcement.memoryHigh, controls.memoryHigh.has_value());
-  warnUnenforced(enforcement.memoryMax, controls.memoryMax.has_value());
+  warnUnenforced(enforcement.memoryHigh, settings.memoryHigh.has_value());
+  warnUnenforced(enforcement.memoryMax, settings.memoryMax.has_value());
 }
 
 void Manager::checkOomKills(Workspace& workspace, const UnitInfo& before) {
@@ -309,14 +368,30 @@ void Manager::reportOomKill(Workspace& workspace, uint32_t victimPid, const std:
 }
 
 void Manager::refreshUnit(Workspace& workspace) {
-  auto info = systemd_.unitInfo(workspace.record.unit);
-  if (!info) {
-    log()->warn("{}: cannot read {}: {}", workspace.record.path, workspace.record.unit,
-                info.error().describe());
+  // One question at a time per unit: changes that arrive meanwhile ask once more after it.
+  UnitRefresh& refresh = workspace.refresh;
+  if (refresh.inFlight) {
+    refresh.again = true;
     return;
   }
+  refresh.inFlight = true;
+  systemd_.unitInfo(
+      workspace.record.unit,
+      whileGuarded<UnitInfo>(workspace, [this](Workspace& current, Result<UnitInfo> info) {
+        current.refresh.inFlight = false;
+        if (info) {
+          takeUnitInfo(current, std::move(*info));
+        } else {
+          log()->warn("{}: cannot read {}: {}", current.record.path, current.record.unit,
+                      info.error().describe());
+        }
+        if (std::exchange(current.refresh.again, false)) refreshUnit(current);
+      }));
+}
+
+void Manager::takeUnitInfo(Workspace& workspace, UnitInfo info) {
   const UnitInfo before = std::move(workspace.unit);
-  workspace.unit = std::move(*info);
+  workspace.unit = std::move(info);
   checkOomKills(workspace, before);
   followGopls(workspace);
 }
@@ -356,28 +431,42 @@ void Manager::followGopls(Workspace& workspace) {
 }
 
 void Manager::watch(Workspace& workspace) {
-  if (auto watched = systemd_.watchUnit(workspace.record.unit); !watched) {
-    log()->warn("{}: cannot watch {}: {}", workspace.record.path, workspace.record.unit,
-                watched.error().describe());
-  }
+  systemd_.watchUnit(workspace.record.unit,
+                     whileGuarded<void>(workspace, [](Workspace& current, Result<void> watched) {
+                       if (watched) return;
+                       log()->warn("{}: cannot watch {}: {}", current.record.path,
+                                   current.record.unit, watched.error().describe());
+                     }));
 }
 
 void Manager::adopt(Workspace& workspace) {
   watch(workspace);
-  refreshUnit(workspace);
-  if (workspace.unit.activeState == "active" || workspace.unit.activeState == "activating") {
-    log()->info("{}: adopted running {} (MainPID {})", workspace.record.path, workspace.record.unit,
-                workspace.unit.mainPid);
-    // The configuration may have changed while the guard was away; the file is what systemd's
-    // own restarts (Restart=on-failure) start gopls with.
-    rewriteUnitEnvironment(workspace, "at adoption");
-    applyResourceControls(workspace);
-    return;
-  }
-  if (auto started = startUnit(workspace); !started) {
-    log()->error("{}: cannot start {}: {}", workspace.record.path, workspace.record.unit,
-                 started.error().describe());
-  }
+  systemd_.unitInfo(
+      workspace.record.unit,
+      whileGuarded<UnitInfo>(workspace, [this](Workspace& current, Result<UnitInfo> info) {
+        if (info) {
+          takeUnitInfo(current, std::move(*info));
+        } else {
+          log()->warn("{}: cannot read {}: {}", current.record.path, current.record.unit,
+                      info.error().describe());
+        }
+        publish();  // GetStatus shows what systemd said, not the empty unit before it
+        const std::string& state = current.unit.activeState;
+        if (state == "active" || state == "activating") {
+          log()->info("{}: adopted running {} (MainPID {})", current.record.path,
+                      current.record.unit, current.unit.mainPid);
+          // The configuration may have changed while the guard was away; the file is what
+          // systemd's own restarts (Restart=on-failure) start gopls with.
+          rewriteUnitEnvironment(current, "at adoption");
+          applyResourceControls(current);
+          return;
+        }
+        startUnit(current, std::nullopt,
+                  [root = current.record.path, unit = current.record.unit](Result<void> started) {
+                    if (started) return;
+                    log()->error("{}: cannot start {}: {}", root, unit, started.error().describe());
+                  });
+      }));
 }
 
 Result<void> Manager::start() {
@@ -418,108 +507,217 @@ void Manager::adoptOrphanedUnits() {
   // unguarded, and the log says which and why.
   const std::string pattern =
       std::string(kWorkspaceUnitPrefix) + "*" + std::string(kWorkspaceUnitSuffix);
-  auto units = systemd_.listUnits({"active", "activating"}, {pattern});
-  if (!units) {
-    log()->error(
-        "cannot ask systemd which {} units still run after the state file was set aside: {}; "
-        "add each workspace again with AddWorkspace",
-        pattern, units.error().describe());
-    return;
-  }
-  for (const ListedUnit& unit : *units) {
-    if (unit.activeState != "active" && unit.activeState != "activating") continue;
-    auto adopted = adoptOrphanedUnit(unit.name);
-    if (adopted) {
-      logEvent(*log(), spdlog::level::info,
-               "adopted " + unit.name + ", still " + unit.activeState +
-                   " after the state file was set aside",
-               {{"WORKSPACE", *adopted}, {"UNIT", unit.name}});
-    } else {
-      logEvent(*log(), spdlog::level::warn,
-               unit.name + " still runs but is not guarded: " + adopted.error().describe() +
-                   "; stop it (systemctl --user stop) or fix that and AddWorkspace its directory",
-               {{"UNIT", unit.name}});
-    }
-  }
+  systemd_.listUnits(
+      {"active", "activating"}, {pattern},
+      [this, alive = std::weak_ptr<const bool>(alive_),
+       pattern](Result<std::vector<ListedUnit>> units) {
+        if (alive.expired()) return;
+        if (!units) {
+          log()->error(
+              "cannot ask systemd which {} units still run after the state file was set aside: "
+              "{}; add each workspace again with AddWorkspace",
+              pattern, units.error().describe());
+          return;
+        }
+        for (const ListedUnit& unit : *units) {
+          if (unit.activeState != "active" && unit.activeState != "activating") continue;
+          adoptOrphanedUnit(unit.name, [unit](Result<std::string> adopted) {
+            if (adopted) {
+              logEvent(*log(), spdlog::level::info,
+                       "adopted " + unit.name + ", still " + unit.activeState +
+                           " after the state file was set aside",
+                       {{"WORKSPACE", *adopted}, {"UNIT", unit.name}});
+            } else {
+              logEvent(*log(), spdlog::level::warn,
+                       unit.name + " still runs but is not guarded: " + adopted.error().describe() +
+                           "; stop it (systemctl --user stop) or fix that and AddWorkspace its "
+                           "directory",
+                       {{"UNIT", unit.name}});
+            }
+          });
+        }
+      });
 }
 
-Result<std::string> Manager::adoptOrphanedUnit(const std::string& unit) {
+void Manager::adoptOrphanedUnit(const std::string& unit, AddDone done) {
   std::string_view instance = unit;
   if (!instance.starts_with(kWorkspaceUnitPrefix) || !instance.ends_with(kWorkspaceUnitSuffix)) {
-    return errnoError(EINVAL, unit, "is not a wslgo-gopls@ service");
+    return done(errnoError(EINVAL, unit, "is not a wslgo-gopls@ service"));
   }
   instance.remove_prefix(kWorkspaceUnitPrefix.size());
   instance.remove_suffix(kWorkspaceUnitSuffix.size());
   auto path = unescapeUnitPath(instance);
-  if (!path) return path.error();
+  if (!path) return done(path.error());
   auto root = resolveWorkspaceRoot(*path, engine_->config().gopls.allowNonModule);
-  if (!root) return root.error();
+  if (!root) return done(root.error());
   // A directory below a module, or a symlink, resolves to another workspace: that one's unit
   // would be guarded, and this one still not.
   auto derived = workspaceUnitName(*root);
-  if (!derived) return derived.error();
+  if (!derived) return done(derived.error());
   if (*derived != unit) {
-    return errnoError(EINVAL, *path,
-                      "resolves to the workspace " + *root + ", whose unit is " + *derived);
+    return done(errnoError(EINVAL, *path,
+                           "resolves to the workspace " + *root + ", whose unit is " + *derived));
   }
-  return addWorkspace(*root, AddOptions{});
+  addWorkspace(*root, AddOptions{}, std::move(done));
 }
 
-Result<std::string> Manager::addWorkspace(const std::string& path, const AddOptions& options) {
+void Manager::addWorkspace(const std::string& path, const AddOptions& options, AddDone done) {
   const Config& config = engine_->config();
   auto root = resolveWorkspaceRoot(path, options.allowNonModule || config.gopls.allowNonModule);
-  if (!root) return root.error();
+  if (!root) return done(root.error());
   if (find(*root) != nullptr) {
-    return errnoError(EEXIST, *root, "is already guarded; RemoveWorkspace it first to re-add it");
+    return done(
+        errnoError(EEXIST, *root, "is already guarded; RemoveWorkspace it first to re-add it"));
   }
-  if (workspaces_.size() >= kMaxWorkspaces) return workspaceLimitReached(*root);
-  if (auto owned = checkWorkspaceOwner(*root, paths_.user); !owned) return owned.error();
+  if (adding_.count(*root) != 0) {
+    return done(errnoError(EEXIST, *root, "is being added already"));
+  }
+  const size_t notYetInserted =
+      static_cast<size_t>(std::count_if(adding_.begin(), adding_.end(), [this](const auto& entry) {
+        return find(entry.first) == nullptr;
+      }));
+  if (workspaces_.size() + notYetInserted >= kMaxWorkspaces) {
+    return done(workspaceLimitReached(*root));
+  }
+  if (auto owned = checkWorkspaceOwner(*root, paths_.user); !owned) return done(owned.error());
   auto unit = workspaceUnitName(*root);
-  if (!unit) return unit.error();
+  if (!unit) return done(unit.error());
   auto socket = workspaceSocketPath(paths_.runtimeDir, *root);
-  if (!socket) return socket.error();
+  if (!socket) return done(socket.error());
 
   WorkspaceRecord record{.path = *root,
                          .unit = *unit,
                          .socket = *socket,
                          .addedUsec = scheduler_.wallNowUsec(),
                          .options = {}};
+  if (options.allowNonModule) record.options["allow_non_module"] = "true";
+  adding_[*root];
+  struct NotAdding {  // unless systemd was asked, and its answer will end the add
+    std::map<std::string, std::vector<AddDone>>& adding;
+    std::string root;
+    bool asked = false;
+    ~NotAdding() {
+      if (!asked) adding.erase(root);
+    }
+  } notAdding{adding_, *root};
   // A unit already running (started by hand, say) keeps its gopls and its editors: the guard
   // takes the socket that gopls runs with (and, as for every gopls, its debug port), since
   // StartUnit would not make it read a new environment file. If the socket cannot be read, the
   // unit is restarted once instead.
-  std::optional<std::string> restartReason;
-  if (auto running = systemd_.unitInfo(*unit);
-      running && running->activeState == "active" && running->mainPid > 0) {
-    auto gopls = inspectGoplsProcess(roots_, static_cast<pid_t>(running->mainPid));
-    if (gopls && gopls->invocation.listen.network == GoplsNetwork::Unix) {
-      record.socket = gopls->invocation.listen.address;
-    } else {
-      restartReason =
-          "its gopls was already running without the guard's settings (its socket could not "
-          "be read), so it restarts with them";
+  systemd_.unitInfo(*unit, [this, alive = std::weak_ptr<const bool>(alive_),
+                            record = std::move(record),
+                            done = std::move(done)](Result<UnitInfo> running) mutable {
+    if (alive.expired()) return;
+    const std::string root = record.path;
+    // Out of memory here is the caller's error, never an AddWorkspace left unanswered.
+    try {
+      std::optional<std::string> restartReason;
+      const bool wasRunning = running && running->activeState == "active" && running->mainPid > 0;
+      if (wasRunning) {
+        auto gopls = inspectGoplsProcess(roots_, static_cast<pid_t>(running->mainPid));
+        if (gopls && gopls->invocation.listen.network == GoplsNetwork::Unix) {
+          record.socket = gopls->invocation.listen.address;
+        } else {
+          restartReason =
+              "its gopls was already running without the guard's settings (its socket could "
+              "not be read), so it restarts with them";
+        }
+      }
+      registerAndStart(std::move(record), restartReason, wasRunning, done);
+    } catch (const std::exception& e) {
+      finishAdd(root, failedWith(root, e), done);
+    }
+  });
+  notAdding.asked = true;
+}
+
+void Manager::registerAndStart(WorkspaceRecord record,
+                               const std::optional<std::string>& restartReason, bool wasRunning,
+                               const AddDone& done) {
+  const std::string root = record.path;
+  Workspace& added = insert(std::move(record));
+  if (auto saved = saveRegistry(); !saved) return finishAdd(root, saved.error(), done);
+  watch(added);
+  startUnit(added, restartReason,
+            [this, root, serial = added.serial, wasRunning, done](Result<void> started) {
+              try {
+                Workspace* current = find(root);
+                if (current == nullptr || current->serial != serial) {
+                  return finishAdd(
+                      root, errnoError(ESRCH, root, "was removed while it was being added"), done);
+                }
+                if (!started) {
+                  // A manager that did not answer in time may still run the start later: the
+                  // stop queued behind it keeps that gopls from running unguarded. One that ran
+                  // before is left alone.
+                  if (started.error().code == ETIMEDOUT && !wasRunning) {
+                    stopAbandonedUnit(root, current->record.unit);
+                  }
+                  return finishAdd(root, started.error(), done);
+                }
+                announceAdded(*current, done);
+              } catch (const std::exception& e) {
+                finishAdd(root, failedWith(root, e), done);
+              }
+            });
+}
+
+void Manager::announceAdded(Workspace& workspace, const AddDone& done) {
+  // The answer waits for what systemd says of the unit now, so the new workspace's object
+  // already shows its state and MainPID to whoever asks first.
+  const std::string root = workspace.record.path;
+  systemd_.unitInfo(
+      workspace.record.unit,
+      whileGuarded<UnitInfo>(
+          workspace,
+          [this, done](Workspace& current, Result<UnitInfo> info) {
+            const std::string root = current.record.path;
+            try {
+              if (info) {
+                takeUnitInfo(current, std::move(*info));
+              } else {
+                log()->warn("{}: cannot read {}: {}", root, current.record.unit,
+                            info.error().describe());
+              }
+              publish();
+              if (observer_ != nullptr) observer_->workspaceAdded(root);
+              logEvent(*log(), spdlog::level::info, "workspace added",
+                       {{"WORKSPACE", root}, {"UNIT", current.record.unit}});
+              finishAdd(root, root, done);
+            } catch (const std::exception& e) {
+              finishAdd(root, failedWith(root, e), done);
+            }
+          },
+          [this, root, done] {
+            finishAdd(root, errnoError(ESRCH, root, "was removed while it was being added"), done);
+          }));
+}
+
+void Manager::stopAbandonedUnit(const std::string& root, const std::string& unit) {
+  systemd_.stopUnit(unit, "replace", [root, unit](Result<std::string> stopped) {
+    if (stopped) return;
+    log()->warn("{}: {} may start late and unguarded: stopping it failed too: {}", root, unit,
+                stopped.error().describe());
+  });
+}
+
+void Manager::finishAdd(const std::string& root, Result<std::string> outcome, const AddDone& done) {
+  auto adding = adding_.find(root);
+  if (adding == adding_.end()) return;  // answered already
+  std::vector<AddDone> waiting = std::move(adding->second);
+  adding_.erase(adding);
+  if (!outcome) {
+    // Keep nothing half-registered: the caller sees why and can fix it and add again. While
+    // it was being added, a workspace at this root can only be this one.
+    if (Workspace* added = find(root); added != nullptr) {
+      systemd_.unwatchUnit(added->record.unit);
+      workspaces_.erase(root);
+      (void)saveRegistry();
     }
   }
-  if (options.allowNonModule) record.options["allow_non_module"] = "true";
-  Workspace& added = insert(std::move(record));
-  if (auto saved = saveRegistry(); !saved) {
-    workspaces_.erase(*root);
-    return saved.error();
-  }
-  watch(added);
-  if (auto started = startUnit(added, restartReason); !started) {
-    // Keep nothing half-registered: the caller sees why and can fix it and add again.
-    systemd_.unwatchUnit(added.record.unit);
-    workspaces_.erase(*root);
-    (void)saveRegistry();
-    return started.error();
-  }
-  refreshUnit(added);
-  publish();
-  if (observer_ != nullptr) observer_->workspaceAdded(*root);
-  logEvent(*log(), spdlog::level::info, "workspace added",
-           {{"WORKSPACE", *root}, {"UNIT", added.record.unit}});
-  return *root;
+  // Everyone waiting for this root (AttachEditor calls that came meanwhile) hears the outcome.
+  for (AddDone& waiter : waiting) waiter(outcome);
+  done(std::move(outcome));
 }
 
 Result<std::string> Manager::findWorkspace(const std::string& path) const {
@@ -534,16 +732,16 @@ Result<std::string> Manager::findWorkspace(const std::string& path) const {
   return *root;
 }
 
-Result<EditorAttachment> Manager::attachEditor(const std::string& folder) {
+void Manager::attachEditor(const std::string& folder, AttachDone done) {
   if (!isAbsolutePath(folder)) {
-    return errnoError(EINVAL, folder,
-                      "is a relative path; the guard does not share the editor's working "
-                      "directory, so pass an absolute one");
+    return done(errnoError(EINVAL, folder,
+                           "is a relative path; the guard does not share the editor's working "
+                           "directory, so pass an absolute one"));
   }
   auto attachment = [this](const std::string& root) {
     return EditorAttachment{.root = root, .socket = find(root)->record.socket};
   };
-  if (auto held = findWorkspace(folder)) return attachment(*held);
+  if (auto held = findWorkspace(folder)) return done(attachment(*held));
 
   auto module = findGoModuleRoot(folder);
   const std::string addDir = module && *module ? (*module)->dir : std::string("DIR");
@@ -552,23 +750,39 @@ Result<EditorAttachment> Manager::attachEditor(const std::string& folder) {
       "AddWorkspace 'sa{sv}' " +
       addDir + " 0`";
   if (!engine_->config().keeper.autoAdd) {
-    return errnoError(ESRCH, folder,
-                      "is not inside a guarded workspace, and keeper.auto_add is off in the "
-                      "guard's configuration, so none is added for it; add it with " +
-                          addCommand + ", or set keeper.auto_add to true");
+    return done(errnoError(ESRCH, folder,
+                           "is not inside a guarded workspace, and keeper.auto_add is off in the "
+                           "guard's configuration, so none is added for it; add it with " +
+                               addCommand + ", or set keeper.auto_add to true"));
   }
-  if (!module) return module.error();
+  if (!module) return done(module.error());
   if (!*module) {
-    return errnoError(ESRCH, folder,
-                      "is not inside a guarded workspace and holds no go.mod or go.work above "
-                      "it; open a module folder, or add it with " +
-                          addCommand);
+    return done(errnoError(ESRCH, folder,
+                           "is not inside a guarded workspace and holds no go.mod or go.work "
+                           "above it; open a module folder, or add it with " +
+                               addCommand));
   }
-  auto added = addWorkspace((*module)->dir, AddOptions{});
-  if (!added) return added.error();
-  logEvent(*log(), spdlog::level::info, "workspace added for an editor's folder " + folder,
-           {{"WORKSPACE", *added}});
-  return attachment(*added);
+  auto attached = [this, alive = std::weak_ptr<const bool>(alive_), folder, attachment,
+                   done = std::move(done)](Result<std::string> added) {
+    if (alive.expired()) return;
+    if (!added) return done(added.error());
+    if (find(*added) == nullptr) return done(notGuarded(*added));
+    done(attachment(*added));
+  };
+  // Editors opening the same module at once: the first adds it, the others wait for that.
+  if (auto adding = adding_.find((*module)->dir); adding != adding_.end()) {
+    adding->second.push_back(std::move(attached));
+    return;
+  }
+  addWorkspace((*module)->dir, AddOptions{},
+               [folder, attached = std::move(attached)](Result<std::string> added) mutable {
+                 if (added) {
+                   logEvent(*log(), spdlog::level::info,
+                            "workspace added for an editor's folder " + folder,
+                            {{"WORKSPACE", *added}});
+                 }
+                 attached(std::move(added));
+               });
 }
 
 Result<void> Manager::reportEditors(const std::string& reporter,
@@ -599,15 +813,20 @@ void Manager::forgetEditorReporter(const std::string& reporter) {
 Result<void> Manager::removeWorkspace(const std::string& path) {
   auto root = findWorkspace(path);
   if (!root) return root.error();
+  if (adding_.count(*root) != 0) {
+    return errnoError(EBUSY, *root,
+                      "is still being added (systemd has not answered yet); remove it once "
+                      "AddWorkspace has answered");
+  }
   Workspace& workspace = *find(*root);
   // Removal wins over an action in progress: whoever removes it wants gopls gone, and the
   // action's result would describe a workspace nobody guards any more.
   actions_->abandon(*root);
   std::string unit = workspace.record.unit;
-  auto stopped = systemd_.stopUnit(unit);
-  if (!stopped) {
-    log()->warn("{}: stopping {} failed: {}", *root, unit, stopped.error().describe());
-  }
+  // Not waited for: the workspace is gone from the guard whatever systemd says.
+  systemd_.stopUnit(unit, "replace", [root = *root, unit](Result<std::string> stopped) {
+    if (!stopped) log()->warn("{}: stopping {} failed: {}", root, unit, stopped.error().describe());
+  });
   systemd_.unwatchUnit(unit);
   wakeups_.disarmWorkspace(*root);
   if (auto file = unitEnvironmentFile(paths_.stateDir, *root)) {
@@ -810,7 +1029,10 @@ void Manager::sampleWorkspace(Workspace& workspace, Usec now) {
   if (!controlGroup.empty() && layout_ && workspace.readers.cgroupFor != controlGroup) {
     workspace.readers.cgroup.emplace(roots_, cgroupDirsFor(*layout_, controlGroup, roots_));
     workspace.readers.cgroupFor = controlGroup;
+    const bool firstJudged = !workspace.readers.enforcement;
     workspace.readers.enforcement = judgeEnforcement(*layout_, controlGroup, roots_);
+    // The unit's first start applied its controls before anyone could tell which take effect.
+    if (firstJudged) warnUnenforcedControls(workspace);
   }
   if (snapshot.unit == UnitState::Active && !controlGroup.empty()) {
     // A restarted unit gets a new cgroup at the same path: the MainPID tells them apart.
@@ -995,10 +1217,46 @@ void Manager::actionFinished(const ActionReport& report) {
   publish();
 }
 
+template <class T>
+std::function<void(Result<T>)> Manager::answerWithin(const std::string& root,
+                                                     const std::string& what,
+                                                     const std::string& afterwards,
+                                                     std::function<void(Result<T>)> done) {
+  struct Pending {
+    std::function<void(Result<T>)> done;
+    Timer deadline;
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->done = std::move(done);
+  auto answer = [](Pending& p, Result<T> result) {
+    if (!p.done) return;
+    auto once = std::move(p.done);
+    p.done = nullptr;
+    once(std::move(result));
+  };
+  // The timer holds the state weakly: once the action has answered and let go of it, it is gone.
+  auto deadline = scheduler_.addOneShotTimer(
+      kAnswerWithin,
+      [answer, weak = std::weak_ptr<Pending>(pending), root, what, afterwards](Usec) {
+        auto p = weak.lock();
+        if (!p) return;
+        const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(kAnswerWithin);
+        answer(*p, errnoError(EINPROGRESS, root,
+                              what + " is still running after " + std::to_string(seconds.count()) +
+                                  " s and goes on; " + afterwards));
+      });
+  if (deadline) pending->deadline = std::move(*deadline);
+  return [answer, pending](Result<T> result) {
+    pending->deadline.reset();
+    answer(*pending, std::move(result));
+  };
+}
+
 void Manager::collectGarbage(const std::string& root,
                              std::function<void(Result<std::pair<uint64_t, uint64_t>>)> done) {
   Workspace* workspace = find(root);
   if (workspace == nullptr) return done(notGuarded(root));
+  done = answerWithin(root, "the GC", kOutcomeAsSignal, std::move(done));
   runAction(*workspace, ActionKind::Gc, "requested over D-Bus",
             [done](Result<ActionReport> report) {
               if (!report) return done(report.error());
@@ -1009,6 +1267,7 @@ void Manager::collectGarbage(const std::string& root,
 void Manager::trimCache(const std::string& root, std::function<void(Result<uint64_t>)> done) {
   Workspace* workspace = find(root);
   if (workspace == nullptr) return done(notGuarded(root));
+  done = answerWithin(root, "the trim", kOutcomeAsSignal, std::move(done));
   runAction(*workspace, ActionKind::Trim, "requested over D-Bus",
             [done](Result<ActionReport> report) {
               if (!report) return done(report.error());
@@ -1023,6 +1282,7 @@ void Manager::restart(const std::string& root, const std::string& reason, Done d
   if (auto restored = engine_->resetDegraded(policyState_, root, scheduler_.now())) {
     applyDecision(*restored);
   }
+  done = answerWithin(root, "the restart", kOutcomeAsSignal, std::move(done));
   runAction(*workspace, ActionKind::Restart, reason, [done](Result<ActionReport> report) {
     if (!report) return done(report.error());
     done(Result<void>());
@@ -1032,6 +1292,9 @@ void Manager::restart(const std::string& root, const std::string& reason, Done d
 void Manager::captureHeapProfile(const std::string& root,
                                  std::function<void(Result<std::string>)> done) {
   if (find(root) == nullptr) return done(notGuarded(root));
+  done = answerWithin(root, "writing the heap profile",
+                      "the profile appears in " + paths_.stateDir + "/profiles when written",
+                      std::move(done));
   actions_->captureProfile(root, /*requested=*/true, std::move(done));
 }
 

@@ -77,6 +77,8 @@ struct EditorAttachment {
 class Manager final : private ActionContext {
  public:
   using Done = std::function<void(Result<void>)>;
+  using AddDone = std::function<void(Result<std::string>)>;
+  using AttachDone = std::function<void(Result<EditorAttachment>)>;
 
   static Result<std::unique_ptr<Manager>> create(ManagerServices services, SysRoots roots,
                                                  ManagerPaths paths);
@@ -90,15 +92,20 @@ class Manager final : private ActionContext {
   Result<void> start();
 
   // Workspaces. `path` may be any directory inside a workspace for findWorkspace.
-  Result<std::string> addWorkspace(const std::string& path, const AddOptions& options);
-  // Wins over an action in progress: the action is abandoned, the unit stopped.
+  // Adding waits for systemd's answer to starting the unit (asynchronously, on the loop), so
+  // `done` hears whether it worked; a workspace whose unit cannot start is not kept. `done` may
+  // run before the call returns.
+  void addWorkspace(const std::string& path, const AddOptions& options, AddDone done);
+  // Wins over an action in progress: the action is abandoned, the unit stopped (not waited for).
+  // A workspace still being added is refused (EBUSY).
   Result<void> removeWorkspace(const std::string& path);
   Result<std::string> findWorkspace(const std::string& path) const;
 
   // For the session keeper. The workspace that holds `folder` (absolute), or else, when
   // keeper.auto_add is on, the folder's Go module (findGoModuleRoot) added as addWorkspace adds
-  // one. ESRCH, saying what to do, when neither.
-  Result<EditorAttachment> attachEditor(const std::string& folder);
+  // one. ESRCH, saying what to do, when neither. Through `done`, which may run before the call
+  // returns.
+  void attachEditor(const std::string& folder, AttachDone done);
   // `reporter`'s whole picture of the editors it relays: root -> connections. It replaces that
   // reporter's previous one (an empty map clears it); roots nobody guards are ignored. More than
   // kMaxEditorReports entries are refused (EINVAL). Each workspace counts the sum over reporters.
@@ -111,7 +118,11 @@ class Manager final : private ActionContext {
   const WorkspaceView* workspaceView(const std::string& root) const;
   const ManagerView& managerView() const { return managerView_; }
 
-  // Operator actions on one workspace; each completes through `done` on the loop.
+  // Operator actions on one workspace; each completes through `done` on the loop, within
+  // kAnswerWithin: D-Bus callers give up after 25 s by default, and a GC that watches the memory
+  // settle, or a profile of a large heap, can take longer. One still running then is answered
+  // with EINPROGRESS and goes on; its outcome is the ActionTaken signal and the journal.
+  static constexpr Usec kAnswerWithin = std::chrono::seconds(20);
   void collectGarbage(const std::string& root,
                       std::function<void(Result<std::pair<uint64_t, uint64_t>>)> done);
   void trimCache(const std::string& root, std::function<void(Result<uint64_t>)> done);
@@ -156,18 +167,40 @@ class Manager final : private ActionContext {
   // inserted, are logged by path.
   void loadWorkspaces(std::vector<WorkspaceRecord> records, const std::string& statePath);
   void adoptOrphanedUnits();
-  Result<std::string> adoptOrphanedUnit(const std::string& unit);
+  void adoptOrphanedUnit(const std::string& unit, AddDone done);
+  // AddWorkspace once systemd said whether the unit already runs: registers the workspace,
+  // starts (or restarts) its unit, and keeps it only if systemd accepted that.
+  void registerAndStart(WorkspaceRecord record, const std::optional<std::string>& restartReason,
+                        bool wasRunning, const AddDone& done);
+  // The end of an AddWorkspace, once: a failure unregisters what was registered; `done` and the
+  // AttachEditor calls waiting for `root` hear `outcome`.
+  void finishAdd(const std::string& root, Result<std::string> outcome, const AddDone& done);
+  // Its unit started: reads the unit's state, then tells the observer and `done`.
+  void announceAdded(Workspace& workspace, const AddDone& done);
+  // Stops a unit whose start systemd did not answer in time, so a late start leaves nothing
+  // running unguarded.
+  void stopAbandonedUnit(const std::string& root, const std::string& unit);
+  // Wraps a handler of systemd's answer about `workspace`: `answered(workspace, result)` runs only
+  // while the guard and that very workspace (not one removed and added again) are still there;
+  // otherwise `gone()`.
+  template <class T, class Answered, class Gone>
+  SystemdDone<T> whileGuarded(const Workspace& workspace, Answered answered, Gone gone);
+  template <class T, class Answered>
+  SystemdDone<T> whileGuarded(const Workspace& workspace, Answered answered);
   Result<void> saveRegistry() const;
   Result<void> writeUnitEnvironment(const Workspace& workspace) const;
   // writeUnitEnvironment, a failure logged (`when`: "on reload") rather than returned.
   void rewriteUnitEnvironment(const Workspace& workspace, const std::string& when);
   // Writes the unit's environment file, then starts the unit, or, given a `restartReason`,
-  // restarts it (so that a running gopls picks the file up) once the observer heard why.
-  Result<void> startUnit(Workspace& workspace,
-                         const std::optional<std::string>& restartReason = std::nullopt);
+  // restarts it (so that a running gopls picks the file up) once the observer heard why. `done`
+  // hears systemd's answer (the job queued, not the unit started).
+  void startUnit(Workspace& workspace, const std::optional<std::string>& restartReason, Done done);
   void watch(Workspace& workspace);
+  // Takes over a registry workspace at start: a running unit is kept, a stopped one started.
   void adopt(Workspace& workspace);
+  // Asks systemd about the unit again; one question in flight per workspace.
   void refreshUnit(Workspace& workspace);
+  void takeUnitInfo(Workspace& workspace, UnitInfo info);
   // Points the workspace's debug client at the gopls its unit runs now: the debug address is
   // read from MainPID's command line (the launcher picks a fresh port at every start), never
   // remembered from an earlier run.
@@ -180,6 +213,9 @@ class Manager final : private ActionContext {
   // The workspace's MemoryHigh=, MemoryMax=, CPUWeight= and IOWeight=, at every start of its
   // unit, at adoption and on reload.
   void applyResourceControls(const Workspace& workspace);
+  // Logs each of memory_high and memory_max that is set but that the unit's cgroup cannot
+  // enforce, and why; once its cgroup is known.
+  void warnUnenforcedControls(const Workspace& workspace) const;
   // The kernel's OOM killer took the workspace's gopls: systemd's Result says so (cgroup v2), or
   // the unit's cgroup counts a new kill (v1, where systemd cannot see it). Reported once per
   // process; `victimPid` is the MainPID that was killed, 0 when unknown.
@@ -220,6 +256,12 @@ class Manager final : private ActionContext {
   std::unique_ptr<PolicyEngine> engine_;
   PolicyState policyState_;
   std::map<std::string, std::unique_ptr<Workspace>> workspaces_;
+  uint64_t nextWorkspaceSerial_ = 1;
+  // Roots between AddWorkspace and systemd's answer to starting the unit, with the AttachEditor
+  // calls waiting for the same root.
+  std::map<std::string, std::vector<AddDone>> adding_;
+  // Expires with the manager: systemd's answers arriving later are dropped.
+  std::shared_ptr<const bool> alive_ = std::make_shared<const bool>(true);
   // The state file was corrupt and set aside: start() adopts the units still running.
   bool stateSetAside_ = false;
   std::unique_ptr<ActionRunner> actions_;

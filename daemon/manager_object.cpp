@@ -83,10 +83,16 @@ void ManagerObject::AddWorkspace(sdbus::Result<sdbus::ObjectPath>&& result, std:
     refuseWhileShuttingDown("AddWorkspace");
     checkPathArgument(path);
     AddOptions parsed = parseAddOptions(options);
-    auto root = manager_.addWorkspace(path, parsed);
-    if (!root) throw busErrorFor(root.error());
-    logStateChange(getObject(), "AddWorkspace", "added " + *root);
-    result.returnResults(sdbus::ObjectPath(workspaceObjectPath(*root)));
+    // Answered once systemd has: the loop goes on meanwhile.
+    auto reply = std::make_shared<sdbus::Result<sdbus::ObjectPath>>(std::move(result));
+    manager_.addWorkspace(path, parsed,
+                          [reply, caller = describeCaller(getObject())](Result<std::string> root) {
+                            completeBusReply("AddWorkspace", *reply, [&] {
+                              if (!root) throw busErrorFor(root.error());
+                              logStateChange(caller, "AddWorkspace", "added " + *root);
+                              reply->returnResults(sdbus::ObjectPath(workspaceObjectPath(*root)));
+                            });
+                          });
   });
 }
 
@@ -115,10 +121,15 @@ void ManagerObject::AttachEditor(
   guardBusHandler("AttachEditor", [&] {
     refuseWhileShuttingDown("AttachEditor");
     checkPathArgument(folder, "the folder the editor opened");
-    auto attached = manager_.attachEditor(folder);
-    if (!attached) throw busErrorFor(attached.error());
-    result.returnResults(sdbus::ObjectPath(workspaceObjectPath(attached->root)), attached->root,
-                         attached->socket);
+    auto reply = std::make_shared<sdbus::Result<sdbus::ObjectPath, std::string, std::string>>(
+        std::move(result));
+    manager_.attachEditor(folder, [reply](Result<EditorAttachment> attached) {
+      completeBusReply("AttachEditor", *reply, [&] {
+        if (!attached) throw busErrorFor(attached.error());
+        reply->returnResults(sdbus::ObjectPath(workspaceObjectPath(attached->root)), attached->root,
+                             attached->socket);
+      });
+    });
   });
 }
 

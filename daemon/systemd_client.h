@@ -55,34 +55,44 @@ using JobRemovedHandler =
                        const std::string& result)>;
 using ManagerReloadedHandler = std::function<void()>;
 
-// The calls are synchronous and bounded by a timeout. systemd answers StartUnit at once with a
-// job path; whether the job succeeded arrives later through onJobRemoved. Errors systemd returns
-// (no such unit, masked, bus timeout) become Result errors that name the unit and quote systemd.
+// Every call is asynchronous: it sends its request and returns, and `done` runs once with
+// systemd's answer or an error, from the loop that processes the bus connection. A manager that
+// hangs (it happens under the very memory pressure the guard watches) costs a timeout, never the
+// guard's loop: the guard answers its own callers and its watchdog meanwhile. `done` may run
+// before the call returns when the request cannot even be sent. systemd answers StartUnit at once
+// with a job path; whether the job succeeded arrives later through onJobRemoved. Errors systemd
+// returns (no such unit, masked, timeout) become Result errors that name the unit and quote
+// systemd.
+template <class T>
+using SystemdDone = std::function<void(Result<T>)>;
+
 class SystemdClient {
  public:
   virtual ~SystemdClient() = default;
 
-  virtual Result<std::string> startUnit(const std::string& name,
-                                        const std::string& mode = "replace") = 0;
-  virtual Result<std::string> stopUnit(const std::string& name,
-                                       const std::string& mode = "replace") = 0;
-  virtual Result<std::string> restartUnit(const std::string& name,
-                                          const std::string& mode = "replace") = 0;
-  virtual Result<UnitInfo> unitInfo(const std::string& name) = 0;
+  // `mode` as systemctl's --job-mode: "replace", "fail", ...
+  virtual void startUnit(const std::string& name, const std::string& mode,
+                         SystemdDone<std::string> done) = 0;
+  virtual void stopUnit(const std::string& name, const std::string& mode,
+                        SystemdDone<std::string> done) = 0;
+  virtual void restartUnit(const std::string& name, const std::string& mode,
+                           SystemdDone<std::string> done) = 0;
+  virtual void unitInfo(const std::string& name, SystemdDone<UnitInfo> done) = 0;
   // All of them in one SetUnitProperties call. runtime=true: the settings are lost at reboot
   // (ours are recomputed at every start anyway and must not pile up in the user's config).
-  virtual Result<void> setResourceControls(const std::string& name,
-                                           const ResourceControls& controls,
-                                           bool runtime = true) = 0;
-  virtual Result<void> resetFailed(const std::string& name) = 0;
+  virtual void setResourceControls(const std::string& name, const ResourceControls& controls,
+                                   bool runtime, SystemdDone<void> done) = 0;
+  virtual void resetFailed(const std::string& name, SystemdDone<void> done) = 0;
   // The units systemd has loaded whose names match one of the glob `patterns` and whose
   // active, load or sub state is one of `states` (empty: any state).
-  virtual Result<std::vector<ListedUnit>> listUnits(const std::vector<std::string>& states,
-                                                    const std::vector<std::string>& patterns) = 0;
+  virtual void listUnits(const std::vector<std::string>& states,
+                         const std::vector<std::string>& patterns,
+                         SystemdDone<std::vector<ListedUnit>> done) = 0;
 
   // Start/stop delivering onUnitChanged for this unit (ActiveState, SubState, MainPID,
   // NRestarts changes). Watching survives daemon-reload: the client re-resolves the paths.
-  virtual Result<void> watchUnit(const std::string& name) = 0;
+  // `done` says whether systemd could name the unit's object; an unwatch before it answers wins.
+  virtual void watchUnit(const std::string& name, SystemdDone<void> done) = 0;
   virtual void unwatchUnit(const std::string& name) = 0;
 
   // One handler each; setting again replaces the previous one.

@@ -1,8 +1,11 @@
 #include "daemon/systemd_client_dbus.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <limits>
+#include <map>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -96,10 +99,10 @@ bool isUnitStateProperty(const std::string& name) {
 }  // namespace
 
 Result<std::unique_ptr<SystemdClientDbus>> SystemdClientDbus::create(
-    sdbus::IConnection& connection, std::chrono::microseconds callTimeout) {
+    sdbus::IConnection& connection, std::chrono::microseconds callTimeout, ErrorHook onError) {
   std::unique_ptr<SystemdClientDbus> client;
   try {
-    client.reset(new SystemdClientDbus(connection, callTimeout));
+    client.reset(new SystemdClientDbus(connection, callTimeout, std::move(onError)));
   } catch (const std::exception& e) {
     return errnoError(EIO, kService, std::string("connecting to systemd failed: ") + e.what());
   }
@@ -108,9 +111,10 @@ Result<std::unique_ptr<SystemdClientDbus>> SystemdClientDbus::create(
 }
 
 SystemdClientDbus::SystemdClientDbus(sdbus::IConnection& connection,
-                                     std::chrono::microseconds callTimeout)
+                                     std::chrono::microseconds callTimeout, ErrorHook onError)
     : connection_(connection),
       callTimeoutUsec_(static_cast<uint64_t>(callTimeout.count())),
+      onError_(std::move(onError)),
       manager_(sdbus::createProxy(connection, kService, kManagerPath)) {
   // sdbus-c++ 1.2 aborts the process if a signal handler throws: each handler catches all.
   manager_->registerSignalHandler(kManagerInterface, "JobRemoved", [this](sdbus::Signal& signal) {
@@ -149,98 +153,193 @@ Result<void> SystemdClientDbus::subscribe() {
   return {};
 }
 
-Result<std::string> SystemdClientDbus::loadUnit(const std::string& name) {
+void SystemdClientDbus::resubscribe() {
+  // A failure is not fatal: the next reload or call shows whether systemd is back.
+  try {
+    auto call = manager_->createMethodCall(kManagerInterface, "Subscribe");
+    (void)manager_->callMethod(
+        call, [](sdbus::MethodReply&, const sdbus::Error*) {}, callTimeoutUsec_);
+  } catch (...) {  // NOLINT(bugprone-empty-catch)
+  }
+}
+
+template <class T>
+void SystemdClientDbus::deliver(const SystemdDone<T>& done, Result<T> result) {
+  try {
+    done(std::move(result));
+  } catch (const std::exception& e) {
+    if (onError_) onError_(std::string("handling systemd's answer: ") + e.what());
+  } catch (...) {
+    if (onError_) onError_("handling systemd's answer: unknown exception");
+  }
+}
+
+template <class T>
+sdbus::PendingAsyncCall SystemdClientDbus::send(sdbus::IProxy& proxy, sdbus::MethodCall& call,
+                                                const std::string& subject, const char* what,
+                                                ReadReply<T> read, SystemdDone<T> done) {
+  auto answered = [this, subject, what, read = std::move(read), done](sdbus::MethodReply& reply,
+                                                                      const sdbus::Error* error) {
+    std::optional<Result<T>> result;
+    try {
+      result.emplace(error != nullptr ? Result<T>(systemdError(subject, what, *error))
+                                      : read(reply));
+    } catch (const sdbus::Error& e) {
+      result.emplace(systemdError(subject, what, e));
+    } catch (const std::exception& e) {
+      result.emplace(unexpectedError(subject, what, e));
+    }
+    deliver(done, std::move(*result));
+  };
+  try {
+    return proxy.callMethod(call, std::move(answered), callTimeoutUsec_);
+  } catch (const sdbus::Error& e) {
+    deliver(done, Result<T>(systemdError(subject, what, e)));
+  } catch (const std::exception& e) {
+    deliver(done, Result<T>(unexpectedError(subject, what, e)));
+  }
+  return {};
+}
+
+void SystemdClientDbus::loadUnit(const std::string& name, SystemdDone<std::string> done) {
   try {
     auto call = manager_->createMethodCall(kManagerInterface, "LoadUnit");
     call << name;
-    auto reply = manager_->callMethod(call, callTimeoutUsec_);
-    sdbus::ObjectPath path;
-    reply >> path;
-    return std::string(path);
-  } catch (const sdbus::Error& e) {
-    return systemdError(name, "LoadUnit", e);
+    send<std::string>(
+        *manager_, call, name, "LoadUnit",
+        [](sdbus::MethodReply& reply) -> Result<std::string> {
+          sdbus::ObjectPath path;
+          reply >> path;
+          return std::string(path);
+        },
+        std::move(done));
   } catch (const std::exception& e) {
-    return unexpectedError(name, "LoadUnit", e);
+    deliver(done, Result<std::string>(unexpectedError(name, "LoadUnit", e)));
   }
 }
 
-Result<std::string> SystemdClientDbus::queueJob(const char* method, const std::string& name,
-                                                const std::string& mode) {
+void SystemdClientDbus::queueJob(const char* method, const std::string& name,
+                                 const std::string& mode, SystemdDone<std::string> done) {
   try {
     auto call = manager_->createMethodCall(kManagerInterface, method);
     call << name << mode;
-    auto reply = manager_->callMethod(call, callTimeoutUsec_);
-    sdbus::ObjectPath job;
-    reply >> job;
-    return std::string(job);
-  } catch (const sdbus::Error& e) {
-    return systemdError(name, method, e);
+    send<std::string>(
+        *manager_, call, name, method,
+        [](sdbus::MethodReply& reply) -> Result<std::string> {
+          sdbus::ObjectPath job;
+          reply >> job;
+          return std::string(job);
+        },
+        std::move(done));
   } catch (const std::exception& e) {
-    return unexpectedError(name, method, e);
+    deliver(done, Result<std::string>(unexpectedError(name, method, e)));
   }
 }
 
-Result<std::string> SystemdClientDbus::startUnit(const std::string& name, const std::string& mode) {
-  return queueJob("StartUnit", name, mode);
+void SystemdClientDbus::startUnit(const std::string& name, const std::string& mode,
+                                  SystemdDone<std::string> done) {
+  queueJob("StartUnit", name, mode, std::move(done));
 }
 
-Result<std::string> SystemdClientDbus::stopUnit(const std::string& name, const std::string& mode) {
-  return queueJob("StopUnit", name, mode);
+void SystemdClientDbus::stopUnit(const std::string& name, const std::string& mode,
+                                 SystemdDone<std::string> done) {
+  queueJob("StopUnit", name, mode, std::move(done));
 }
 
-Result<std::string> SystemdClientDbus::restartUnit(const std::string& name,
-                                                   const std::string& mode) {
-  return queueJob("RestartUnit", name, mode);
+void SystemdClientDbus::restartUnit(const std::string& name, const std::string& mode,
+                                    SystemdDone<std::string> done) {
+  queueJob("RestartUnit", name, mode, std::move(done));
 }
 
-Result<UnitInfo> SystemdClientDbus::unitInfo(const std::string& name) {
-  auto path = loadUnit(name);
-  if (!path) return path.error();
+void SystemdClientDbus::sweepUnitProxies() {
+  std::erase_if(unitProxies_, [this](const auto& entry) {
+    const UnitProxy& unit = entry.second;
+    if (watchedNameByPath_.count(entry.first) != 0) return false;
+    return std::none_of(unit.calls.begin(), unit.calls.end(),
+                        [](const sdbus::PendingAsyncCall& call) { return call.isPending(); });
+  });
+}
+
+void SystemdClientDbus::getAllProperties(const std::string& name, const std::string& path,
+                                         const char* interface,
+                                         SystemdDone<std::map<std::string, sdbus::Variant>> done) {
+  using Properties = std::map<std::string, sdbus::Variant>;
   try {
-    auto unit = sdbus::createProxy(connection_, kService, *path);
-    auto getAll = [&](const char* interface) {
-      auto call = unit->createMethodCall(kPropertiesInterface, "GetAll");
-      call << std::string(interface);
-      auto reply = unit->callMethod(call, callTimeoutUsec_);
-      std::map<std::string, sdbus::Variant> properties;
-      reply >> properties;
-      return properties;
-    };
-    UnitInfo info;
-    info.name = name;
-    info.objectPath = *path;
-    const auto unitProperties = getAll(kUnitInterface);
-    info.loadState = variantOr<std::string>(unitProperties, "LoadState", "");
-    info.activeState = variantOr<std::string>(unitProperties, "ActiveState", "");
-    info.subState = variantOr<std::string>(unitProperties, "SubState", "");
-    // Only services have a main process, restarts and resource controls of their own here.
-    if (endsWith(name, ".service")) {
-      const auto serviceProperties = getAll(kServiceInterface);
-      info.controlGroup = variantOr<std::string>(serviceProperties, "ControlGroup", "");
-      info.mainPid = variantOr<uint32_t>(serviceProperties, "MainPID", 0);
-      info.nRestarts = variantOr<uint32_t>(serviceProperties, "NRestarts", 0);
-      const uint64_t high = variantOr<uint64_t>(serviceProperties, "MemoryHigh", kInfinity);
-      if (high != kInfinity) info.memoryHigh = high;
-      const uint64_t max = variantOr<uint64_t>(serviceProperties, "MemoryMax", kInfinity);
-      if (max != kInfinity) info.memoryMax = max;
-      // systemd's "unset" for a weight is UINT64_MAX, the same value as memory's infinity.
-      const uint64_t cpuWeight = variantOr<uint64_t>(serviceProperties, "CPUWeight", kInfinity);
-      if (cpuWeight != kInfinity) info.cpuWeight = cpuWeight;
-      const uint64_t ioWeight = variantOr<uint64_t>(serviceProperties, "IOWeight", kInfinity);
-      if (ioWeight != kInfinity) info.ioWeight = ioWeight;
-      info.result = variantOr<std::string>(serviceProperties, "Result", "");
+    // Proxies of units nobody watches and no call uses any more go now, never one of a call
+    // still pending (this one's included: it is called from inside its own callbacks).
+    sweepUnitProxies();
+    UnitProxy& unit = unitProxies_[path];
+    if (!unit.proxy) unit.proxy = sdbus::createProxy(connection_, kService, path);
+    std::erase_if(unit.calls, [](const sdbus::PendingAsyncCall& c) { return !c.isPending(); });
+    auto call = unit.proxy->createMethodCall(kPropertiesInterface, "GetAll");
+    call << std::string(interface);
+    auto pending = send<Properties>(
+        *unit.proxy, call, name, "reading unit properties",
+        [](sdbus::MethodReply& reply) -> Result<Properties> {
+          Properties properties;
+          reply >> properties;
+          return properties;
+        },
+        std::move(done));
+    // Looked up again: a call that could not be sent has answered already, and what its `done`
+    // did may have swept this entry.
+    if (auto it = unitProxies_.find(path); it != unitProxies_.end()) {
+      it->second.calls.push_back(std::move(pending));
     }
-    return info;
-  } catch (const sdbus::Error& e) {
-    return systemdError(name, "reading unit properties", e);
   } catch (const std::exception& e) {
-    return unexpectedError(name, "reading unit properties", e);
+    deliver(done, Result<Properties>(unexpectedError(name, "reading unit properties", e)));
   }
 }
 
-Result<void> SystemdClientDbus::setResourceControls(const std::string& name,
-                                                    const ResourceControls& controls,
-                                                    bool runtime) {
+void SystemdClientDbus::unitInfo(const std::string& name, SystemdDone<UnitInfo> done) {
+  loadUnit(name, [this, name, done](Result<std::string> path) {
+    if (!path) return deliver(done, Result<UnitInfo>(path.error()));
+    getAllProperties(
+        name, *path, kUnitInterface,
+        [this, name, path = *path, done](Result<std::map<std::string, sdbus::Variant>> unit) {
+          if (!unit) return deliver(done, Result<UnitInfo>(unit.error()));
+          UnitInfo info;
+          info.name = name;
+          info.objectPath = path;
+          info.loadState = variantOr<std::string>(*unit, "LoadState", "");
+          info.activeState = variantOr<std::string>(*unit, "ActiveState", "");
+          info.subState = variantOr<std::string>(*unit, "SubState", "");
+          // Only services have a main process, restarts and resource controls of their own.
+          if (!endsWith(name, ".service")) return deliver(done, Result<UnitInfo>(std::move(info)));
+          readServiceProperties(std::move(info), done);
+        });
+  });
+}
+
+void SystemdClientDbus::readServiceProperties(UnitInfo info, SystemdDone<UnitInfo> done) {
+  const std::string name = info.name;
+  const std::string path = info.objectPath;
+  getAllProperties(
+      name, path, kServiceInterface,
+      [this, info = std::move(info), done](Result<std::map<std::string, sdbus::Variant>> service) {
+        if (!service) return deliver(done, Result<UnitInfo>(service.error()));
+        UnitInfo out = info;
+        out.controlGroup = variantOr<std::string>(*service, "ControlGroup", "");
+        out.mainPid = variantOr<uint32_t>(*service, "MainPID", 0);
+        out.nRestarts = variantOr<uint32_t>(*service, "NRestarts", 0);
+        const uint64_t high = variantOr<uint64_t>(*service, "MemoryHigh", kInfinity);
+        if (high != kInfinity) out.memoryHigh = high;
+        const uint64_t max = variantOr<uint64_t>(*service, "MemoryMax", kInfinity);
+        if (max != kInfinity) out.memoryMax = max;
+        // systemd's "unset" for a weight is UINT64_MAX, the same value as memory's infinity.
+        const uint64_t cpuWeight = variantOr<uint64_t>(*service, "CPUWeight", kInfinity);
+        if (cpuWeight != kInfinity) out.cpuWeight = cpuWeight;
+        const uint64_t ioWeight = variantOr<uint64_t>(*service, "IOWeight", kInfinity);
+        if (ioWeight != kInfinity) out.ioWeight = ioWeight;
+        out.result = variantOr<std::string>(*service, "Result", "");
+        deliver(done, Result<UnitInfo>(std::move(out)));
+      });
+}
+
+void SystemdClientDbus::setResourceControls(const std::string& name,
+                                            const ResourceControls& controls, bool runtime,
+                                            SystemdDone<void> done) {
+  constexpr const char* kWhat = "SetUnitProperties(MemoryHigh, MemoryMax, CPUWeight, IOWeight)";
   try {
     auto call = manager_->createMethodCall(kManagerInterface, "SetUnitProperties");
     std::vector<sdbus::Struct<std::string, sdbus::Variant>> properties;
@@ -251,65 +350,72 @@ Result<void> SystemdClientDbus::setResourceControls(const std::string& name,
     properties.emplace_back(std::string("CPUWeight"), sdbus::Variant(controls.cpuWeight));
     properties.emplace_back(std::string("IOWeight"), sdbus::Variant(controls.ioWeight));
     call << name << runtime << properties;
-    manager_->callMethod(call, callTimeoutUsec_);
-  } catch (const sdbus::Error& e) {
-    return systemdError(name, "SetUnitProperties(MemoryHigh, MemoryMax, CPUWeight, IOWeight)", e);
+    send<void>(
+        *manager_, call, name, kWhat, [](sdbus::MethodReply&) { return Result<void>(); },
+        std::move(done));
   } catch (const std::exception& e) {
-    return unexpectedError(name, "SetUnitProperties(MemoryHigh, MemoryMax, CPUWeight, IOWeight)",
-                           e);
+    deliver(done, Result<void>(unexpectedError(name, kWhat, e)));
   }
-  return {};
 }
 
-Result<void> SystemdClientDbus::resetFailed(const std::string& name) {
+void SystemdClientDbus::resetFailed(const std::string& name, SystemdDone<void> done) {
   try {
     auto call = manager_->createMethodCall(kManagerInterface, "ResetFailedUnit");
     call << name;
-    manager_->callMethod(call, callTimeoutUsec_);
-  } catch (const sdbus::Error& e) {
-    return systemdError(name, "ResetFailedUnit", e);
+    send<void>(
+        *manager_, call, name, "ResetFailedUnit",
+        [](sdbus::MethodReply&) { return Result<void>(); }, std::move(done));
   } catch (const std::exception& e) {
-    return unexpectedError(name, "ResetFailedUnit", e);
+    deliver(done, Result<void>(unexpectedError(name, "ResetFailedUnit", e)));
   }
-  return {};
 }
 
-Result<std::vector<ListedUnit>> SystemdClientDbus::listUnits(
-    const std::vector<std::string>& states, const std::vector<std::string>& patterns) {
+void SystemdClientDbus::listUnits(const std::vector<std::string>& states,
+                                  const std::vector<std::string>& patterns,
+                                  SystemdDone<std::vector<ListedUnit>> done) {
+  using Listed = std::vector<ListedUnit>;
   try {
     auto call = manager_->createMethodCall(kManagerInterface, "ListUnitsByPatterns");
     call << states << patterns;
-    auto reply = manager_->callMethod(call, callTimeoutUsec_);
-    // a(ssssssouso): name, description, load, active and sub state, followed unit, unit path,
-    // job id, job type, job path.
-    std::vector<
-        sdbus::Struct<std::string, std::string, std::string, std::string, std::string, std::string,
-                      sdbus::ObjectPath, uint32_t, std::string, sdbus::ObjectPath>>
-        units;
-    reply >> units;
-    std::vector<ListedUnit> out;
-    out.reserve(units.size());
-    for (const auto& unit : units) {
-      out.push_back(ListedUnit{.name = unit.get<0>(),
-                               .loadState = unit.get<2>(),
-                               .activeState = unit.get<3>(),
-                               .subState = unit.get<4>()});
-    }
-    return out;
-  } catch (const sdbus::Error& e) {
-    return systemdError(kService, "ListUnitsByPatterns", e);
+    send<Listed>(
+        *manager_, call, kService, "ListUnitsByPatterns",
+        [](sdbus::MethodReply& reply) -> Result<Listed> {
+          // a(ssssssouso): name, description, load, active and sub state, followed unit, unit
+          // path, job id, job type, job path.
+          std::vector<sdbus::Struct<std::string, std::string, std::string, std::string, std::string,
+                                    std::string, sdbus::ObjectPath, uint32_t, std::string,
+                                    sdbus::ObjectPath>>
+              units;
+          reply >> units;
+          Listed out;
+          out.reserve(units.size());
+          for (const auto& unit : units) {
+            out.push_back(ListedUnit{.name = unit.get<0>(),
+                                     .loadState = unit.get<2>(),
+                                     .activeState = unit.get<3>(),
+                                     .subState = unit.get<4>()});
+          }
+          return out;
+        },
+        std::move(done));
   } catch (const std::exception& e) {
-    return unexpectedError(kService, "ListUnitsByPatterns", e);
+    deliver(done, Result<Listed>(unexpectedError(kService, "ListUnitsByPatterns", e)));
   }
 }
 
-Result<void> SystemdClientDbus::watchUnit(const std::string& name) {
-  auto path = loadUnit(name);
-  if (!path) return path.error();
-  unwatchUnit(name);
-  watchedPathByName_[name] = *path;
-  watchedNameByPath_[*path] = name;
-  return {};
+void SystemdClientDbus::watchUnit(const std::string& name, SystemdDone<void> done) {
+  // Watched from now on; the path follows when systemd names it.
+  watchedPathByName_.try_emplace(name);
+  loadUnit(name, [this, name, done](Result<std::string> path) {
+    if (!path) return deliver(done, Result<void>(path.error()));
+    auto it = watchedPathByName_.find(name);
+    if (it != watchedPathByName_.end()) {  // else: unwatched meanwhile
+      if (!it->second.empty()) watchedNameByPath_.erase(it->second);
+      it->second = *path;
+      watchedNameByPath_[*path] = name;
+    }
+    deliver(done, Result<void>());
+  });
 }
 
 void SystemdClientDbus::unwatchUnit(const std::string& name) {
@@ -344,24 +450,20 @@ void SystemdClientDbus::handleReloading(sdbus::Signal& signal) {
   bool active = true;
   signal >> active;
   if (active) return;
-  // A re-executed manager has forgotten its subscribers and may hand out new object paths; a
-  // failure here is not fatal: the next reload or call will show whether systemd is back.
-  (void)subscribe();
+  // A re-executed manager has forgotten its subscribers and may hand out new object paths.
+  resubscribe();
   reresolveWatchedUnits();
   if (managerReloaded_) managerReloaded_();
 }
 
 void SystemdClientDbus::reresolveWatchedUnits() {
-  std::map<std::string, std::string> byName;
-  std::map<std::string, std::string> byPath;
-  for (const auto& [name, oldPath] : watchedPathByName_) {
-    auto path = loadUnit(name);
-    const std::string& current = path ? *path : oldPath;
-    byName[name] = current;
-    byPath[current] = name;
+  // Until systemd answers, a unit keeps its old path; one it cannot name keeps it for good.
+  std::vector<std::string> names;
+  names.reserve(watchedPathByName_.size());
+  for (const auto& [name, path] : watchedPathByName_) names.push_back(name);
+  for (const std::string& name : names) {
+    watchUnit(name, [](Result<void>) {});
   }
-  watchedPathByName_ = std::move(byName);
-  watchedNameByPath_ = std::move(byPath);
 }
 
 void SystemdClientDbus::handleUnitPropertiesChanged(sdbus::Message& message) {

@@ -2,9 +2,12 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <sdbus-c++/IConnection.h>
 #include <sdbus-c++/IProxy.h>
@@ -15,49 +18,79 @@
 namespace wslgo {
 
 // Single-threaded: every call and every callback happen on the thread that processes the
-// connection (the daemon's sd-event loop). Callbacks arrive only while the owner processes the
-// connection; a synchronous call may leave signals queued, so the owner must call
-// processPendingRequest() until it returns false before polling again.
+// connection (the daemon's sd-event loop). Replies and signals arrive only while the owner
+// processes the connection. Only create() calls synchronously (Subscribe), before the loop runs.
 class SystemdClientDbus final : public SystemdClient {
  public:
-  // systemd's own default for bus calls; StartUnit answers at once, so this bounds a hung manager.
-  static constexpr std::chrono::microseconds kDefaultCallTimeout = std::chrono::seconds(25);
+  // One call's bound. StartUnit and LoadUnit answer at once on a healthy manager; the longest
+  // chain behind one of the guard's own methods (AddWorkspace: LoadUnit, two GetAll, StartUnit)
+  // then answers within 20 s, inside D-Bus' 25 s default, even when systemd answers none.
+  static constexpr std::chrono::microseconds kDefaultCallTimeout = std::chrono::seconds(5);
+
+  // Where an exception thrown by a caller's `done` goes (logged by the daemon); sd-bus' C
+  // frames must not see it.
+  using ErrorHook = std::function<void(std::string_view what)>;
 
   // Subscribes to the manager's signals; fails when nobody owns org.freedesktop.systemd1 on the
   // connection's bus (no `systemd --user`), naming that as the cause.
   static Result<std::unique_ptr<SystemdClientDbus>> create(
-      sdbus::IConnection& connection, std::chrono::microseconds callTimeout = kDefaultCallTimeout);
+      sdbus::IConnection& connection, std::chrono::microseconds callTimeout = kDefaultCallTimeout,
+      ErrorHook onError = {});
 
   SystemdClientDbus(const SystemdClientDbus&) = delete;
   SystemdClientDbus& operator=(const SystemdClientDbus&) = delete;
   ~SystemdClientDbus() override;
 
-  // The defaults repeat the interface's, so calls through either type mean the same.
-  Result<std::string> startUnit(const std::string& name,
-                                const std::string& mode = "replace") override;
-  Result<std::string> stopUnit(const std::string& name,
-                               const std::string& mode = "replace") override;
-  Result<std::string> restartUnit(const std::string& name,
-                                  const std::string& mode = "replace") override;
-  Result<UnitInfo> unitInfo(const std::string& name) override;
-  Result<void> setResourceControls(const std::string& name, const ResourceControls& controls,
-                                   bool runtime = true) override;
-  Result<void> resetFailed(const std::string& name) override;
-  Result<std::vector<ListedUnit>> listUnits(const std::vector<std::string>& states,
-                                            const std::vector<std::string>& patterns) override;
-  Result<void> watchUnit(const std::string& name) override;
+  void startUnit(const std::string& name, const std::string& mode,
+                 SystemdDone<std::string> done) override;
+  void stopUnit(const std::string& name, const std::string& mode,
+                SystemdDone<std::string> done) override;
+  void restartUnit(const std::string& name, const std::string& mode,
+                   SystemdDone<std::string> done) override;
+  void unitInfo(const std::string& name, SystemdDone<UnitInfo> done) override;
+  void setResourceControls(const std::string& name, const ResourceControls& controls, bool runtime,
+                           SystemdDone<void> done) override;
+  void resetFailed(const std::string& name, SystemdDone<void> done) override;
+  void listUnits(const std::vector<std::string>& states, const std::vector<std::string>& patterns,
+                 SystemdDone<std::vector<ListedUnit>> done) override;
+  void watchUnit(const std::string& name, SystemdDone<void> done) override;
   void unwatchUnit(const std::string& name) override;
   void onUnitChanged(UnitChangedHandler handler) override;
   void onJobRemoved(JobRemovedHandler handler) override;
   void onManagerReloaded(ManagerReloadedHandler handler) override;
 
  private:
-  SystemdClientDbus(sdbus::IConnection& connection, std::chrono::microseconds callTimeout);
+  // A reply's arguments read into a result; may throw sdbus::Error on a reply of the wrong type.
+  template <class T>
+  using ReadReply = std::function<Result<T>(sdbus::MethodReply& reply)>;
+  // A unit object's proxy, kept while sd-bus may still call back through it: sdbus-c++ touches
+  // the proxy after a reply's callback returns, so it is never destroyed while one is pending.
+  struct UnitProxy {
+    std::unique_ptr<sdbus::IProxy> proxy;
+    std::vector<sdbus::PendingAsyncCall> calls;
+  };
+
+  SystemdClientDbus(sdbus::IConnection& connection, std::chrono::microseconds callTimeout,
+                    ErrorHook onError);
 
   Result<void> subscribe();
-  Result<std::string> loadUnit(const std::string& name);
-  Result<std::string> queueJob(const char* method, const std::string& name,
-                               const std::string& mode);
+  void resubscribe();
+  // Sends `call` on `proxy`; `done` gets `read(reply)` or the error, named by `subject` and
+  // `what` ("StartUnit"). Returns the pending call, empty when it could not be sent.
+  template <class T>
+  sdbus::PendingAsyncCall send(sdbus::IProxy& proxy, sdbus::MethodCall& call,
+                               const std::string& subject, const char* what, ReadReply<T> read,
+                               SystemdDone<T> done);
+  template <class T>
+  void deliver(const SystemdDone<T>& done, Result<T> result);
+  void loadUnit(const std::string& name, SystemdDone<std::string> done);
+  void queueJob(const char* method, const std::string& name, const std::string& mode,
+                SystemdDone<std::string> done);
+  // GetAll of `interface` on the unit at `path`.
+  void getAllProperties(const std::string& name, const std::string& path, const char* interface,
+                        SystemdDone<std::map<std::string, sdbus::Variant>> done);
+  void readServiceProperties(UnitInfo info, SystemdDone<UnitInfo> done);
+  void sweepUnitProxies();
   void handleJobRemoved(sdbus::Signal& signal);
   void handleReloading(sdbus::Signal& signal);
   void handleUnitPropertiesChanged(sdbus::Message& message);
@@ -65,8 +98,11 @@ class SystemdClientDbus final : public SystemdClient {
 
   sdbus::IConnection& connection_;
   uint64_t callTimeoutUsec_;
+  ErrorHook onError_;
   std::unique_ptr<sdbus::IProxy> manager_;
   sdbus::Slot unitPropertiesMatch_;
+  std::map<std::string, UnitProxy> unitProxies_;  // by object path
+  // A watched unit whose LoadUnit has not answered yet has an empty path.
   std::map<std::string, std::string> watchedPathByName_;
   std::map<std::string, std::string> watchedNameByPath_;
   UnitChangedHandler unitChanged_;

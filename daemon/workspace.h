@@ -84,13 +84,23 @@ struct EditorReports {
   }
 };
 
+// The question about the unit that systemd has not answered yet.
+struct UnitRefresh {
+  bool inFlight = false;
+  bool again = false;  // the unit changed meanwhile: ask once more when the answer comes
+};
+
 struct Workspace {
   WorkspaceRecord record;
+  // Which insert this is: an answer from systemd meant for an earlier workspace at the same path
+  // (removed and added again meanwhile) is not taken for this one.
+  uint64_t serial = 0;
   UnitInfo unit;  // what systemd last said
+  UnitRefresh refresh;
   WorkspaceReaders readers;
   WorkspaceFigures figures;
   std::unique_ptr<GoplsDebug> debug;
-  uint32_t debugFor = 0;  // the MainPID `debug` was pointed at
+  uint32_t debugFor = 0;        // the MainPID `debug` was pointed at
   uint32_t squatWarnedFor = 0;  // the MainPID whose debug port was last found held by another
   std::optional<GoplsOffer> gopls;
   bool goplsProbeInFlight = false;

@@ -3,6 +3,7 @@
 // figures the test writes.
 #pragma once
 
+#include <cerrno>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +20,7 @@
 #include "daemon/manager_observer.h"
 #include "lib/kept_file.h"
 #include "lib/unit_environment.h"
+#include "lib/unit_name.h"
 #include "tests/support/fake_gopls_debug.h"
 #include "tests/support/fake_scheduler.h"
 #include "tests/support/fake_systemd_client.h"
@@ -133,10 +135,17 @@ class GuardWorld {
     return *manager_;
   }
 
+  // Starts the manager and lets systemd's answers to its adoption questions arrive.
   Manager& start() {
     if (!manager_) create();
     REQUIRE(manager_->start());
+    settle();
     return *manager_;
+  }
+
+  // A few turns of the loop at the current time: answers and signals queued now arrive.
+  void settle() {
+    for (int turn = 0; turn < 10; ++turn) scheduler.runDue();
   }
 
   ManagerPaths paths() const {
@@ -166,15 +175,49 @@ class GuardWorld {
 
   // Adds a module as a workspace and lets the next tick (2 s on) see it running.
   std::string addWorkspace(const std::string& name) {
-    auto root = manager_->addWorkspace(module(name), {});
+    auto root = add(module(name));
     REQUIRE(root);
     scheduler.advance(std::chrono::seconds(2));
     return *root;
   }
 
+  // AddWorkspace and AttachEditor as the bus calls them, answered once the fake systemd has
+  // (the scheduler runs until then).
+  Result<std::string> add(Manager& manager, const std::string& path, AddOptions options = {}) {
+    return untilAnswered<std::string>(
+        [&](auto done) { manager.addWorkspace(path, options, std::move(done)); });
+  }
+  Result<std::string> add(const std::string& path, AddOptions options = {}) {
+    return add(*manager_, path, options);
+  }
+  Result<EditorAttachment> attach(const std::string& folder) {
+    return untilAnswered<EditorAttachment>(
+        [&](auto done) { manager_->attachEditor(folder, std::move(done)); });
+  }
+
+  template <class T, class Call>
+  Result<T> untilAnswered(Call call) {
+    std::optional<Result<T>> got;
+    call(std::function<void(Result<T>)>([&got](Result<T> r) { got.emplace(std::move(r)); }));
+    for (int turn = 0; turn < 10 && !got; ++turn) scheduler.runDue();
+    if (!got) return errnoError(ETIMEDOUT, "test", "no answer after 10 turns of the loop");
+    return std::move(*got);
+  }
+
   std::string unitOf(const std::string& root) const { return manager_->workspaceView(root)->unit; }
   FakeGopls& goplsOf(const std::string& root) {
     return fleet.at(manager_->workspaceView(root)->debugAddress);
+  }
+
+  static std::string debugAddressOf(const std::string& unit) {
+    return "127.0.0.1:" + std::to_string(10000 + std::hash<std::string>{}(unit) % 50000);
+  }
+  // The gopls a module's unit will run, before the module is added: what it offers can be set
+  // before the guard first asks.
+  FakeGopls& goplsToBeAt(const std::string& moduleDir) {
+    auto unit = workspaceUnitName(moduleDir);
+    REQUIRE(unit);
+    return fleet.at(debugAddressOf(*unit));
   }
 
   // The workspace's cgroup memory: memory.current and an anon-only memory.stat.
@@ -189,6 +232,8 @@ class GuardWorld {
   // without a limit: enough for MemoryMax= to count as enforced, and none for CPUWeight= or
   // IOWeight=.
   std::vector<std::string> controllerFiles{"memory.max"};
+  // Each gopls' /proc/PID/environ (NAME=VALUE\0...); none when empty.
+  std::string processEnviron;
   FakeScheduler scheduler;
   FakeSystemdClient systemd;
   FakeGoplsFleet fleet;
@@ -211,6 +256,7 @@ class GuardWorld {
           "Name:\tgopls\nPid:\t" + std::to_string(unit.mainPid) + "\nVmRSS:\t  262144 kB\n");
     write(procDir + "/oom_score_adj", std::to_string(launcherOomScoreAdj(unit.name)) + "\n");
     write(procDir + "/cmdline", launcherCommandLine(unit.name));
+    if (!processEnviron.empty()) write(procDir + "/environ", processEnviron);
     const std::string dir = cgroupDir(unit.name);
     std::filesystem::create_directories(dir);
     setUnitMemory(unit.name, 256 * kMiB);
@@ -225,15 +271,10 @@ class GuardWorld {
     auto variables = unitEnvironmentOf(unit);
     std::string argv =
         std::string("/usr/bin/gopls") + '\0' + "-listen=unix;" + variables["WSLGO_SOCKET"] + '\0';
-    if (variables["WSLGO_DEBUG_SERVER"] != "0") {
-      const size_t port = 10000 + std::hash<std::string>{}(unit) % 50000;
-      argv += "-debug=127.0.0.1:" + std::to_string(port) + '\0';
-    }
+    if (variables["WSLGO_DEBUG_SERVER"] != "0") argv += "-debug=" + debugAddressOf(unit) + '\0';
     return argv;
   }
 
-  // Each gopls' /proc/PID/environ (NAME=VALUE\0...); none when empty.
-  std::string processEnviron;
   std::map<std::string, std::string> unitEnvironmentOf(const std::string& unit) const {
     const size_t at = unit.find('@');
     const size_t dot = unit.rfind(".service");
@@ -256,7 +297,6 @@ class GuardWorld {
         dir_ / ("state/wslgo-guard/units/" + unit.substr(at + 1, dot - at - 1) + ".env"), buffer);
     if (!text) return 0;
     auto variables = parseUnitEnvironment(*text);
-    if (!processEnviron.empty()) write(procDir + "/environ", processEnviron);
     REQUIRE(variables.ok());
     auto adjust = oomScoreAdjustFrom(*variables);
     REQUIRE(adjust.ok());

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include <spdlog/sinks/ostream_sink.h>
+#include <nlohmann/json.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -107,14 +108,14 @@ TEST_CASE("a workspace beyond the limit of 256 is refused, added or auto-added, 
   world.start();
   std::vector<std::string> roots;
   for (size_t i = 0; i < kMaxWorkspaces; ++i) {
-    auto root = world.manager().addWorkspace(world.module("m" + std::to_string(i)), {});
+    auto root = world.add(world.module("m" + std::to_string(i)));
     REQUIRE(root);
     roots.push_back(*root);
   }
   const size_t callsBefore = world.systemd.calls().size();
 
   const std::string extra = world.module("extra");
-  auto refused = world.manager().addWorkspace(extra, {});
+  auto refused = world.add(extra);
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code == ENOSPC);
   CHECK_THAT(refused.error().message, Catch::Contains("already guards 256 workspaces, its limit") &&
@@ -127,14 +128,14 @@ TEST_CASE("a workspace beyond the limit of 256 is refused, added or auto-added, 
 
   // An editor's folder in an unguarded module is refused the same way, adding nothing.
   std::filesystem::create_directories(extra + "/cmd");
-  auto attached = world.manager().attachEditor(extra + "/cmd");
+  auto attached = world.attach(extra + "/cmd");
   REQUIRE_FALSE(attached);
   CHECK_THAT(attached.error().message, Catch::Contains("its limit"));
   CHECK(world.manager().workspaceRoots().size() == kMaxWorkspaces);
   CHECK(world.systemd.calls().size() == callsBefore);
 
   REQUIRE(world.manager().removeWorkspace(roots.front()));
-  CHECK(world.manager().addWorkspace(extra, {}));
+  CHECK(world.add(extra));
 }
 
 TEST_CASE("a state file with more than 256 workspaces loads 256 and names each one left out",
@@ -203,9 +204,9 @@ TEST_CASE(
   // While the guard is away: a workspace's directory is deleted, a unit is stopped, someone
   // starts a unit for "/" by hand, another service runs, and the state file is damaged.
   std::filesystem::remove_all(gone);
-  REQUIRE(world.systemd.stopUnit(stoppedUnit, "replace"));
-  REQUIRE(world.systemd.startUnit("wslgo-gopls@-.service", "replace"));
-  REQUIRE(world.systemd.startUnit("unrelated.service", "replace"));
+  REQUIRE(world.systemd.stopNow(stoppedUnit));
+  REQUIRE(world.systemd.startNow("wslgo-gopls@-.service"));
+  REQUIRE(world.systemd.startNow("unrelated.service"));
   std::ofstream(world.paths().stateDir + "/state.json", std::ios::trunc) << R"({"workspaces": [)";
 
   ManagerLog log;
@@ -256,7 +257,7 @@ TEST_CASE("a workspace directory owned by another user is refused, naming its ow
   REQUIRE((*made)->start());
   const std::string module = world.module("theirs");
 
-  auto refused = (*made)->addWorkspace(module, {});
+  auto refused = world.add(**made, module);
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code == EPERM);
   CHECK_THAT(refused.error().describe(),
@@ -279,7 +280,7 @@ TEST_CASE("a module chowned to another user is refused by the guard as it runs",
   world.start();
   const std::string module = world.module("chowned");
   REQUIRE(::chown(module.c_str(), 4242, 4242) == 0);
-  auto refused = world.manager().addWorkspace(module, {});
+  auto refused = world.add(module);
   REQUIRE_FALSE(refused);
   CHECK_THAT(refused.error().message, Catch::StartsWith("is owned by uid 4242"));
   CHECK(world.manager().workspaceRoots().empty());
@@ -342,6 +343,180 @@ TEST_CASE("an adopted running unit gets its environment file rewritten for its n
   world.start();
   CHECK(world.systemd.count("start", world.unitOf(root)) == 1);
   CHECK(environmentOf(world, root)["GOMEMLIMIT"] == "3221225472");
+}
+
+}  // namespace wslgo::test
+
+namespace wslgo::test {
+namespace {
+
+template <class T>
+struct Answer {
+  std::optional<Result<T>> got;
+  std::function<void(Result<T>)> done() {
+    return [this](Result<T> result) { got.emplace(std::move(result)); };
+  }
+};
+
+}  // namespace
+
+TEST_CASE(
+    "a systemd manager that does not answer holds up nothing: the guard samples and answers "
+    "meanwhile, and AddWorkspace and AttachEditor answer once systemd does",
+    "[manager][systemd]") {
+  GuardWorld world;
+  world.start();
+  const std::string app = world.addWorkspace("app");
+  const std::string slow = world.module("slow");
+  world.systemd.holdAnswers();
+
+  Answer<std::string> added;
+  world.manager().addWorkspace(slow, {}, added.done());
+  Answer<EditorAttachment> attached;  // an editor opens the same module meanwhile
+  world.manager().attachEditor(slow, attached.done());
+  Answer<std::string> twice;
+  world.manager().addWorkspace(slow, {}, twice.done());
+  REQUIRE(twice.got);
+  REQUIRE_FALSE(*twice.got);
+  CHECK(twice.got->error().code == EEXIST);
+  CHECK_THAT(twice.got->error().describe(), Catch::Contains("is being added already"));
+
+  const auto before = world.manager().history(app, 0);
+  REQUIRE(before);
+  world.scheduler.advance(seconds(10));
+  CHECK_FALSE(added.got);
+  CHECK_FALSE(attached.got);
+  const auto after = world.manager().history(app, 0);
+  REQUIRE(after);
+  CHECK(after->size() >= before->size() + 4);  // still sampled every 2 s
+  auto status = nlohmann::json::parse(world.manager().statusJson());
+  CHECK(status["workspaces"].size() == 1);
+  CHECK(world.systemd.answersHeld() == 1);  // the question whether slow's unit already runs
+
+  world.systemd.releaseAnswers();
+  world.settle();
+  REQUIRE(added.got);
+  REQUIRE(*added.got);
+  CHECK(**added.got == slow);
+  REQUIRE(attached.got);
+  REQUIRE(*attached.got);
+  CHECK((*attached.got)->root == slow);
+  CHECK(world.systemd.count("start", world.unitOf(slow)) == 1);
+  CHECK(world.observer.added == std::vector<std::string>{app, slow});
+}
+
+TEST_CASE("a workspace whose start systemd has not answered yet cannot be removed meanwhile",
+          "[manager][systemd]") {
+  GuardWorld world;
+  world.start();
+  const std::string slow = world.module("slow");
+  world.systemd.holdAnswers();
+  Answer<std::string> added;
+  world.manager().addWorkspace(slow, {}, added.done());
+  // Only the first question is answered: the unit does not run yet, and StartUnit is asked.
+  world.systemd.releaseAnswers();
+  world.systemd.holdAnswers();
+  world.scheduler.runDue();
+  REQUIRE(world.manager().workspaceView(slow) != nullptr);
+  REQUIRE_FALSE(added.got);
+
+  auto removed = world.manager().removeWorkspace(slow);
+  REQUIRE_FALSE(removed);
+  CHECK(removed.error().code == EBUSY);
+  CHECK_THAT(removed.error().describe(), Catch::Contains("once AddWorkspace has answered"));
+
+  world.systemd.releaseAnswers();
+  world.settle();
+  REQUIRE(added.got);
+  REQUIRE(*added.got);
+  CHECK(world.manager().removeWorkspace(slow));
+}
+
+TEST_CASE(
+    "a StartUnit that times out fails AddWorkspace, and a stop queued behind it keeps the unit "
+    "from starting late, unguarded",
+    "[manager][systemd]") {
+  GuardWorld world;
+  world.start();
+  const std::string slow = world.module("slow");
+  const std::string unit = *workspaceUnitName(slow);
+  world.systemd.failNext(FakeSystemdClient::Call::Start,
+                         errnoError(ETIMEDOUT, unit, "StartUnit refused by systemd: timed out"));
+  auto added = world.add(slow);
+  REQUIRE_FALSE(added);
+  CHECK(added.error().code == ETIMEDOUT);
+  CHECK(world.manager().workspaceView(slow) == nullptr);
+  world.settle();
+  CHECK(world.systemd.count("stop", unit) == 1);
+
+  // A refusal that is not a timeout leaves nothing to stop.
+  world.systemd.failNext(FakeSystemdClient::Call::Start,
+                         errnoError(EPERM, unit, "StartUnit refused by systemd: masked"));
+  REQUIRE_FALSE(world.add(slow));
+  world.settle();
+  CHECK(world.systemd.count("stop", unit) == 1);
+}
+
+TEST_CASE(
+    "an operator action that outlasts what a D-Bus caller waits is answered as still running, "
+    "and goes on to its ActionTaken",
+    "[manager][bus]") {
+  GuardWorld world(R"({"actions": {"gc": {"timeout": "60s"}}})");
+  world.start();
+  const std::string root = world.addWorkspace("app");
+  world.goplsOf(root).gcTakes = seconds(25);
+
+  Answer<std::pair<uint64_t, uint64_t>> gc;
+  world.manager().collectGarbage(root, gc.done());
+  world.scheduler.advance(Manager::kAnswerWithin - seconds(1));
+  CHECK_FALSE(gc.got);
+  world.scheduler.advance(seconds(1));
+  REQUIRE(gc.got);
+  REQUIRE_FALSE(*gc.got);
+  CHECK(gc.got->error().code == EINPROGRESS);
+  CHECK_THAT(gc.got->error().describe(),
+             Catch::Contains("the GC is still running after 20 s and goes on") &&
+                 Catch::Contains("ActionTaken"));
+  CHECK(busErrorFor(gc.got->error()).getName() == kErrorStillRunning);
+  CHECK(world.observer.actions.empty());
+
+  world.scheduler.advance(seconds(40));
+  REQUIRE(world.observer.actions.size() == 1);
+  CHECK(world.observer.actions.front().result == "done");
+
+  // One that answers in time is answered with its result, and only once.
+  world.goplsOf(root).gcTakes = seconds(1);
+  Answer<std::pair<uint64_t, uint64_t>> quick;
+  size_t answers = 0;
+  world.manager().collectGarbage(root, [&](Result<std::pair<uint64_t, uint64_t>> r) {
+    ++answers;
+    quick.got.emplace(std::move(r));
+  });
+  world.scheduler.advance(seconds(60));
+  REQUIRE(quick.got);
+  CHECK(*quick.got);
+  CHECK(answers == 1);
+}
+
+}  // namespace wslgo::test
+
+namespace wslgo::test {
+
+TEST_CASE(
+    "a memory limit the unit's cgroup cannot enforce is named in the log at the workspace's "
+    "first start, once",
+    "[manager][resources]") {
+  // A cgroup without memory.max or memory.high: a normal user's unit on a hybrid host.
+  GuardWorld world(R"({"workspaces": {"default": {"memory_high": "2G", "memory_max": "3G"}}})");
+  world.controllerFiles = {};
+  ManagerLog log;
+  world.start();
+  const std::string root = world.addWorkspace("app");
+  world.scheduler.advance(seconds(4));
+  CHECK(log.count("the guard's ladder is what limits it") == 2);  // memory_high and memory_max
+  CHECK(log.count("WORKSPACE=" + root) >= 2);
+  world.scheduler.advance(seconds(20));
+  CHECK(log.count("the guard's ladder is what limits it") == 2);  // not at every tick
 }
 
 }  // namespace wslgo::test

@@ -55,7 +55,7 @@ TEST_CASE("an editor's folder inside a workspace attaches to that workspace and 
 
   for (const std::string& folder : {root, deep, link, deep + "/"}) {
     CAPTURE(folder);
-    auto attached = world.manager().attachEditor(folder);
+    auto attached = world.attach(folder);
     INFO((attached ? std::string() : attached.error().describe()));
     REQUIRE(attached);
     CHECK(attached->root == root);
@@ -72,7 +72,7 @@ TEST_CASE("an editor's folder in an unguarded module adds the module as AddWorks
   const std::string module = world.module("tool");
   const std::string folder = makeDirectory(module + "/cmd/tool");
 
-  auto attached = world.manager().attachEditor(folder);
+  auto attached = world.attach(folder);
   INFO((attached ? std::string() : attached.error().describe()));
   REQUIRE(attached);
   CHECK(attached->root == module);
@@ -90,7 +90,7 @@ TEST_CASE("an editor's folder in an unguarded module adds the module as AddWorks
   CHECK_THAT(saved, Catch::Contains(module));
 
   // A second editor in another folder of the module joins the same workspace.
-  auto again = world.manager().attachEditor(makeDirectory(module + "/internal"));
+  auto again = world.attach(makeDirectory(module + "/internal"));
   REQUIRE(again);
   CHECK(again->root == module);
   CHECK(world.observer.added.size() == 1);
@@ -106,7 +106,7 @@ TEST_CASE("an editor's folder below a go.work attaches to the go.work's director
   const std::string api = makeDirectory(work + "/api");
   std::ofstream(api + "/go.mod") << "module example.com/api\n";
 
-  auto attached = world.manager().attachEditor(makeDirectory(api + "/v1"));
+  auto attached = world.attach(makeDirectory(api + "/v1"));
   INFO((attached ? std::string() : attached.error().describe()));
   REQUIRE(attached);
   CHECK(attached->root == work);
@@ -118,7 +118,7 @@ TEST_CASE("an editor's folder outside any module is refused with what to do, add
   world.start();
   const std::string notes = makeDirectory((world.path() / "home/notes").string());
 
-  auto refused = world.manager().attachEditor(notes);
+  auto refused = world.attach(notes);
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code == ESRCH);
   CHECK(refused.error().path == notes);
@@ -129,12 +129,12 @@ TEST_CASE("an editor's folder outside any module is refused with what to do, add
   CHECK(world.manager().workspaceRoots().empty());
   CHECK(world.observer.added.empty());
 
-  auto relative = world.manager().attachEditor("src/app");
+  auto relative = world.attach("src/app");
   REQUIRE_FALSE(relative);
   CHECK(relative.error().code == EINVAL);
   CHECK_THAT(relative.error().describe(), Catch::Contains("relative path"));
 
-  auto missing = world.manager().attachEditor(notes + "/gone");
+  auto missing = world.attach(notes + "/gone");
   REQUIRE_FALSE(missing);
   CHECK(missing.error().code == ENOENT);
   CHECK_THAT(missing.error().describe(), Catch::Contains("does not exist"));
@@ -146,7 +146,7 @@ TEST_CASE("with keeper.auto_add off an unguarded module is refused, naming the k
   world.start();
   const std::string module = world.module("tool");
 
-  auto refused = world.manager().attachEditor(makeDirectory(module + "/cmd"));
+  auto refused = world.attach(makeDirectory(module + "/cmd"));
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code == ESRCH);
   CHECK_THAT(refused.error().describe(),
@@ -157,7 +157,7 @@ TEST_CASE("with keeper.auto_add off an unguarded module is refused, naming the k
 
   // A workspace added by hand is still found.
   const std::string root = world.addWorkspace("app");
-  auto attached = world.manager().attachEditor(root);
+  auto attached = world.attach(root);
   REQUIRE(attached);
   CHECK(attached->root == root);
 }
@@ -253,15 +253,14 @@ TEST_CASE("a unit found running without the guard's settings is announced before
   auto unit = workspaceUnitName(module);
   REQUIRE(unit);
   // Started by hand: a gopls whose command line the guard cannot read for a socket.
-  SystemdClient& systemd = world.systemd;
-  REQUIRE(systemd.startUnit(*unit));
+  REQUIRE(world.systemd.startNow(*unit));
   world.scheduler.advance(seconds(1));
   size_t restartJobsThen = 1;
   world.observer.whenRestarting = [&](const std::string&) {
     restartJobsThen = world.systemd.count("restart", *unit);
   };
 
-  REQUIRE(world.manager().addWorkspace(module, {}));
+  REQUIRE(world.add(module));
   REQUIRE(world.observer.restartings.size() == 1);
   CHECK(world.observer.restartings[0].first == module);
   CHECK_THAT(world.observer.restartings[0].second, Catch::Contains("already running"));

@@ -383,13 +383,13 @@ TEST_CASE("GetStatus names each workspace's gopls, what it offers and where its 
   const std::string current = world.addWorkspace("current");
   const std::string old = world.module("old");
   // Debian's gopls: no /gc page, no gopls.mem_stats, a version that is no release.
-  REQUIRE(world.manager().addWorkspace(old, {}));
-  world.fleet.at(world.manager().workspaceView(old)->debugAddress).features =
+  world.goplsToBeAt(old).features =
       GoplsDebugFeatures{.gcRoute = kPprofGcRoute,
                          .heapStatsRoute = kHeapStatsRoute,
                          .build = {.version = "master", .goVersion = "go1.19.5"},
                          .gcPage = false,
                          .memStats = false};
+  REQUIRE(world.add(old));
   world.scheduler.advance(std::chrono::seconds(4));
 
   auto status = nlohmann::json::parse(world.manager().statusJson());
@@ -457,13 +457,13 @@ TEST_CASE("with Debian's gopls and no memory.reclaim the ladder skips trim and s
   GuardWorld world;
   world.start();
   const std::string root = world.module("app");
-  REQUIRE(world.manager().addWorkspace(root, {}));
-  FakeGopls& gopls = world.fleet.at(world.manager().workspaceView(root)->debugAddress);
+  FakeGopls& gopls = world.goplsToBeAt(root);
   gopls.features = GoplsDebugFeatures{.gcRoute = kPprofGcRoute,
                                       .heapStatsRoute = kHeapStatsRoute,
                                       .build = {.version = "master", .goVersion = "go1.19.5"},
                                       .gcPage = false,
                                       .memStats = false};
+  REQUIRE(world.add(root));
   world.scheduler.advance(std::chrono::seconds(2));
   world.setMemory(root, 1800 * kMiB);
   gopls.onGc = [&] { world.setMemory(root, 1790 * kMiB); };  // frees next to nothing

@@ -82,6 +82,42 @@ struct Harness {
     });
   }
 
+  // The client's calls, answered: the connection is processed until `done` runs.
+  template <class T, class Call>
+  Result<T> answered(Call call) {
+    std::optional<Result<T>> got;
+    call([&got](Result<T> result) { got.emplace(std::move(result)); });
+    if (!pumpUntil(
+            *connection, [&] { return got.has_value(); }, 15s)) {
+      FAIL("the client's done never ran");
+    }
+    return std::move(*got);
+  }
+  Result<std::string> startUnit(const std::string& name, const std::string& mode = "replace") {
+    return answered<std::string>([&](auto done) { client->startUnit(name, mode, done); });
+  }
+  Result<std::string> stopUnit(const std::string& name) {
+    return answered<std::string>([&](auto done) { client->stopUnit(name, "replace", done); });
+  }
+  Result<UnitInfo> unitInfo(const std::string& name) {
+    return answered<UnitInfo>([&](auto done) { client->unitInfo(name, done); });
+  }
+  Result<void> setResourceControls(const std::string& name, const ResourceControls& controls) {
+    return answered<void>(
+        [&](auto done) { client->setResourceControls(name, controls, true, done); });
+  }
+  Result<void> resetFailed(const std::string& name) {
+    return answered<void>([&](auto done) { client->resetFailed(name, done); });
+  }
+  Result<std::vector<ListedUnit>> listUnits(const std::vector<std::string>& states,
+                                            const std::vector<std::string>& patterns) {
+    return answered<std::vector<ListedUnit>>(
+        [&](auto done) { client->listUnits(states, patterns, done); });
+  }
+  Result<void> watchUnit(const std::string& name) {
+    return answered<void>([&](auto done) { client->watchUnit(name, done); });
+  }
+
   // The JobRemoved for `jobPath`, once it arrives.
   std::optional<JobEvent> waitForJob(const std::string& jobPath) {
     auto find = [&]() -> const JobEvent* {
@@ -95,7 +131,7 @@ struct Harness {
   }
 
   std::string startAndWait(const std::string& unit) {
-    auto job = client->startUnit(unit);
+    auto job = startUnit(unit);
     REQUIRE(job.ok());
     auto done = waitForJob(*job);
     REQUIRE(done.has_value());
@@ -115,7 +151,7 @@ TEST_CASE("a started unit reports JobRemoved done and runs a live main process u
   WSLGO_START_FAKE_SYSTEMD(h, {});
   const std::string unit = unitFor("/tmp/ws-start");
 
-  auto job = h.client->startUnit(unit);
+  auto job = h.startUnit(unit);
   REQUIRE(job.ok());
   CHECK(job->starts_with("/org/freedesktop/systemd1/job/"));
   auto started = h.waitForJob(*job);
@@ -123,7 +159,7 @@ TEST_CASE("a started unit reports JobRemoved done and runs a live main process u
   CHECK(started->unit == unit);
   CHECK(started->result == "done");
 
-  auto info = h.client->unitInfo(unit);
+  auto info = h.unitInfo(unit);
   REQUIRE(info.ok());
   CHECK(info->name == unit);
   CHECK(info->loadState == "loaded");
@@ -137,12 +173,12 @@ TEST_CASE("a started unit reports JobRemoved done and runs a live main process u
   const uint32_t pid = info->mainPid;
   REQUIRE(processAlive(pid));
 
-  auto stopJob = h.client->stopUnit(unit);
+  auto stopJob = h.stopUnit(unit);
   REQUIRE(stopJob.ok());
   auto stopped = h.waitForJob(*stopJob);
   REQUIRE(stopped.has_value());
   CHECK(stopped->result == "done");
-  auto after = h.client->unitInfo(unit);
+  auto after = h.unitInfo(unit);
   REQUIRE(after.ok());
   CHECK(after->activeState == "inactive");
   CHECK(after->mainPid == 0);
@@ -155,9 +191,9 @@ TEST_CASE("ListUnitsByPatterns lists the loaded units matching a pattern and a s
   const std::string running = unitFor("/tmp/ws-listed");
   const std::string stopped = unitFor("/tmp/ws-stopped");
   h.startAndWait(running);
-  REQUIRE(h.client->unitInfo(stopped).ok());  // loaded, never started
+  REQUIRE(h.unitInfo(stopped).ok());  // loaded, never started
 
-  auto active = h.client->listUnits({"active", "activating"}, {"wslgo-gopls@*.service"});
+  auto active = h.listUnits({"active", "activating"}, {"wslgo-gopls@*.service"});
   REQUIRE(active.ok());
   REQUIRE(active->size() == 1);
   CHECK(active->front().name == running);
@@ -165,10 +201,10 @@ TEST_CASE("ListUnitsByPatterns lists the loaded units matching a pattern and a s
   CHECK(active->front().activeState == "active");
   CHECK(active->front().subState == "running");
 
-  auto any = h.client->listUnits({}, {"wslgo-gopls@*.service"});
+  auto any = h.listUnits({}, {"wslgo-gopls@*.service"});
   REQUIRE(any.ok());
   CHECK(any->size() == 2);
-  auto none = h.client->listUnits({}, {"other@*.service"});
+  auto none = h.listUnits({}, {"other@*.service"});
   REQUIRE(none.ok());
   CHECK(none->empty());
 }
@@ -203,17 +239,17 @@ TEST_CASE("a job systemd fails reaches onJobRemoved as failed and leaves the uni
   const std::string unit = unitFor("/tmp/ws-fail");
   REQUIRE(h.fake.failNextJob(unit).ok());
 
-  auto job = h.client->startUnit(unit);
+  auto job = h.startUnit(unit);
   REQUIRE(job.ok());  // systemd accepts the job; only its end says it failed
   auto removed = h.waitForJob(*job);
   REQUIRE(removed.has_value());
   CHECK(removed->result == "failed");
-  auto info = h.client->unitInfo(unit);
+  auto info = h.unitInfo(unit);
   REQUIRE(info.ok());
   CHECK(info->activeState == "failed");
 
-  REQUIRE(h.client->resetFailed(unit).ok());
-  auto reset = h.client->unitInfo(unit);
+  REQUIRE(h.resetFailed(unit).ok());
+  auto reset = h.unitInfo(unit);
   REQUIRE(reset.ok());
   CHECK(reset->activeState == "inactive");
 }
@@ -225,10 +261,10 @@ TEST_CASE("a crashed unit is restarted by systemd and the watcher hears of it",
   const std::string other = unitFor("/tmp/ws-unwatched");
   std::vector<std::string> changed;
   h.client->onUnitChanged([&](const std::string& name) { changed.push_back(name); });
-  REQUIRE(h.client->watchUnit(unit).ok());
+  REQUIRE(h.watchUnit(unit).ok());
   h.startAndWait(unit);
   h.startAndWait(other);
-  auto before = h.client->unitInfo(unit);
+  auto before = h.unitInfo(unit);
   REQUIRE(before.ok());
   REQUIRE(before->nRestarts == 0);
   changed.clear();
@@ -237,7 +273,7 @@ TEST_CASE("a crashed unit is restarted by systemd and the watcher hears of it",
   uint32_t newPid = 0;
   REQUIRE(pumpUntil(*h.connection, [&] {
     if (changed.empty()) return false;
-    auto info = h.client->unitInfo(unit);
+    auto info = h.unitInfo(unit);
     if (!info.ok() || info->nRestarts != 1 || info->activeState != "active") return false;
     newPid = info->mainPid;
     return true;
@@ -251,7 +287,7 @@ TEST_CASE("a crashed unit is restarted by systemd and the watcher hears of it",
   changed.clear();
   REQUIRE(h.fake.crashUnit(unit).ok());
   REQUIRE(pumpUntil(*h.connection, [&] {
-    auto info = h.client->unitInfo(unit);
+    auto info = h.unitInfo(unit);
     return info.ok() && info->nRestarts == 2 && info->activeState == "active";
   }));
   CHECK(changed.empty());
@@ -265,26 +301,24 @@ TEST_CASE(
   const std::string unit = unitFor("/tmp/ws-memory");
   h.startAndWait(unit);
 
-  REQUIRE(h.client
-              ->setResourceControls(unit, {.memoryHigh = 768ull << 20,
-                                           .memoryMax = 1ull << 30,
-                                           .cpuWeight = 50,
-                                           .ioWeight = 20})
-              .ok());
-  auto limited = h.client->unitInfo(unit);
+  REQUIRE(
+      h.setResourceControls(
+           unit,
+           {.memoryHigh = 768ull << 20, .memoryMax = 1ull << 30, .cpuWeight = 50, .ioWeight = 20})
+          .ok());
+  auto limited = h.unitInfo(unit);
   REQUIRE(limited.ok());
   CHECK(limited->memoryHigh == 768ull << 20);
   CHECK(limited->memoryMax == 1ull << 30);
   CHECK(limited->cpuWeight == 50u);
   CHECK(limited->ioWeight == 20u);
 
-  REQUIRE(h.client
-              ->setResourceControls(unit, {.memoryHigh = std::nullopt,
-                                           .memoryMax = std::nullopt,
-                                           .cpuWeight = 100,
-                                           .ioWeight = 100})
+  REQUIRE(h.setResourceControls(unit, {.memoryHigh = std::nullopt,
+                                       .memoryMax = std::nullopt,
+                                       .cpuWeight = 100,
+                                       .ioWeight = 100})
               .ok());
-  auto unlimited = h.client->unitInfo(unit);
+  auto unlimited = h.unitInfo(unit);
   REQUIRE(unlimited.ok());
   CHECK_FALSE(unlimited->memoryHigh.has_value());
   CHECK_FALSE(unlimited->memoryMax.has_value());
@@ -295,30 +329,30 @@ TEST_CASE("units systemd refuses are errors that name the unit and quote systemd
           "[systemd_client]") {
   WSLGO_START_FAKE_SYSTEMD(h, {});
 
-  auto missing = h.client->startUnit("no-such-thing.service");
+  auto missing = h.startUnit("no-such-thing.service");
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.error().code == ENOENT);
   CHECK_THAT(missing.error().describe(), Catch::Contains("no-such-thing.service") &&
                                              Catch::Contains("not found") &&
                                              Catch::Contains("StartUnit"));
 
-  auto masked = h.client->startUnit("masked-thing.service");
+  auto masked = h.startUnit("masked-thing.service");
   REQUIRE_FALSE(masked.ok());
   CHECK_THAT(masked.error().describe(),
              Catch::Contains("masked-thing.service") && Catch::Contains("is masked"));
 
-  auto badMode = h.client->startUnit(unitFor("/tmp/ws-mode"), "sideways");
+  auto badMode = h.startUnit(unitFor("/tmp/ws-mode"), "sideways");
   REQUIRE_FALSE(badMode.ok());
   CHECK(badMode.error().code == EINVAL);
 
-  auto setOnMissing = h.client->setResourceControls(
+  auto setOnMissing = h.setResourceControls(
       "no-such-thing.service",
       {.memoryHigh = std::nullopt, .memoryMax = 1ull << 30, .cpuWeight = 100, .ioWeight = 100});
   REQUIRE_FALSE(setOnMissing.ok());
   CHECK_THAT(setOnMissing.error().describe(), Catch::Contains("no-such-thing.service"));
 
   // Reading a unit without a unit file is not an error: systemd loads it as "not-found".
-  auto info = h.client->unitInfo("no-such-thing.service");
+  auto info = h.unitInfo("no-such-thing.service");
   REQUIRE(info.ok());
   CHECK(info->loadState == "not-found");
   CHECK(info->activeState == "inactive");
@@ -332,7 +366,7 @@ TEST_CASE("after a manager reload the client re-subscribes and keeps its watches
   std::vector<std::string> changed;
   h.client->onManagerReloaded([&] { ++reloads; });
   h.client->onUnitChanged([&](const std::string& name) { changed.push_back(name); });
-  REQUIRE(h.client->watchUnit(unit).ok());
+  REQUIRE(h.watchUnit(unit).ok());
   auto subscribedBefore = h.fake.subscribers();
   REQUIRE(subscribedBefore.ok());
   REQUIRE(*subscribedBefore == 1);
@@ -355,16 +389,16 @@ TEST_CASE("a start job that takes time shows the unit activating until JobRemove
   const std::string unit = unitFor("/tmp/ws-slow");
   REQUIRE(h.fake.setStartDelay(300ms).ok());
 
-  auto job = h.client->startUnit(unit);
+  auto job = h.startUnit(unit);
   REQUIRE(job.ok());
-  auto during = h.client->unitInfo(unit);
+  auto during = h.unitInfo(unit);
   REQUIRE(during.ok());
   CHECK(during->activeState == "activating");
   CHECK(during->mainPid == 0);
   auto done = h.waitForJob(*job);
   REQUIRE(done.has_value());
   CHECK(done->result == "done");
-  auto after = h.client->unitInfo(unit);
+  auto after = h.unitInfo(unit);
   REQUIRE(after.ok());
   CHECK(after->activeState == "active");
 }

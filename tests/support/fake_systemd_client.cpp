@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <optional>
 
 namespace wslgo::test {
 
@@ -56,72 +57,137 @@ void FakeSystemdClient::announce(const std::string& name, std::string jobPath) {
   if (timer) deliveries_.push_back(std::move(*timer));
 }
 
-Result<std::string> FakeSystemdClient::startUnit(const std::string& name, const std::string&) {
-  if (auto failure = takeFailure(Call::Start)) return *failure;
+template <class T>
+void FakeSystemdClient::answer(SystemdDone<T> done, Result<T> result) {
+  if (atOnce_) return done(std::move(result));
+  auto deliver = [done = std::move(done), result = std::move(result)]() mutable {
+    done(std::move(result));
+  };
+  if (holding_) {
+    held_.push_back(std::move(deliver));
+    return;
+  }
+  std::erase_if(deliveries_, [](const Timer& timer) { return !timer.pending(); });
+  auto timer = scheduler_.addOneShotTimer(
+      Usec(0), [deliver = std::move(deliver)](Usec) mutable { deliver(); });
+  if (timer) deliveries_.push_back(std::move(*timer));
+}
+
+void FakeSystemdClient::releaseAnswers() {
+  holding_ = false;
+  std::vector<std::function<void()>> held = std::move(held_);
+  held_.clear();
+  for (auto& deliver : held) {
+    auto timer = scheduler_.addOneShotTimer(
+        Usec(0), [deliver = std::move(deliver)](Usec) mutable { deliver(); });
+    if (timer) deliveries_.push_back(std::move(*timer));
+  }
+}
+
+namespace {
+
+template <class T>
+Result<T> runUntilAnswered(FakeScheduler& scheduler,
+                           const std::function<void(SystemdDone<T>)>& call) {
+  std::optional<Result<T>> got;
+  call([&got](Result<T> result) { got.emplace(std::move(result)); });
+  for (int turn = 0; turn < 10 && !got; ++turn) scheduler.runDue();
+  if (!got) return errnoError(ETIMEDOUT, "fake systemd", "no answer (answers held?)");
+  return std::move(*got);
+}
+
+}  // namespace
+
+Result<std::string> FakeSystemdClient::startNow(const std::string& name) {
+  return runUntilAnswered<std::string>(
+      scheduler_, [&](SystemdDone<std::string> done) { startUnit(name, "replace", done); });
+}
+
+Result<std::string> FakeSystemdClient::stopNow(const std::string& name) {
+  return runUntilAnswered<std::string>(
+      scheduler_, [&](SystemdDone<std::string> done) { stopUnit(name, "replace", done); });
+}
+
+void FakeSystemdClient::startUnit(const std::string& name, const std::string&,
+                                  SystemdDone<std::string> done) {
+  if (auto failure = takeFailure(Call::Start)) return answer<std::string>(done, *failure);
   auto unit = existing(name);
-  if (!unit) return unit.error();
+  if (!unit) return answer<std::string>(done, unit.error());
   std::string path = job("start", name);
   if ((*unit)->activeState != "active") run(**unit);
   announce(name, path);
-  return path;
+  answer<std::string>(done, path);
 }
 
-Result<std::string> FakeSystemdClient::restartUnit(const std::string& name, const std::string&) {
-  if (auto failure = takeFailure(Call::Restart)) return *failure;
+void FakeSystemdClient::restartUnit(const std::string& name, const std::string&,
+                                    SystemdDone<std::string> done) {
+  if (auto failure = takeFailure(Call::Restart)) return answer<std::string>(done, *failure);
   auto unit = existing(name);
-  if (!unit) return unit.error();
+  if (!unit) return answer<std::string>(done, unit.error());
   std::string path = job("restart", name);
   run(**unit);  // systemd counts only its own automatic restarts in NRestarts
   announce(name, path);
-  return path;
+  answer<std::string>(done, path);
 }
 
-Result<std::string> FakeSystemdClient::stopUnit(const std::string& name, const std::string&) {
-  if (auto failure = takeFailure(Call::Stop)) return *failure;
+void FakeSystemdClient::stopUnit(const std::string& name, const std::string&,
+                                 SystemdDone<std::string> done) {
+  if (auto failure = takeFailure(Call::Stop)) return answer<std::string>(done, *failure);
   auto unit = existing(name);
-  if (!unit) return unit.error();
+  if (!unit) return answer<std::string>(done, unit.error());
   std::string path = job("stop", name);
   (*unit)->activeState = "inactive";
   (*unit)->subState = "dead";
   (*unit)->mainPid = 0;
   announce(name, path);
-  return path;
+  answer<std::string>(done, path);
 }
 
-Result<UnitInfo> FakeSystemdClient::unitInfo(const std::string& name) {
-  if (auto failure = takeFailure(Call::UnitInfo)) return *failure;
+void FakeSystemdClient::unitInfo(const std::string& name, SystemdDone<UnitInfo> done) {
+  if (auto failure = takeFailure(Call::UnitInfo)) return answer<UnitInfo>(done, *failure);
   auto unit = existing(name);
-  if (!unit) return unit.error();
-  return **unit;
+  if (!unit) return answer<UnitInfo>(done, unit.error());
+  // What systemd says when it answers, not when it was asked.
+  const bool holding = holding_;
+  answer<UnitInfo>(
+      [this, name, done, holding](Result<UnitInfo> asked) {
+        if (!holding || !asked) return done(std::move(asked));
+        const UnitInfo* now = this->unit(name);
+        done(now != nullptr ? Result<UnitInfo>(*now) : std::move(asked));
+      },
+      **unit);
 }
 
-Result<void> FakeSystemdClient::setResourceControls(const std::string& name,
-                                                    const ResourceControls& controls, bool) {
-  if (auto failure = takeFailure(Call::SetResourceControls)) return *failure;
+void FakeSystemdClient::setResourceControls(const std::string& name,
+                                            const ResourceControls& controls, bool,
+                                            SystemdDone<void> done) {
+  if (auto failure = takeFailure(Call::SetResourceControls)) return answer<void>(done, *failure);
   auto unit = existing(name);
-  if (!unit) return unit.error();
+  if (!unit) return answer<void>(done, unit.error());
   (*unit)->memoryHigh = controls.memoryHigh;
   (*unit)->memoryMax = controls.memoryMax;
   (*unit)->cpuWeight = controls.cpuWeight;
   (*unit)->ioWeight = controls.ioWeight;
   ++controlsSet_[name];
-  return {};
+  answer<void>(done, {});
 }
 
-Result<void> FakeSystemdClient::resetFailed(const std::string& name) {
+void FakeSystemdClient::resetFailed(const std::string& name, SystemdDone<void> done) {
   auto unit = existing(name);
-  if (!unit) return unit.error();
+  if (!unit) return answer<void>(done, unit.error());
   if ((*unit)->activeState == "failed") (*unit)->activeState = "inactive";
-  return {};
+  answer<void>(done, {});
 }
 
-Result<std::vector<ListedUnit>> FakeSystemdClient::listUnits(
-    const std::vector<std::string>& states, const std::vector<std::string>& patterns) {
-  if (auto failure = takeFailure(Call::ListUnits)) return *failure;
+void FakeSystemdClient::listUnits(const std::vector<std::string>& states,
+                                  const std::vector<std::string>& patterns,
+                                  SystemdDone<std::vector<ListedUnit>> done) {
+  using Listed = std::vector<ListedUnit>;
+  if (auto failure = takeFailure(Call::ListUnits)) return answer<Listed>(done, *failure);
   auto anyOf = [](const std::vector<std::string>& wanted, auto&& matches) {
     return wanted.empty() || std::any_of(wanted.begin(), wanted.end(), matches);
   };
-  std::vector<ListedUnit> out;
+  Listed out;
   for (const auto& [name, unit] : units_) {
     bool stateMatches = anyOf(states, [&](const std::string& state) {
       return state == unit.loadState || state == unit.activeState || state == unit.subState;
@@ -136,12 +202,12 @@ Result<std::vector<ListedUnit>> FakeSystemdClient::listUnits(
                                .subState = unit.subState});
     }
   }
-  return out;
+  answer<Listed>(done, std::move(out));
 }
 
-Result<void> FakeSystemdClient::watchUnit(const std::string& name) {
+void FakeSystemdClient::watchUnit(const std::string& name, SystemdDone<void> done) {
   watched_.insert(name);
-  return {};
+  answer<void>(done, {});
 }
 
 void FakeSystemdClient::unwatchUnit(const std::string& name) { watched_.erase(name); }

@@ -23,18 +23,23 @@ class FakeSystemdClient final : public SystemdClient {
   // Units live in cgroups below `cgroupParent` ("/user.slice/…/app.slice").
   FakeSystemdClient(FakeScheduler& scheduler, std::string cgroupParent);
 
-  Result<std::string> startUnit(const std::string& name, const std::string& mode) override;
-  Result<std::string> stopUnit(const std::string& name, const std::string& mode) override;
-  Result<std::string> restartUnit(const std::string& name, const std::string& mode) override;
-  Result<UnitInfo> unitInfo(const std::string& name) override;
-  Result<void> setResourceControls(const std::string& name, const ResourceControls& controls,
-                                   bool runtime) override;
-  Result<void> resetFailed(const std::string& name) override;
+  // Each call takes effect at once and answers on the next turn of the scheduler, as the bus
+  // would; held() answers keep until releaseAnswers() (a hung manager).
+  void startUnit(const std::string& name, const std::string& mode,
+                 SystemdDone<std::string> done) override;
+  void stopUnit(const std::string& name, const std::string& mode,
+                SystemdDone<std::string> done) override;
+  void restartUnit(const std::string& name, const std::string& mode,
+                   SystemdDone<std::string> done) override;
+  void unitInfo(const std::string& name, SystemdDone<UnitInfo> done) override;
+  void setResourceControls(const std::string& name, const ResourceControls& controls, bool runtime,
+                           SystemdDone<void> done) override;
+  void resetFailed(const std::string& name, SystemdDone<void> done) override;
   // The units it has seen (started, asked about), matched as systemd does: fnmatch patterns,
   // states against the load, active and sub state.
-  Result<std::vector<ListedUnit>> listUnits(const std::vector<std::string>& states,
-                                            const std::vector<std::string>& patterns) override;
-  Result<void> watchUnit(const std::string& name) override;
+  void listUnits(const std::vector<std::string>& states, const std::vector<std::string>& patterns,
+                 SystemdDone<std::vector<ListedUnit>> done) override;
+  void watchUnit(const std::string& name, SystemdDone<void> done) override;
   void unwatchUnit(const std::string& name) override;
   void onUnitChanged(UnitChangedHandler handler) override { unitChanged_ = std::move(handler); }
   void onJobRemoved(JobRemovedHandler handler) override { jobRemoved_ = std::move(handler); }
@@ -44,6 +49,18 @@ class FakeSystemdClient final : public SystemdClient {
 
   // Fault injection: the next such call fails with `error`.
   void failNext(Call call, Error error) { failures_[call] = std::move(error); }
+  // A manager that does not answer: calls still take effect, their answers wait.
+  void holdAnswers() { holding_ = true; }
+  // Answers within the call, for a test whose loop runs on another thread (the bus's).
+  void answerAtOnce() { atOnce_ = true; }
+  // Delivers the answers held so far (on the next turn) and stops holding.
+  void releaseAnswers();
+  size_t answersHeld() const { return held_.size(); }
+
+  // The synchronous forms the tests use to set the scene; they run the scheduler until the
+  // answer arrives.
+  Result<std::string> startNow(const std::string& name);
+  Result<std::string> stopNow(const std::string& name);
   // The unit is gone (its unit file removed, say): every call about it fails as systemd's
   // "Unit … not found." does.
   void vanish(const std::string& name);
@@ -66,6 +83,8 @@ class FakeSystemdClient final : public SystemdClient {
 
  private:
   std::optional<Error> takeFailure(Call call);
+  template <class T>
+  void answer(SystemdDone<T> done, Result<T> result);
   Result<UnitInfo*> existing(const std::string& name);
   void run(UnitInfo& unit);
   std::string job(const std::string& verb, const std::string& name);
@@ -81,6 +100,9 @@ class FakeSystemdClient final : public SystemdClient {
   std::map<Call, Error> failures_;
   std::vector<std::string> calls_;
   std::vector<Timer> deliveries_;
+  bool holding_ = false;
+  bool atOnce_ = false;
+  std::vector<std::function<void()>> held_;
   uint32_t nextPid_ = 5000;
   uint32_t nextJob_ = 1;
   UnitChangedHandler unitChanged_;
