@@ -70,6 +70,13 @@ def parse_proc_cgroup(text):
     return paths
 
 
+# What systemd chowns in a delegated cgroup (cg_set_access), besides the directory itself.
+_DELEGATED_FILES = {
+    1: ("cgroup.procs", "tasks", "cgroup.clone_children"),
+    2: ("cgroup.procs", "cgroup.subtree_control", "cgroup.threads"),
+}
+
+
 def _writable(directory):
     return os.access(directory, os.W_OK) and os.access(os.path.join(directory, "cgroup.procs"),
                                                        os.W_OK)
@@ -104,6 +111,7 @@ class CgroupTree:
         self.leaves = list(leaves)
         self.notes = []
         self._slices = {}  # mount point -> the slice directory
+        self._owned = []  # the hierarchies a delegated leaf is chowned in (systemd's own, cgroup2)
         paths = parse_proc_cgroup(proc_cgroup_text)
         hierarchies = [h for h in parse_mountinfo(mountinfo_text) if h.key in paths]
         systemds = [h for h in hierarchies if h.key == "name=systemd"]
@@ -123,6 +131,8 @@ class CgroupTree:
                 self.notes.append(f"{parent} is missing or not writable; skipped")
                 continue
             self._slices[hierarchy.mount_point] = os.path.join(parent, name)
+            if hierarchy.version == 2 or hierarchy.key == "name=systemd":
+                self._owned.append(hierarchy)
 
     @staticmethod
     def _can_delegate_memory(directory):
@@ -179,6 +189,22 @@ class CgroupTree:
                 _write(os.path.join(slice_dir, "cgroup.subtree_control"), "+" + controller)
             except OSError:
                 pass  # a controller the parent's type forbids (threaded): systemd copes
+
+    def delegate(self, leaf, uid, gid):
+        """Hands `leaf` to a user the way systemd's `Delegate=yes` does for user@UID.service:
+        the directory and the files that move processes and enable controllers are chowned in
+        cgroup2 and in the named `systemd` v1 hierarchy only. The v1 controller hierarchies stay
+        root's, so on a hybrid or v1 host the user's manager cannot give its units a memory (or
+        cpu, blkio) cgroup of their own; on pure v2 the leaf gets what the slice enables."""
+        delegated = []
+        for hierarchy in self._owned:
+            directory = os.path.join(self._slices[hierarchy.mount_point], leaf)
+            files = _DELEGATED_FILES[hierarchy.version]
+            for path in [directory] + [os.path.join(directory, f) for f in files]:
+                if os.path.exists(path):
+                    os.chown(path, uid, gid)
+            delegated.append(directory)
+        return delegated
 
     def join(self, leaf, pid=0):
         """Moves `pid` (0: the caller) into `leaf` in every hierarchy."""

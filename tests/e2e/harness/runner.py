@@ -1,12 +1,16 @@
 """Boots a private systemd --user per scenario, runs the scenario in it, and always tears down.
 
-Outside (the `run` process): checks it can run at all, installs the build into a temporary
-home, makes the cgroup subtree and starts the inside half in a new mount namespace. Whatever
-happens inside, it then kills what is left in the subtree and removes it.
+Outside (the `run` process): checks it can run at all, makes a temporary home and the cgroup
+subtree and starts the inside half in a new mount namespace. Whatever happens inside, it then
+kills what is left in the subtree and removes it.
 
-Inside (in the namespace): tmpfs on /run/systemd and /run/log, a private systemd-journald,
-then systemd --user in its own cgroup leaf; the scenario runs as a unittest module with the
-private session's environment; then `systemctl --user exit`.
+Inside (in the namespace): tmpfs on /run/systemd and /run/log, a private systemd-journald, the
+build installed into the home, then systemd --user in its own cgroup leaf; the scenario runs as
+a unittest module with the private session's environment; then `systemctl --user exit`.
+
+The session's user is root, or with --as-user the normal user TEST_USER (session_user.py): its
+cgroup leaf delegated as `Delegate=yes` does, and everything of the session (install, manager,
+scenario, shell) run as it through setpriv, while the namespace's mounts and journald stay root's.
 """
 
 import os
@@ -18,6 +22,7 @@ import tempfile
 import time
 
 from harness import cgroups
+from harness.session_user import SessionUser, ensure_test_user, readable_copy
 
 SKIP = 77  # ctest's SKIP_RETURN_CODE for these tests
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -84,12 +89,15 @@ def gopls_under_test(build_dir):
     return gopls, go_bin_dir
 
 
-def check_can_run(gopls):
+def check_can_run(gopls, as_user):
     """None when a private user manager can be booted here, else why not."""
     if os.geteuid() != 0:
         return ("needs root: a private user manager needs its own mount namespace (tmpfs on "
                 "/run/systemd) and cgroups")
-    for tool in ("unshare", "systemctl", "busctl", "journalctl"):
+    tools = ["unshare", "systemctl", "busctl", "journalctl"]
+    if as_user:
+        tools += ["useradd", "setpriv"]
+    for tool in tools:
         if shutil.which(tool) is None:
             return f"{tool} is not installed"
     if not os.access(gopls, os.X_OK):
@@ -124,7 +132,18 @@ def remove_stale_slices():
         log(f"removed a stale cgroup of an earlier run: {directory}")
 
 
-def session_environment(root, gopls, go_bin_dir):
+def check_user_can_read(user, build_dir, go_bin_dir):
+    """None when the normal user can reach what the session runs from, else why not."""
+    for test, path in (("-r", os.path.join(build_dir, "cmake_install.cmake")),
+                       ("-r", os.path.join(HERE, "run")),
+                       ("-x", os.path.join(go_bin_dir, "go") if go_bin_dir else "")):
+        if path and not user.can(test, path):
+            return (f"the test user {user.name} cannot read {path}; --as-user needs the source, "
+                    "the build directory and Go where every user can read them (not below /root)")
+    return None
+
+
+def session_environment(root, gopls, go_bin_dir, user):
     """The private session's environment; the user manager passes it to every unit (PATH only
     once run_inside sets it). GOPLS is what the launcher runs (no gopls.path in the scenarios'
     configs) and what the scenarios' `gopls -remote` clients run; a current gopls runs
@@ -139,8 +158,8 @@ def session_environment(root, gopls, go_bin_dir):
         "GOPLS": gopls,
         "LANG": "C.UTF-8",
         "HOME": home,
-        "USER": "root",
-        "LOGNAME": "root",
+        "USER": user.name,
+        "LOGNAME": user.name,
         "XDG_RUNTIME_DIR": runtime,
         "XDG_CONFIG_HOME": os.path.join(home, ".config"),
         "XDG_STATE_HOME": os.path.join(home, ".local", "state"),
@@ -149,6 +168,7 @@ def session_environment(root, gopls, go_bin_dir):
         "DBUS_SESSION_BUS_ADDRESS": f"unix:path={runtime}/bus",
         "WSLGO_E2E_ROOT": root,
         "WSLGO_E2E_PREFIX": os.path.join(home, ".local"),
+        "WSLGO_E2E_USER": user.name,
         "PYTHONDONTWRITEBYTECODE": "1",
     }
     for key in ("CI", "TERM"):
@@ -157,13 +177,20 @@ def session_environment(root, gopls, go_bin_dir):
     return env
 
 
-def install(build_dir, env):
-    """What a user does: cmake --install BUILD --prefix ~/.local."""
-    for key in ("HOME", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME",
-                "XDG_CACHE_HOME"):
-        os.makedirs(env[key], mode=0o700, exist_ok=True)
-    done = subprocess.run(["cmake", "--install", build_dir, "--prefix", env["WSLGO_E2E_PREFIX"]],
-                          capture_output=True, text=True)
+def make_home(env, user):
+    """The session's home and runtime directory, the user's own (0700) as on a real machine."""
+    user.own(env["HOME"], *[env[key] for key in ("XDG_CONFIG_HOME", "XDG_STATE_HOME",
+                                                 "XDG_DATA_HOME", "XDG_CACHE_HOME")])
+    user.own(env["XDG_RUNTIME_DIR"])
+
+
+def install(build_dir, env, user):
+    """What a user does: cmake --install BUILD --prefix ~/.local, as the session's user."""
+    if not user.is_root:
+        _user_owned_build_tree(build_dir, env["WSLGO_E2E_ROOT"], user)
+    done = subprocess.run(user.command(["cmake", "--install", build_dir,
+                                        "--prefix", env["WSLGO_E2E_PREFIX"]]),
+                          capture_output=True, text=True, env=env)
     with open(os.path.join(env["WSLGO_E2E_ROOT"], "install.log"), "w") as f:
         f.write(done.stdout + done.stderr)
     if done.returncode != 0:
@@ -174,42 +201,79 @@ def install(build_dir, env):
             "the product scenarios will fail at `systemctl --user enable`")
 
 
-def run_outside(build_dir, scenarios, shell, keep):
+def _user_owned_build_tree(build_dir, root, user):
+    """`cmake --install` writes into the build tree (install_manifest.txt, the units it
+    generates), and so does `cmake --build` (ninja's log) when scripts/quickstart runs it; a
+    normal user may not in a tree of root's. Inside this namespace the tree is an overlay the user
+    owns: its writes land in the temporary tree, the build tree stays as it was. With metacopy
+    the chown copies up metadata only, not the binaries."""
+    upper, work = os.path.join(root, "build-overlay", "upper"), os.path.join(root, "build-overlay",
+                                                                             "work")
+    os.makedirs(upper)
+    os.makedirs(work)
+    options = f"lowerdir={build_dir},upperdir={upper},workdir={work}"
+    mounted = subprocess.run(["mount", "-t", "overlay", "overlay", "-o", options + ",metacopy=on",
+                              build_dir], capture_output=True, text=True)
+    if mounted.returncode != 0:
+        log(f"overlay with metacopy refused ({mounted.stderr.strip()}); copying the build tree up")
+        subprocess.run(["mount", "-t", "overlay", "overlay", "-o", options, build_dir],
+                       check=True)
+    subprocess.run(["chown", "-R", f"{user.uid}:{user.gid}", build_dir], check=True)
+
+
+def run_outside(build_dir, scenarios, shell, keep, as_user=False):
     gopls, go_bin_dir = gopls_under_test(build_dir)
-    reason = check_can_run(gopls)
+    reason = check_can_run(gopls, as_user)
     if reason:
         return skip(reason)
     if not os.path.isfile(os.path.join(build_dir, "cmake_install.cmake")):
         log(f"{build_dir} is not a configured build directory (no cmake_install.cmake)")
         return 1
+    user = SessionUser("root", 0, 0)
+    if as_user:
+        try:
+            user = ensure_test_user()
+        except RuntimeError as e:
+            return skip(str(e))
+        reason = check_user_can_read(user, build_dir, go_bin_dir)
+        if reason:
+            return skip(reason)
     version = subprocess.run([gopls, "version"], capture_output=True, text=True).stdout
     log(f"gopls under test: {gopls} ({version.partition(chr(10))[0]}), "
-        f"go first from {go_bin_dir or 'PATH'}")
+        f"go first from {go_bin_dir or 'PATH'}; the session runs as {user.name} "
+        f"(uid {user.uid})")
     remove_stale_slices()
     worst = 0
     for scenario in scenarios:
         started = time.monotonic()
-        code = _one_boot(build_dir, scenario, shell, keep, gopls, go_bin_dir)
+        code = _one_boot(build_dir, scenario, shell, keep, gopls, go_bin_dir, user)
         log(f"{scenario}: {'passed' if code == 0 else 'FAILED'} in {time.monotonic() - started:.1f}s")
         worst = worst or code
     return worst
 
 
-def _one_boot(build_dir, scenario, shell, keep, gopls, go_bin_dir):
+def _one_boot(build_dir, scenario, shell, keep, gopls, go_bin_dir, user):
     root = tempfile.mkdtemp(prefix=f"wslgo-e2e-{os.path.basename(scenario)}-")
     os.chmod(root, 0o755)
-    env = session_environment(root, gopls, go_bin_dir)
+    # The build's gopls is below root's 0700 home by default: a normal user gets a copy.
+    gopls = readable_copy(gopls, user, os.path.join(root, "gopls"))
+    env = session_environment(root, gopls, go_bin_dir, user)
     env["WSLGO_E2E_SOURCE"] = os.path.dirname(os.path.dirname(HERE))
     env["WSLGO_E2E_BUILD"] = build_dir
-    tree = cgroups.CgroupTree(f"{SLICE_PREFIX}{os.getpid()}.slice",
-                              [HARNESS_LEAF, f"user@{os.getuid()}.service"])
+    manager_leaf = f"user@{user.uid}.service"
+    tree = cgroups.CgroupTree(f"{SLICE_PREFIX}{os.getpid()}.slice", [HARNESS_LEAF, manager_leaf])
     if not tree.hierarchies:
         shutil.rmtree(root, ignore_errors=True)
         return skip("no writable cgroup hierarchy: " + "; ".join(tree.notes))
     code = 1
     try:
-        install(build_dir, env)
+        make_home(env, user)
         tree.create()
+        if not user.is_root:
+            delegated = tree.delegate(manager_leaf, user.uid, user.gid)
+            if not delegated:
+                raise RuntimeError("no cgroup2 or name=systemd hierarchy to delegate to "
+                                   f"{user.name}: " + "; ".join(tree.notes))
         env["WSLGO_E2E_CGROUPS"] = ":".join(tree.slice_dirs)
         inside = [sys.executable, os.path.join(HERE, "run"), "--inside", scenario]
         if shell:
@@ -252,23 +316,34 @@ def _wait_for(predicate, timeout, what):
 def run_inside(scenario, shell):
     root = os.environ["WSLGO_E2E_ROOT"]
     runtime = os.environ["XDG_RUNTIME_DIR"]
+    user = SessionUser.named(os.environ["WSLGO_E2E_USER"])
     # /run/systemd/system tells tools that systemd runs; journald puts its sockets next to it.
     _mount_tmpfs("/run/systemd")
     os.makedirs("/run/systemd/system")
     _mount_tmpfs("/run/log")
+    # Root reads the system journal, where journald keeps volatile entries of every uid. A
+    # normal user reads only its own user-UID.journal, which journald writes (with an ACL for
+    # the user) in persistent storage alone: there, on a tmpfs, once flushed to it.
+    persistent = not user.is_root
     if os.path.isdir("/var/log/journal"):
         _mount_tmpfs("/var/log/journal")  # never write into the host's persistent journal
+    elif persistent:
+        _mount_tmpfs("/var/log")  # the host has no /var/log/journal; it stays so
     # The host's kernel ring buffer would bury the units' lines in every dump.
     os.makedirs("/run/systemd/journald.conf.d")
     with open("/run/systemd/journald.conf.d/e2e.conf", "w") as f:
-        f.write("[Journal]\nStorage=volatile\nReadKMsg=no\n")
+        f.write(f"[Journal]\nStorage={'persistent' if persistent else 'volatile'}\n"
+                "ReadKMsg=no\n")
     journald = subprocess.Popen(["/lib/systemd/systemd-journald"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     manager = None
     code = 1
     try:
         _wait_for(lambda: os.path.exists("/run/systemd/journal/stdout"), 10, "systemd-journald")
-        leaf = f"user@{os.getuid()}.service"
+        if persistent:
+            subprocess.run(["journalctl", "--flush"], check=True, timeout=BOOT_TIMEOUT)
+        install(os.environ["WSLGO_E2E_BUILD"], os.environ, user)
+        leaf = f"user@{user.uid}.service"
         cgroup_dirs = [os.path.join(d, "cgroup.procs") for d in _leaf_dirs(leaf)]
 
         def enter_leaf():
@@ -277,34 +352,38 @@ def run_inside(scenario, shell):
                     f.write("0")
 
         with open(os.path.join(root, "systemd-user.log"), "w") as manager_log:
-            manager = subprocess.Popen(["/lib/systemd/systemd", "--user"], stdout=manager_log,
-                                       stderr=subprocess.STDOUT, preexec_fn=enter_leaf)
+            # Into the leaf as root, then setpriv drops to the user and execs the manager.
+            manager = subprocess.Popen(user.command(["/lib/systemd/systemd", "--user"]),
+                                       stdout=manager_log, stderr=subprocess.STDOUT,
+                                       preexec_fn=enter_leaf)
         _wait_for(lambda: os.path.exists(os.path.join(runtime, "bus")), BOOT_TIMEOUT,
                   "the user manager's bus socket $XDG_RUNTIME_DIR/bus (dbus.socket)")
-        state = subprocess.run(["systemctl", "--user", "is-system-running", "--wait"],
+        state = subprocess.run(user.command(["systemctl", "--user", "is-system-running", "--wait"]),
                                capture_output=True, text=True, timeout=BOOT_TIMEOUT)
         if state.stdout.strip() not in ("running", "degraded"):
             raise RuntimeError(f"the user manager did not boot: {state.stdout.strip()}")
         # The manager gives units its own default PATH, not the one it was started with; the
         # gopls under test needs the session's (a current go first).
-        subprocess.run(["systemctl", "--user", "set-environment", f"PATH={os.environ['PATH']}"],
+        subprocess.run(user.command(["systemctl", "--user", "set-environment",
+                                     f"PATH={os.environ['PATH']}"]),
                        check=True, timeout=BOOT_TIMEOUT)
         if shell:
-            log("a shell in the private session; `exit` tears it down")
-            code = subprocess.call([os.environ.get("SHELL", "/bin/bash")])
+            log(f"a shell in the private session as {user.name}; `exit` tears it down")
+            code = subprocess.call(user.command([os.environ.get("SHELL", "/bin/bash")]))
         elif os.path.isabs(scenario):
-            code = subprocess.call([sys.executable, scenario], cwd=HERE,
+            code = subprocess.call(user.command([_python_for(user), scenario]), cwd=HERE,
                                    env=dict(os.environ, PYTHONPATH=HERE))
         else:
-            code = subprocess.call([sys.executable, "-m", "unittest", "-v",
-                                    f"scenarios.{scenario}" if scenario != "harness"
-                                    else "harness.self_test"], cwd=HERE)
+            code = subprocess.call(user.command([_python_for(user), "-m", "unittest", "-v",
+                                                 f"scenarios.{scenario}" if scenario != "harness"
+                                                 else "harness.self_test"]), cwd=HERE)
     except Exception as e:
         log(f"harness error inside the namespace: {e}")
         code = 1
     finally:
         if manager is not None:
-            subprocess.run(["systemctl", "--user", "exit"], capture_output=True, timeout=10)
+            subprocess.run(user.command(["systemctl", "--user", "exit"]), capture_output=True,
+                           timeout=10)
             try:
                 manager.wait(EXIT_TIMEOUT)
             except subprocess.TimeoutExpired:
@@ -321,6 +400,13 @@ def run_inside(scenario, shell):
         journald.terminate()
         journald.wait()
     return code
+
+
+def _python_for(user):
+    """This Python, unless the user cannot read it (a pyenv below /root): then the system's."""
+    if user.can("-r", sys.executable):
+        return sys.executable
+    return shutil.which("python3", path="/usr/local/bin:/usr/bin:/bin") or sys.executable
 
 
 def _leaf_dirs(leaf):

@@ -64,6 +64,9 @@ class PrivateUserManager(unittest.TestCase):
         self.assertIn("org.freedesktop.systemd1", names)
 
     def test_a_transient_unit_gets_its_own_cgroup_with_memory_accounting_and_journal(self):
+        # As root, or as a normal user where memory is a cgroup2 controller, a unit gets a
+        # memory cgroup of its own; a normal user on a hybrid or v1 host gets none (systemd shows
+        # MemoryCurrent unset), as with a real user@.service.
         s.run("systemd-run", "--user", "--unit=e2e-hello", "--property=MemoryAccounting=yes",
               "sh", "-c", "echo hello from the e2e unit; exec sleep 60")
         try:
@@ -73,14 +76,34 @@ class PrivateUserManager(unittest.TestCase):
             self.assertTrue(props["ControlGroup"].endswith("/app.slice/e2e-hello.service"), props)
             with open(f"/proc/{props['MainPID']}/cgroup") as f:
                 self.assertIn(props["ControlGroup"], f.read())
-            self.assertTrue(props["MemoryCurrent"].isdigit() and int(props["MemoryCurrent"]) > 0,
-                            f"no memory accounting for the unit: {props}")
+            if s.units_get_memory_cgroups():
+                self.assertTrue(
+                    props["MemoryCurrent"].isdigit() and int(props["MemoryCurrent"]) > 0,
+                    f"no memory accounting for the unit: {props}")
+                self.assertNotEqual(s.unit_memory_source(props["ControlGroup"])[0], "process-rss",
+                                    f"no memory cgroup for the unit: {props}")
+            else:
+                self.assertEqual(props["MemoryCurrent"], "[not set]", props)
+                self.assertEqual(s.unit_memory_source(props["ControlGroup"]),
+                                 ("process-rss", None), props)
             s.wait_until(
                 lambda: [e for e in s.journal(unit="e2e-hello.service")
                          if e.get("MESSAGE") == "hello from the e2e unit"],
                 10, "the unit's stdout in the journal under its user unit name")
         finally:
             s.systemctl("stop", "e2e-hello.service", check=False)
+
+    def test_the_session_s_user_owns_its_runtime_directory_and_its_manager_s_cgroup(self):
+        # The user is root, or the normal user of `run --as-user` with a delegated cgroup.
+        runtime = os.stat(s.RUNTIME_DIR)
+        self.assertEqual((runtime.st_uid, runtime.st_mode & 0o777), (os.getuid(), 0o700))
+        control_group = s.unit_property("init.scope", "ControlGroup")
+        [manager] = s.cgroup_pids(control_group)
+        self.assertEqual(s.proc_status_ids(manager, "Uid"), [os.getuid()] * 4,
+                         "the manager runs as another user")
+        # The manager made init.scope itself, inside the cgroup the harness delegated to it.
+        self.assertEqual(os.stat(os.path.dirname(s.cgroup_procs_path(control_group))).st_uid,
+                         os.getuid(), f"{control_group} is not the session user's")
 
     def test_the_manager_runs_in_the_harness_s_own_cgroup_subtree(self):
         slice_dirs = os.environ["WSLGO_E2E_CGROUPS"].split(":")

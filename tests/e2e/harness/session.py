@@ -18,6 +18,8 @@ CONFIG_HOME = os.environ.get("XDG_CONFIG_HOME", "")
 STATE_HOME = os.environ.get("XDG_STATE_HOME", "")
 # The gopls under test (harness/runner.py): what the units' launcher runs, and the editors' client.
 GOPLS = os.environ.get("GOPLS", "gopls")
+# `run --as-user`: the scenario, the manager and everything it starts run as a normal user.
+NORMAL_USER = os.geteuid() != 0
 
 GUARD = "wslgo-guard.service"
 BUS_NAME = "org.wslgo.Guard1"
@@ -129,6 +131,14 @@ def get_property(name, path=MANAGER_PATH, interface=MANAGER_IFACE):
 
 def status():
     return json.loads(call("GetStatus")[0])
+
+
+def workspace_status(path):
+    """The workspace's entry in GetStatus' JSON."""
+    for workspace in status()["workspaces"]:
+        if workspace["path"] == path:
+            return workspace
+    raise AssertionError(f"GetStatus has no workspace {path}")
 
 
 def add_workspace(path, timeout=90):
@@ -313,6 +323,15 @@ def copy_fixture_module(name, as_name=None):
     return target
 
 
+def proc_status_ids(pid, field="Uid"):
+    """The real, effective, saved and filesystem ids of `/proc/PID/status`' Uid: or Gid: line."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return [int(n) for n in line.split()[1:]]
+    raise AssertionError(f"/proc/{pid}/status has no {field}")
+
+
 def proc_status_kib(pid, field):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -358,31 +377,97 @@ def fast_sampling_config(**overrides):
     return config
 
 
-def cgroup_memory_file(control_group):
-    """The memory figure of a unit's cgroup as the kernel reports it, v2 first, then v1."""
+def _hierarchies():
     from harness import cgroups
     with open("/proc/self/mountinfo") as f:
-        hierarchies = cgroups.parse_mountinfo(f.read())
-    for h in sorted(hierarchies, key=lambda h: -h.version):
+        return cgroups.parse_mountinfo(f.read())
+
+
+def unit_memory_source(control_group):
+    """(source, file): where a unit's memory figure is on this host, named as GetStatus'
+    `memory_source` names it: ("cgroup-v2", memory.current), ("cgroup-v1",
+    memory.usage_in_bytes), or ("process-rss", None) when the unit has no memory cgroup of its
+    own (a normal user on a hybrid or v1 host) and the guard sums its processes' VmRSS."""
+    for h in sorted(_hierarchies(), key=lambda h: -h.version):
         directory = h.directory(control_group)
         if h.version == 2 and os.path.exists(os.path.join(directory, "memory.current")):
-            return os.path.join(directory, "memory.current")
+            return "cgroup-v2", os.path.join(directory, "memory.current")
         if h.version == 1 and "memory" in h.key.split(","):
             candidate = os.path.join(directory, "memory.usage_in_bytes")
             if os.path.exists(candidate):
-                return candidate
-    raise AssertionError(f"no memory.current or memory.usage_in_bytes for {control_group}")
+                return "cgroup-v1", candidate
+    return "process-rss", None
+
+
+def cgroup_memory_file(control_group):
+    """The memory figure of a unit's cgroup as the kernel reports it, v2 first, then v1."""
+    source, path = unit_memory_source(control_group)
+    if path is None:
+        raise AssertionError(f"no memory.current or memory.usage_in_bytes for {control_group}")
+    return path
+
+
+def unit_memory_limit_files(control_group):
+    """{"memory_high": path or None, "memory_max": path or None}: the files the kernel enforces
+    a unit's MemoryHigh= and MemoryMax= through (cgroup2 memory.high and memory.max; v1 has
+    memory.limit_in_bytes for MemoryMax= only), where the unit's own cgroup has them."""
+    found = {"memory_high": None, "memory_max": None}
+    for h in _hierarchies():
+        directory = h.directory(control_group)
+        names = ({"memory_high": "memory.high", "memory_max": "memory.max"} if h.version == 2
+                 else {"memory_max": "memory.limit_in_bytes"} if "memory" in h.key.split(",")
+                 else {})
+        for control, name in names.items():
+            if found[control] is None and os.path.exists(os.path.join(directory, name)):
+                found[control] = os.path.join(directory, name)
+    return found
+
+
+def memory_controller_is_v1():
+    """True when the memory controller is bound to a v1 hierarchy (hybrid or v1 hosts). A
+    delegated cgroup (`Delegate=yes`, `run --as-user`) is the user's in cgroup2 and the named
+    systemd hierarchy only, so a normal user's units then get no memory cgroup of their own."""
+    return any(h.version == 1 and "memory" in h.key.split(",") for h in _hierarchies())
+
+
+def units_get_memory_cgroups():
+    """Whether the user manager gives each unit a memory cgroup here: root always does; a
+    normal user only where memory is a cgroup2 controller the delegated cgroup can enable."""
+    return not (NORMAL_USER and memory_controller_is_v1())
+
+
+def cgroup_procs_path(control_group):
+    """A unit's cgroup.procs in systemd's own hierarchy: the named systemd one on v1 and hybrid
+    hosts, else cgroup2."""
+    hierarchies = _hierarchies()
+    own = ([h for h in hierarchies if h.key == "name=systemd"]
+           or [h for h in hierarchies if h.version == 2])
+    return os.path.join(own[0].directory(control_group), "cgroup.procs")
+
+
+def cgroup_pids(control_group):
+    """The processes of a unit's cgroup."""
+    with open(cgroup_procs_path(control_group)) as f:
+        return [int(pid) for pid in f.read().split()]
+
+
+def summed_vm_rss(pids):
+    """The sum of VmRSS over `pids`, in bytes; a process gone meanwhile counts 0."""
+    total = 0
+    for pid in pids:
+        try:
+            total += proc_status_kib(pid, "VmRSS") * 1024
+        except (OSError, AssertionError):
+            pass  # exited, or a kernel thread / zombie without VmRSS
+    return total
 
 
 def cgroup_reclaim_available(control_group):
     """True when a unit's cgroup has memory.reclaim (cgroup v2, Linux 5.19 on), which a trim
     can use whatever gopls keeps on disk."""
-    from harness import cgroups
-    with open("/proc/self/mountinfo") as f:
-        hierarchies = cgroups.parse_mountinfo(f.read())
     return any(h.version == 2
                and os.path.exists(os.path.join(h.directory(control_group), "memory.reclaim"))
-               for h in hierarchies)
+               for h in _hierarchies())
 
 
 def read_int(path):

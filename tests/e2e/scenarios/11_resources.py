@@ -48,13 +48,6 @@ def configure(config):
         monitor.close()
 
 
-def workspace_status(root):
-    for workspace in s.status()["workspaces"]:
-        if workspace["path"] == root:
-            return workspace
-    raise AssertionError(f"GetStatus has no workspace {root}")
-
-
 def read_first(directory, *names):
     """(name, text) of the first of `names` in `directory`, or (None, None)."""
     for name in names:
@@ -86,7 +79,7 @@ class Controls(unittest.TestCase):
         self.assertEqual(s.oom_score_adj(pid), 600)
         status = s.wait_until(
             lambda: (lambda w: w if w["oom_score_adj"]["effective"] == 600 else None)(
-                workspace_status(self.root)),
+                s.workspace_status(self.root)),
             20, "GetStatus' oom_score_adj.effective to be 600")
         self.assertEqual(status["oom_score_adj"]["configured"], 600)
 
@@ -149,7 +142,7 @@ class Controls(unittest.TestCase):
                 f"for {self.obj} after MemoryMax={limit} "
                 f"({s.unit_properties(self.unit, 'ActiveState', 'NRestarts', 'Result')})")
             self.assertIn(f"memory_max is {limit} bytes", data[0])
-            workspace = workspace_status(self.root)
+            workspace = s.workspace_status(self.root)
             self.assertGreaterEqual(workspace["oom_kills"]["count"], 1, workspace["oom_kills"])
             # systemd restarts it a second later, and that restart is counted as after a crash.
             s.wait_until(lambda: s.workspace_property(self.obj, "Restarts") >= 1, 20,

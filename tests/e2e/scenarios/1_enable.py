@@ -31,6 +31,9 @@ class EnableNow(unittest.TestCase):
             self.assertTrue(props["StatusText"], f"no STATUS= from the guard: {props}")
         self.assertEqual(s.wait_until(s.bus_name_owned, 10, "org.wslgo.Guard1 to be owned"), pid,
                          "org.wslgo.Guard1 is not owned by the unit's MainPID")
+        # The user's own manager runs the guard as that user: root, or with `run --as-user` the
+        # normal user the scenario runs as.
+        self.assertEqual(s.proc_status_ids(pid, "Uid"), [os.getuid()] * 4)
 
         human = s.run("busctl", "--user", "introspect", s.BUS_NAME, s.MANAGER_PATH).stdout
         self.assertIn(s.MANAGER_IFACE, human)

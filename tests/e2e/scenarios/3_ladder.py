@@ -39,6 +39,11 @@ class Ladder(unittest.TestCase):
             # while the unit starts.
             obj, unit, socket = s.add_and_wait(root)
             first_pid = int(s.unit_property(unit, "MainPID"))
+            # The ladder acts on the workspace's memory figure: its cgroup's as root, the summed
+            # VmRSS of its processes as a normal user on a hybrid host (no memory cgroup).
+            source = s.unit_memory_source(s.unit_property(unit, "ControlGroup"))[0]
+            s.wait_until(lambda: s.workspace_status(root)["memory_source"] == source, 20,
+                         f"GetStatus' memory_source to be {source}")
             # Trim works on gopls' file cache, which a current gopls keeps (v0.12 on) and
             # Debian's (the 0.5.0 line) does not, or through memory.reclaim. Where neither is
             # there the guard skips the rung and says so in the restart's reason.

@@ -3,6 +3,7 @@ user manager: a running guard, a running gopls unit, and the editor line. Twice,
 runs it again."""
 
 import os
+import pwd
 import re
 import unittest
 
@@ -19,6 +20,9 @@ class Quickstart(unittest.TestCase):
     def test_quickstart_in_a_module_gives_a_guard_a_gopls_unit_and_the_editor_line(self):
         root = s.copy_fixture_module("hello")
         out = self.run_quickstart(root).stdout
+        # It installs for whoever runs it: root, or with `run --as-user` the normal user.
+        self.assertIn(f"Installing for {pwd.getpwuid(os.getuid()).pw_name} into "
+                      f"{os.path.join(s.HOME, '.local')}", out)
 
         s.wait_active(s.GUARD, 30)
         self.assertEqual(s.systemctl("is-enabled", s.GUARD).stdout.strip(), "enabled")
