@@ -226,7 +226,8 @@ void ActionRunner::trim(const std::string& root, uint64_t serial) {
                 // RAM, and the page cache dropped after it is what the rung is for.
                 .cacheBudget = config.actions.trim.cacheBudget,
                 .owner = PruneOwner{.home = paths_.caches.home, .uid = ::geteuid()},
-                .modCache = goModCacheDir(paths_.caches)};
+                .modCache = context_.goModCache(root)};
+  if (plan.modCache.empty()) plan.modCache = goModCacheDir(paths_.caches);
   // Workspaces share gopls' cache and the module cache: one walk over a directory at a time.
   for (const auto& [other, action] : running_) {
     if (action.trim) summary += action.trim->excludeWalked(plan, other);

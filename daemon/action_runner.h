@@ -58,6 +58,9 @@ class ActionContext {
   // The workspace's gopls' own file cache, when its gopls is known to keep one ("" otherwise:
   // the trim falls back to where gopls keeps it by default).
   virtual std::string goplsFileCache(const std::string& root) = 0;
+  // The module cache the workspace's gopls (and the go commands it runs) uses, from its own
+  // environment; "" when that cannot be read: the trim falls back to the guard's.
+  virtual std::string goModCache(const std::string& root) = 0;
   // Rewrites the unit's environment file from the configuration in force now, so that the
   // gopls a restart starts runs with what the user set last (gomemlimit, env, gopls.args).
   virtual Result<void> refreshUnitEnvironment(const std::string& root) = 0;

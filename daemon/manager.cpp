@@ -1001,6 +1001,13 @@ std::string Manager::goplsFileCache(const std::string& root) {
   return workspace != nullptr && workspace->gopls ? workspace->gopls->fileCache : std::string();
 }
 
+std::string Manager::goModCache(const std::string& root) {
+  Workspace* workspace = find(root);
+  if (workspace == nullptr || workspace->unit.mainPid == 0) return {};
+  auto environment = readProcessEnviron(roots_, static_cast<pid_t>(workspace->unit.mainPid));
+  return environment ? goModCacheDir(goCacheEnvOf(*environment)) : std::string();
+}
+
 void Manager::readFigures(Workspace& workspace) {
   WorkspaceFigures& figures = workspace.figures;
   WorkspaceSnapshot& snapshot = figures.snapshot;

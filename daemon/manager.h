@@ -152,6 +152,7 @@ class Manager final : private ActionContext {
   std::optional<uint64_t> effectFigure(const std::string& root, bool fresh) override;
   std::optional<ReclaimTarget> reclaimTarget(const std::string& root) override;
   std::string goplsFileCache(const std::string& root) override;
+  std::string goModCache(const std::string& root) override;
   Result<void> refreshUnitEnvironment(const std::string& root) override;
   void restartImminent(const std::string& root, const std::string& reason) override;
   void unitRestarted(const std::string& root) override;

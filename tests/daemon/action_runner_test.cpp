@@ -49,6 +49,7 @@ class TestContext final : public ActionContext {
   }
   std::optional<ReclaimTarget> reclaimTarget(const std::string&) override { return std::nullopt; }
   std::string goplsFileCache(const std::string&) override { return {}; }
+  std::string goModCache(const std::string&) override { return {}; }
   Result<void> refreshUnitEnvironment(const std::string& root) override {
     if (onRefreshEnvironment) onRefreshEnvironment();
     environmentWrites.push_back(root);

@@ -47,6 +47,7 @@ class TrimContext final : public ActionContext {
   }
   std::optional<ReclaimTarget> reclaimTarget(const std::string&) override { return std::nullopt; }
   std::string goplsFileCache(const std::string&) override { return fileCache; }
+  std::string goModCache(const std::string&) override { return modCache; }
   Result<void> refreshUnitEnvironment(const std::string&) override { return {}; }
   void restartImminent(const std::string&, const std::string&) override {}
   void unitRestarted(const std::string&) override {}
@@ -55,6 +56,7 @@ class TrimContext final : public ActionContext {
   Config config_ = budgetZeroConfig();
   std::set<std::string> workspaces{kApp, kTool};
   std::string fileCache;
+  std::string modCache;  // "" : the runner falls back to its ActionPaths
   std::vector<ActionReport> reports;
 };
 
@@ -239,6 +241,24 @@ TEST_CASE("a small cache is trimmed within the first slice", "[action_runner][tr
   CHECK_THAT((*done)->result.value(),
              Catch::Contains("dropped the page cache of 0 files in " + cache.string()));
   CHECK(rig.scheduler.pendingTimers() == 0);
+}
+
+TEST_CASE("the module cache whose page cache is dropped is the one gopls' environment names",
+          "[action_runner][trim]") {
+  TrimRig rig;
+  const fs::path own = rig.dir / "gopls-own-modcache";
+  fs::create_directories(own / "example.com/m@v1.0.0");
+  std::ofstream(own / "example.com/m@v1.0.0/go.mod") << "module example.com/m\n";
+  rig.context.modCache = own.string();
+  std::optional<Result<ActionReport>> done;
+  rig.runner->run(kApp, "app.service", ActionKind::Trim, "test",
+                  [&](auto report) { done = report; });
+  rig.slicesUntil([&] { return done.has_value(); });
+  REQUIRE(done);
+  REQUIRE(*done);
+  CHECK_THAT((*done)->result.value(),
+             Catch::Contains("dropped the page cache of 1 files in " + own.string()));
+  CHECK_THAT((*done)->result.value(), !Catch::Contains(fs::path(rig.dir / "modcache").string()));
 }
 
 }  // namespace wslgo::test
