@@ -1017,11 +1017,27 @@ void Manager::readFigures(Workspace& workspace) {
   }
   snapshot.memoryCurrent = figures.sample ? figures.sample->current : std::nullopt;
   snapshot.inactiveFile = figures.sample ? figures.sample->stat.inactiveFile : std::nullopt;
+  if (figures.sample) explainMemorySource(workspace, figures.sample->currentSource);
   figures.rss.reset();
   if (workspace.unit.mainPid > 0 && workspace.readers.mainProcess) {
     if (auto status = workspace.readers.mainProcess->readStatus()) figures.rss = status->vmRss;
   }
   snapshot.rss = figures.rss;
+}
+
+void Manager::explainMemorySource(Workspace& workspace, MemorySource source) {
+  if (source == workspace.memorySourceSaid) return;
+  workspace.memorySourceSaid = source;
+  if (source != MemorySource::ProcessRss) {
+    log()->debug("{}: memory figure from {}", workspace.record.path, toString(source));
+    return;
+  }
+  logEvent(*log(), spdlog::level::info,
+           "the unit has no memory cgroup of its own (a normal user's units get none on a host "
+           "with v1 memory controllers): the workspace's memory figure is the summed RSS of the "
+           "unit's processes (its cgroup.procs), and MemoryHigh=/MemoryMax= cannot act on it; "
+           "the guard's ladder still does",
+           {{"WORKSPACE", workspace.record.path}, {"UNIT", workspace.record.unit}});
 }
 
 void Manager::sampleWorkspace(Workspace& workspace, Usec now) {

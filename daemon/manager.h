@@ -209,6 +209,9 @@ class Manager final : private ActionContext {
   void sampleSystem(Snapshot& snapshot);
   void sampleWorkspace(Workspace& workspace, Usec now);
   void readFigures(Workspace& workspace);
+  // Says, when it changes, where the workspace's memory figure comes from: plainly when it is the
+  // summed RSS of the unit's processes because the unit has no memory cgroup.
+  void explainMemorySource(Workspace& workspace, MemorySource source);
   // Which rungs can work for the workspace now (snapshot.rungs), and why not.
   void judgeRungs(Workspace& workspace, Usec now);
   // The workspace's MemoryHigh=, MemoryMax=, CPUWeight= and IOWeight=, at every start of its

@@ -109,7 +109,8 @@ struct Workspace {
   RungAvailability rungs;  // what the ladder can do for it, and why not
   SampleHistory history;
   ArmedFor wakeupsFor;
-  bool wakeupsExplained = false;  // why there are none has been logged
+  bool wakeupsExplained = false;                       // why there are none has been logged
+  MemorySource memorySourceSaid = MemorySource::None;  // where the figure comes from, as logged
   LastAction lastAction;
   EditorReports editors;
   OomKills oomKills;

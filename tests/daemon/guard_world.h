@@ -232,6 +232,8 @@ class GuardWorld {
   // without a limit: enough for MemoryMax= to count as enforced, and none for CPUWeight= or
   // IOWeight=.
   std::vector<std::string> controllerFiles{"memory.max"};
+  // false: units' cgroups get no memory files, as a normal user's on a hybrid host.
+  bool unitsHaveMemoryFiles = true;
   // Each gopls' /proc/PID/environ (NAME=VALUE\0...); none when empty.
   std::string processEnviron;
   FakeScheduler scheduler;
@@ -259,7 +261,7 @@ class GuardWorld {
     if (!processEnviron.empty()) write(procDir + "/environ", processEnviron);
     const std::string dir = cgroupDir(unit.name);
     std::filesystem::create_directories(dir);
-    setUnitMemory(unit.name, 256 * kMiB);
+    if (unitsHaveMemoryFiles) setUnitMemory(unit.name, 256 * kMiB);
     write(dir + "/cgroup.procs", std::to_string(unit.mainPid) + "\n");
     for (const std::string& file : controllerFiles) write(dir + "/" + file, "max\n");
   }

@@ -520,3 +520,22 @@ TEST_CASE(
 }
 
 }  // namespace wslgo::test
+
+namespace wslgo::test {
+
+TEST_CASE(
+    "a unit without a memory cgroup of its own is said plainly to be measured by summed RSS, "
+    "once",
+    "[manager][resources]") {
+  GuardWorld world;
+  world.unitsHaveMemoryFiles = false;  // cgroup.procs only
+  ManagerLog log;
+  world.start();
+  const std::string root = world.addWorkspace("app");
+  world.scheduler.advance(seconds(10));
+  auto status = nlohmann::json::parse(world.manager().statusJson());
+  REQUIRE(status["workspaces"][0]["memory_source"] == "process-rss");
+  CHECK(log.count("the workspace's memory figure is the summed RSS of the unit's processes") == 1);
+}
+
+}  // namespace wslgo::test

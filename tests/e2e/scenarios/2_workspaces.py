@@ -73,6 +73,11 @@ class Workspaces(unittest.TestCase):
                              f"a normal user's unit has a v1 memory cgroup: {control_group}")
         s.wait_until(lambda: s.workspace_status(root)["memory_source"] == source, 20,
                      f"GetStatus' memory_source to be {source}")
+        if source == "process-rss":
+            # Said plainly, once, rather than as a missing v1 file.
+            s.wait_until(lambda: [e for e in s.journal() if e.get("WORKSPACE") == root
+                                  and "summed RSS of the unit's processes" in e.get("MESSAGE", "")],
+                         20, f"the journal saying {root}'s figure is the summed RSS")
 
         def memory_on_disk():
             if memory_file:
