@@ -92,16 +92,17 @@ void Manager::loadRegistry() {
       } else {
         auto aside = setAsideCorruptFile(statePath);
         stateSetAside_ = true;
-        log()->error("{}: {}; kept as {} and starting with no workspaces", statePath,
-                     registry.error().describe(), aside ? *aside : "(could not move it aside)");
+        log()->error("{}: {}; kept as {}; the wslgo-gopls@ units still running are adopted again",
+                     statePath, registry.error().describe(),
+                     aside ? *aside : "(could not move it aside)");
       }
     } else if (text.error().code == EINVAL || text.error().code == EFBIG) {
       // Not a regular file, too large or too deeply nested: kept aside like a corrupt one, so
       // the next save does not write over it and the next start does not trip on it again.
       auto aside = setAsideCorruptFile(statePath);
       stateSetAside_ = true;
-      log()->error("{}; kept as {} and starting with no workspaces", text.error().describe(),
-                   aside ? *aside : "(could not move it aside)");
+      log()->error("{}; kept as {}; the wslgo-gopls@ units still running are adopted again",
+                   text.error().describe(), aside ? *aside : "(could not move it aside)");
     } else if (text.error().code != ENOENT) {
       log()->error("cannot read {}: {}", statePath, text.error().describe());
     }
@@ -548,8 +549,11 @@ void Manager::adoptOrphanedUnit(const std::string& unit, AddDone done) {
   instance.remove_suffix(kWorkspaceUnitSuffix.size());
   auto path = unescapeUnitPath(instance);
   if (!path) return done(path.error());
-  auto root = resolveWorkspaceRoot(*path, engine_->config().gopls.allowNonModule);
+  // A running unit is guarded whether or not its directory holds a module: it may have been
+  // added with allow_non_module, an option the lost state file kept. The other checks hold.
+  auto root = resolveWorkspaceRoot(*path, /*allowNonModule=*/true);
   if (!root) return done(root.error());
+  const AddOptions options{.allowNonModule = !resolveWorkspaceRoot(*root, false).ok()};
   // A directory below a module, or a symlink, resolves to another workspace: that one's unit
   // would be guarded, and this one still not.
   auto derived = workspaceUnitName(*root);
@@ -558,7 +562,7 @@ void Manager::adoptOrphanedUnit(const std::string& unit, AddDone done) {
     return done(errnoError(EINVAL, *path,
                            "resolves to the workspace " + *root + ", whose unit is " + *derived));
   }
-  addWorkspace(*root, AddOptions{}, std::move(done));
+  addWorkspace(*root, options, std::move(done));
 }
 
 void Manager::addWorkspace(const std::string& path, const AddOptions& options, AddDone done) {

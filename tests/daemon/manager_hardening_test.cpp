@@ -539,3 +539,25 @@ TEST_CASE(
 }
 
 }  // namespace wslgo::test
+
+namespace wslgo::test {
+
+TEST_CASE(
+    "after a corrupt state file is set aside, a running unit of a directory added with "
+    "allow_non_module is guarded again",
+    "[manager][registry]") {
+  GuardWorld world;
+  world.start();
+  const std::string notes = world.path() / "home/notes";
+  std::filesystem::create_directories(notes);
+  REQUIRE(world.add(notes, AddOptions{.allowNonModule = true}));
+  world.destroyManager();
+  std::ofstream(world.paths().stateDir + "/state.json", std::ios::trunc) << "{";
+
+  ManagerLog log;
+  world.start();
+  CHECK(world.manager().workspaceRoots() == std::vector<std::string>{notes});
+  CHECK(log.count("the wslgo-gopls@ units still running are adopted again") == 1);
+}
+
+}  // namespace wslgo::test
