@@ -347,6 +347,21 @@ DoctorCheck checkControls(const StatusWorkspace& w) {
       problems.push_back(rung.name + ": " + (rung.why.empty() ? "unavailable" : rung.why));
     }
   }
+  // The OOM preference is a property of the process: it works on every host, for every user.
+  if (w.oomScoreAdjConfigured) {
+    const std::string configured = std::to_string(*w.oomScoreAdjConfigured);
+    if (!w.oomScoreAdjEffective) {
+      parts.push_back("oom_score_adj " + configured + " (gopls not running)");
+    } else if (*w.oomScoreAdjEffective == *w.oomScoreAdjConfigured) {
+      parts.push_back("oom_score_adj " + configured + " in effect");
+    } else {
+      parts.push_back("oom_score_adj " + configured + " configured, " +
+                      std::to_string(*w.oomScoreAdjEffective) + " in effect");
+      problems.push_back("oom_score_adj: gopls runs with " +
+                         std::to_string(*w.oomScoreAdjEffective) + ", not the configured " +
+                         configured + "; it applies from the unit's next start");
+    }
+  }
   for (const StatusControl& control : w.controls) {
     if (!control.value) continue;
     parts.push_back(describeControl(control));

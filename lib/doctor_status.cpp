@@ -78,6 +78,13 @@ StatusWorkspace parseWorkspace(const Json& w, const std::string& pointer) {
                             .enforced = boolAt(*control, "enforced"),
                             .why = optionalStringAt(*control, "why")});
   }
+  if (auto oom = w.find("oom_score_adj"); oom != w.end() && oom->is_object()) {
+    for (auto [key, field] : {std::pair{"configured", &out.oomScoreAdjConfigured},
+                              std::pair{"effective", &out.oomScoreAdjEffective}}) {
+      auto value = oom->find(key);
+      if (value != oom->end() && value->is_number_integer()) *field = value->get<int64_t>();
+    }
+  }
   if (auto gopls = w.find("gopls"); gopls != w.end() && gopls->is_object()) {
     StatusGopls g;
     g.version = optionalStringAt(*gopls, "version");

@@ -46,6 +46,10 @@ struct StatusWorkspace {
   std::optional<uint64_t> gomemlimit;
   std::vector<StatusRung> rungs;
   std::vector<StatusControl> controls;
+  // oom_score_adjust as configured, and what gopls' /proc/PID/oom_score_adj says (nullopt: not
+  // running, or an older guard that does not report it).
+  std::optional<int64_t> oomScoreAdjConfigured;
+  std::optional<int64_t> oomScoreAdjEffective;
   std::optional<StatusGopls> gopls;  // nullopt until the guard's first probe answered
 };
 

@@ -288,6 +288,19 @@ TEST_CASE("doctor: a healthy workspace in the Linux filesystem passes every work
     CHECK(checkNamed(checks, name, root).verdict == Verdict::Pass);
   }
   CHECK_THAT(checkNamed(checks, "debug-port", root).message, Catch::Contains("127.0.0.1:41234"));
+  CHECK_THAT(checkNamed(checks, "controls", root).message,
+             Catch::Contains("oom_score_adj 500 in effect"));
+}
+
+TEST_CASE("doctor: gopls running with another oom_score_adj than configured is a warning",
+          "[doctor]") {
+  DoctorFacts facts = factsOf({.tree = "wsl2-no-systemd", .statusFixture = "healthy-v2.json"});
+  facts.guard->workspaces[0].oomScoreAdjEffective = 0;
+  const auto checks = judge(facts);
+  const DoctorCheck& controls = checkNamed(checks, "controls", "/home/me/src/app");
+  CHECK(controls.verdict == Verdict::Warn);
+  CHECK_THAT(controls.message, Catch::Contains("oom_score_adj 500 configured, 0 in effect") &&
+                                   Catch::Contains("applies from the unit's next start"));
 }
 
 TEST_CASE("doctor: a debug server beyond loopback fails", "[doctor]") {
