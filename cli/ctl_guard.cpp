@@ -226,4 +226,20 @@ Result<std::string> Guard::captureHeapProfile(const WorkspaceRef& workspace) {
   return attempt([&] { return WorkspaceProxy(**bus, workspace.object).CaptureHeapProfile(); });
 }
 
+Result<std::vector<HistorySample>> Guard::history(const WorkspaceRef& workspace,
+                                                  uint64_t sinceWallUsec) {
+  auto bus = connection();
+  if (!bus) return bus.error();
+  return attempt([&] {
+    std::vector<HistorySample> samples;
+    for (const auto& sample : WorkspaceProxy(**bus, workspace.object).GetHistory(sinceWallUsec)) {
+      samples.push_back(HistorySample{.usec = sample.get<0>(),
+                                      .memoryCurrent = sample.get<1>(),
+                                      .rss = sample.get<2>(),
+                                      .heapInUse = sample.get<3>()});
+    }
+    return samples;
+  });
+}
+
 }  // namespace wslgo::ctl

@@ -7,9 +7,11 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "cli/ctl_command.h"
 #include "lib/result.h"
+#include "lib/sample_history.h"
 
 namespace sdbus {
 class IConnection;
@@ -69,6 +71,8 @@ class Guard {
   Result<uint64_t> trimCache(const WorkspaceRef& workspace);
   Result<void> restart(const WorkspaceRef& workspace, const std::string& reason);
   Result<std::string> captureHeapProfile(const WorkspaceRef& workspace);
+  // GetHistory: the samples taken at or after `sinceWallUsec` (CLOCK_REALTIME µs), oldest first.
+  Result<std::vector<HistorySample>> history(const WorkspaceRef& workspace, uint64_t sinceWallUsec);
 
  private:
   Result<sdbus::IConnection*> connection();

@@ -14,10 +14,13 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/ctl_command.h"
+#include "cli/ctl_complete.h"
 #include "cli/ctl_doctor.h"
 #include "cli/ctl_editor_config.h"
 #include "cli/ctl_guard.h"
+#include "cli/ctl_offline_commands.h"
 #include "cli/ctl_status.h"
+#include "cli/ctl_watch.h"
 #include "cli/ctl_workspace_commands.h"
 
 namespace {
@@ -80,6 +83,7 @@ int main(int argc, char** argv) {
   app.parse_complete_callback([&] { run.output.colour = colourWanted() && !noColour; });
 
   wslgo::ctl::addStatusCommand(app, run, guard, view);
+  wslgo::ctl::addWatchCommand(app, run, guard, view);
   wslgo::ctl::addWorkspaceCommands(app, run, guard, cwd);
   auto guardStatus = [&guard]() -> wslgo::Result<std::string> {
     auto status = guard.status();
@@ -89,6 +93,8 @@ int main(int argc, char** argv) {
   };
   wslgo::ctl::addDoctorCommand(app, run, guardStatus);
   wslgo::ctl::addEditorConfigCommand(app, run, guardStatus);
+  wslgo::ctl::addOfflineCommands(app, run);
+  wslgo::ctl::addCompletionHelpers(app, run, guard);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,17 @@
+// Hidden wslgo-guardctl commands for the shell completions (completions/): `__workspaces`
+// prints the guarded workspaces' roots, one per line.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "cli/ctl_command.h"
+#include "cli/ctl_guard.h"
+
+namespace wslgo::ctl {
+
+// `__workspaces`: one workspace root per line, from GetStatus. A completion must never print
+// errors into the user's command line, so when the guard is not reachable (or answers
+// something unreadable) it prints nothing and exits 0. Hidden from --help.
+void addCompletionHelpers(CLI::App& app, Run& run, Guard& guard);
+
+}  // namespace wslgo::ctl
