@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lib/levels.h"
 #include "lib/policy_format.h"
 
 namespace wslgo {
@@ -27,22 +28,6 @@ constexpr const char* kGreen = "32";
 constexpr const char* kYellow = "33";
 constexpr const char* kCyan = "36";
 constexpr const char* kBoldRed = "1;31";
-
-enum class Level { Ok, Warning, High, Critical };
-
-const char* levelName(Level level) {
-  switch (level) {
-    case Level::Ok:
-      return "ok";
-    case Level::Warning:
-      return "warning";
-    case Level::High:
-      return "high";
-    case Level::Critical:
-      return "critical";
-  }
-  return "ok";
-}
 
 const char* levelColour(Level level) {
   switch (level) {
@@ -210,7 +195,7 @@ std::string renderWorkspace(const Json& workspace, const StatusView& view) {
     const Level level = limits.levelOf(*memory);
     const int inner = std::clamp(view.width - 2 - kLabelWidth - 10 - 2 - 2 - 10, 10, 50);
     memoryLine += bar(view, *memory, limits, level, inner) + "  " +
-                  paint(view, levelColour(level), levelName(level));
+                  paint(view, levelColour(level), std::string(toString(level)));
   } else if (!limits.top()) {
     memoryLine += "no limits set";
   }
