@@ -159,7 +159,7 @@ void addLogs(CLI::App& app, Run& run, Guard& guard, const std::string& cwd) {
   auto follow = std::make_shared<bool>(false);
   auto lines = std::make_shared<int>(0);
   CLI::App* command = workspaceCommand(
-      app, "logs", "Show the journal of the workspace's gopls unit (journalctl --user -u UNIT)",
+      app, "logs", "Show the journal of the workspace's gopls unit (journalctl --user-unit UNIT)",
       path);
   command->add_flag("-f,--follow", *follow, "Follow the journal as it grows");
   command->add_option("-n,--lines", *lines, "Show only the last N lines")
@@ -169,7 +169,10 @@ void addLogs(CLI::App& app, Run& run, Guard& guard, const std::string& cwd) {
     if (!workspace) return;
     auto unit = guard.unit(*workspace);
     if (!unit) return fail(run, unit.error());
-    std::vector<std::string> args{"journalctl", "--user", "-u", *unit};
+    // --user-unit, not --user -u: the latter reads only the user journal files, which journald
+    // keeps only for users above the system range and with persistent storage; root's units
+    // (and everyone's with volatile storage) log to the system journal.
+    std::vector<std::string> args{"journalctl", "--user-unit", *unit};
     if (*follow) args.emplace_back("-f");
     if (*lines > 0) {
       args.emplace_back("-n");

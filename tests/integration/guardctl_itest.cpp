@@ -145,7 +145,7 @@ TEST_CASE("guardctl adds a module, shows it, acts on it and removes it", "[guard
   std::filesystem::permissions(bin + "/journalctl", std::filesystem::perms::owner_all);
   auto logs = runGuardctl(bus, module, "logs -f", "PATH=" + shellQuoted(bin) + ":\"$PATH\"");
   CHECK(logs.exitCode == 0);
-  CHECK_THAT(logs.out, Catch::Matches("journalctl --user -u wslgo-gopls@.*\\.service -f\n"));
+  CHECK_THAT(logs.out, Catch::Matches("journalctl --user-unit wslgo-gopls@.*\\.service -f\n"));
 
   auto dryRunOn = runGuardctl(bus, "/", "dry-run on");
   CHECK(dryRunOn.exitCode == 0);

@@ -51,6 +51,17 @@ class Guardctl(unittest.TestCase):
         self.assertTrue(any(c.get("workspace") == root for c in checks),
                         f"doctor has no line for {root}: {checks}")
 
+        # What shell completion offers for a workspace argument.
+        self.assertEqual(guardctl("__workspaces").stdout.split("\n")[0], root)
+        # The unit's journal through journalctl, and a heap profile with the line to open it.
+        logs = guardctl("logs", "-n", "50", cwd=root, check=False)
+        self.assertEqual(logs.returncode, 0, logs.stderr)
+        self.assertIn("gopls", logs.stdout)
+        profile = guardctl("profile", cwd=root).stdout
+        saved = [word for word in profile.split() if word.endswith(".pb.gz")]
+        self.assertTrue(saved and os.path.exists(saved[0]), profile)
+        self.assertIn("go tool pprof", profile)
+
         snippet = guardctl("editor-config", "--editor", "vscode", cwd=root).stdout
         self.assertIn("go.languageServerFlags", snippet)
         self.assertTrue(socket in snippet
