@@ -380,19 +380,19 @@ void Manager::refreshUnit(Workspace& workspace) {
       workspace.record.unit,
       whileGuarded<UnitInfo>(workspace, [this](Workspace& current, Result<UnitInfo> info) {
         current.refresh.inFlight = false;
-        if (info) {
-          takeUnitInfo(current, std::move(*info));
-        } else {
-          log()->warn("{}: cannot read {}: {}", current.record.path, current.record.unit,
-                      info.error().describe());
-        }
+        takeUnitInfo(current, std::move(info));
         if (std::exchange(current.refresh.again, false)) refreshUnit(current);
       }));
 }
 
-void Manager::takeUnitInfo(Workspace& workspace, UnitInfo info) {
+void Manager::takeUnitInfo(Workspace& workspace, Result<UnitInfo> info) {
+  if (!info) {
+    log()->warn("{}: cannot read {}: {}", workspace.record.path, workspace.record.unit,
+                info.error().describe());
+    return;
+  }
   const UnitInfo before = std::move(workspace.unit);
-  workspace.unit = std::move(info);
+  workspace.unit = std::move(*info);
   checkOomKills(workspace, before);
   followGopls(workspace);
 }
@@ -445,12 +445,7 @@ void Manager::adopt(Workspace& workspace) {
   systemd_.unitInfo(
       workspace.record.unit,
       whileGuarded<UnitInfo>(workspace, [this](Workspace& current, Result<UnitInfo> info) {
-        if (info) {
-          takeUnitInfo(current, std::move(*info));
-        } else {
-          log()->warn("{}: cannot read {}: {}", current.record.path, current.record.unit,
-                      info.error().describe());
-        }
+        takeUnitInfo(current, std::move(info));
         publish();  // GetStatus shows what systemd said, not the empty unit before it
         const std::string& state = current.unit.activeState;
         if (state == "active" || state == "activating") {
@@ -677,12 +672,7 @@ void Manager::announceAdded(Workspace& workspace, const AddDone& done) {
           [this, done](Workspace& current, Result<UnitInfo> info) {
             const std::string root = current.record.path;
             try {
-              if (info) {
-                takeUnitInfo(current, std::move(*info));
-              } else {
-                log()->warn("{}: cannot read {}: {}", root, current.record.unit,
-                            info.error().describe());
-              }
+              takeUnitInfo(current, std::move(info));
               publish();
               if (observer_ != nullptr) observer_->workspaceAdded(root);
               logEvent(*log(), spdlog::level::info, "workspace added",

@@ -201,7 +201,9 @@ class Manager final : private ActionContext {
   void adopt(Workspace& workspace);
   // Asks systemd about the unit again; one question in flight per workspace.
   void refreshUnit(Workspace& workspace);
-  void takeUnitInfo(Workspace& workspace, UnitInfo info);
+  // What systemd answered about the unit, or a warning that it could not be read (the unit
+  // then keeps what was known).
+  void takeUnitInfo(Workspace& workspace, Result<UnitInfo> info);
   // Points the workspace's debug client at the gopls its unit runs now: the debug address is
   // read from MainPID's command line (the launcher picks a fresh port at every start), never
   // remembered from an earlier run.
