@@ -178,8 +178,8 @@ void addDoctorCommand(CLI::App& app, Run& run, std::function<Result<std::string>
       "doctor",
       "Check what wslgo-guard needs here (WSL, a systemd user manager, memory, swap, cgroups, the "
       "clock, gopls) and what it can do for each workspace: PASS / WARN / FAIL lines, each with "
-      "a fix. Exit 0 when nothing failed, 1 when a check failed (warnings do not count); a guard "
-      "that is not running is a warning.");
+      "a fix (SKIP: nothing here to check it against). Exit 0 when nothing failed, 1 when a check "
+      "failed (warnings do not count); a guard that is not running is a warning.");
   command->add_flag("--json", options->json, "One JSON object (checks and a summary)");
   command->add_option("--proc", options->roots.sys.proc, "Where /proc is (for tests)")
       ->capture_default_str();

@@ -11,6 +11,7 @@
 
 #include "lib/levels.h"
 #include "lib/policy_format.h"
+#include "lib/terminal_style.h"
 
 namespace wslgo {
 namespace {
@@ -20,16 +21,15 @@ using Json = nlohmann::json;
 constexpr const char* kLabelIndent = "            ";  // under the value column of a block
 constexpr int kLabelWidth = 10;
 
-// ANSI SGR sequences.
-constexpr const char* kBold = "1";
-constexpr const char* kDim = "2";
-constexpr const char* kRed = "31";
-constexpr const char* kGreen = "32";
-constexpr const char* kYellow = "33";
-constexpr const char* kCyan = "36";
-constexpr const char* kBoldRed = "1;31";
+using sgr::kBold;
+using sgr::kBoldRed;
+using sgr::kCyan;
+using sgr::kDim;
+using sgr::kGreen;
+using sgr::kRed;
+using sgr::kYellow;
 
-const char* levelColour(Level level) {
+std::string_view levelColour(Level level) {
   switch (level) {
     case Level::Ok:
       return kGreen;
@@ -44,7 +44,7 @@ const char* levelColour(Level level) {
 }
 
 // The colour of a workspace's or the guard's state word.
-const char* stateColour(const std::string& state) {
+std::string_view stateColour(const std::string& state) {
   if (state == "ok" || state == "running") return kGreen;
   if (state == "warning" || state == "starting" || state == "restarting") return kYellow;
   if (state == "stopped") return kDim;
@@ -55,9 +55,8 @@ const char* stateColour(const std::string& state) {
   return kCyan;
 }
 
-std::string paint(const StatusView& view, const char* sgr, const std::string& text) {
-  if (!view.colour || text.empty()) return text;
-  return std::string("\x1b[") + sgr + "m" + text + "\x1b[0m";
+std::string paint(const StatusView& view, std::string_view style, const std::string& text) {
+  return sgr::paint(view.colour, style, text);
 }
 
 std::optional<uint64_t> unsignedAt(const Json& object, const char* key) {

@@ -225,9 +225,10 @@ DoctorCheck checkCgroups(const DoctorFacts& facts) {
 
 DoctorCheck checkClock(const DoctorFacts& facts) {
   if (!facts.rtcSeconds) {
-    return pass("clock",
-                "no readable hardware clock (/sys/class/rtc/rtc0/since_epoch): the "
-                "clock skew is not checked");
+    return check(Verdict::Skip, "clock",
+                 "not checked: no readable hardware clock (/sys/class/rtc/rtc0/since_epoch) to "
+                 "compare the system clock with",
+                 {});
   }
   const int64_t skew = facts.realtimeSeconds - *facts.rtcSeconds;
   const int64_t magnitude = skew < 0 ? -skew : skew;
@@ -446,6 +447,8 @@ std::string_view toString(Verdict verdict) {
       return "WARN";
     case Verdict::Fail:
       return "FAIL";
+    case Verdict::Skip:
+      return "SKIP";
   }
   return "FAIL";
 }

@@ -10,9 +10,11 @@
 
 namespace wslgo {
 
-enum class Verdict { Pass, Warn, Fail };
+// Skip: the check could not be made here (no hardware clock to compare with); it neither passes
+// nor counts against the machine.
+enum class Verdict { Pass, Warn, Fail, Skip };
 
-std::string_view toString(Verdict verdict);  // "PASS", "WARN", "FAIL"
+std::string_view toString(Verdict verdict);  // "PASS", "WARN", "FAIL", "SKIP"
 
 struct DoctorCheck {
   std::string name = {};       // stable id: "wsl", "user-manager", "memory", "controls"...

@@ -2,17 +2,21 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lib/terminal_style.h"
+
 namespace wslgo {
 namespace {
 
 std::string_view colourOf(Verdict verdict) {
   switch (verdict) {
     case Verdict::Pass:
-      return "\033[32m";
+      return sgr::kGreen;
     case Verdict::Warn:
-      return "\033[33m";
+      return sgr::kYellow;
     case Verdict::Fail:
-      return "\033[31m";
+      return sgr::kRed;
+    case Verdict::Skip:
+      return sgr::kDim;
   }
   return "";
 }
@@ -25,6 +29,8 @@ std::string lowerVerdict(Verdict verdict) {
       return "warn";
     case Verdict::Fail:
       return "fail";
+    case Verdict::Skip:
+      return "skip";
   }
   return "fail";
 }
@@ -33,6 +39,7 @@ struct Counts {
   size_t pass = 0;
   size_t warn = 0;
   size_t fail = 0;
+  size_t skip = 0;
 };
 
 Counts count(const std::vector<DoctorCheck>& checks) {
@@ -41,6 +48,7 @@ Counts count(const std::vector<DoctorCheck>& checks) {
     if (check.verdict == Verdict::Pass) ++counts.pass;
     if (check.verdict == Verdict::Warn) ++counts.warn;
     if (check.verdict == Verdict::Fail) ++counts.fail;
+    if (check.verdict == Verdict::Skip) ++counts.skip;
   }
   return counts;
 }
@@ -50,8 +58,8 @@ Counts count(const std::vector<DoctorCheck>& checks) {
 std::string renderDoctorText(const std::vector<DoctorCheck>& checks, bool colour) {
   std::string out;
   for (const DoctorCheck& check : checks) {
-    std::string verdict(toString(check.verdict));
-    if (colour) verdict = std::string(colourOf(check.verdict)) + verdict + "\033[0m";
+    const std::string verdict =
+        sgr::paint(colour, colourOf(check.verdict), toString(check.verdict));
     out += verdict + "  " + check.name;
     if (!check.workspace.empty()) out += " (" + check.workspace + ")";
     out += ": " + check.message + "\n";
@@ -59,7 +67,9 @@ std::string renderDoctorText(const std::vector<DoctorCheck>& checks, bool colour
   }
   const Counts counts = count(checks);
   out += "\n" + std::to_string(counts.pass) + " passed, " + std::to_string(counts.warn) +
-         " warning(s), " + std::to_string(counts.fail) + " failed\n";
+         " warning(s), " + std::to_string(counts.fail) + " failed";
+  if (counts.skip > 0) out += ", " + std::to_string(counts.skip) + " not checked";
+  out += "\n";
   return out;
 }
 
@@ -76,9 +86,12 @@ std::string renderDoctorJson(const std::vector<DoctorCheck>& checks) {
                                    : nlohmann::ordered_json(check.fix)}});
   }
   const Counts counts = count(checks);
-  nlohmann::ordered_json out{
-      {"checks", std::move(list)},
-      {"summary", {{"pass", counts.pass}, {"warn", counts.warn}, {"fail", counts.fail}}}};
+  nlohmann::ordered_json out{{"checks", std::move(list)},
+                             {"summary",
+                              {{"pass", counts.pass},
+                               {"warn", counts.warn},
+                               {"fail", counts.fail},
+                               {"skip", counts.skip}}}};
   return out.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 

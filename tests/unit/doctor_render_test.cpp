@@ -35,6 +35,22 @@ TEST_CASE("doctor: the text puts a fix under each warning and failure and sums t
   CHECK_THAT(renderDoctorText(sample(), /*colour=*/true), Catch::Contains("\033[31mFAIL\033[0m"));
 }
 
+TEST_CASE("doctor: a check not made here is SKIP, counted apart, with no fix", "[doctor]") {
+  std::vector<DoctorCheck> checks = sample();
+  checks.push_back({.name = "clock",
+                    .workspace = {},
+                    .verdict = Verdict::Skip,
+                    .message = "not checked: no RTC"});
+  const std::string text = renderDoctorText(checks, /*colour=*/false);
+  CHECK_THAT(text, Catch::Contains("SKIP  clock: not checked: no RTC\n"));
+  CHECK_THAT(text, Catch::EndsWith("1 passed, 1 warning(s), 1 failed, 1 not checked\n"));
+  auto json = nlohmann::json::parse(renderDoctorJson(checks));
+  CHECK(json["checks"][3]["verdict"] == "skip");
+  CHECK(json["summary"]["skip"] == 1);
+  CHECK(json["summary"]["pass"] == 1);
+  CHECK_FALSE(anyFailed({checks.back()}));
+}
+
 TEST_CASE("doctor: the JSON lists every check with null for what does not apply", "[doctor]") {
   auto json = nlohmann::json::parse(renderDoctorJson(sample()));
   REQUIRE(json["checks"].size() == 3);
