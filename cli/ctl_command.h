@@ -2,8 +2,12 @@
 // group hooks into the one CLI11 app.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <iosfwd>
+#include <map>
+#include <string>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 
@@ -26,11 +30,25 @@ struct Output {
   bool colour = false;
 };
 
+// What the program reads of the world: read in main and nowhere else, so that every command
+// (and a test) gets it as an argument, as the core's readers get their root.
+struct Host {
+  std::map<std::string, std::string> environment;
+  std::function<uint64_t()> realtimeUsec;  // CLOCK_REALTIME; watch asks at every frame
+
+  // The variable's value; empty when it is unset (the commands treat both the same).
+  std::string variable(std::string_view name) const {
+    auto found = environment.find(std::string(name));
+    return found == environment.end() ? std::string() : found->second;
+  }
+};
+
 // The one run of the program: a command group's subcommand callbacks do their work and set
 // `exitCode`. Callbacks never throw for expected failures: they write one line to `output.err`
 // saying what went wrong and how to fix it, and set the code.
 struct Run {
   Output output;
+  Host host;
   ExitCode exitCode = ExitCode::Ok;
 };
 

@@ -6,7 +6,6 @@
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <array>
@@ -148,23 +147,6 @@ std::optional<FoundGopls> findGopls(const std::map<std::string, std::string>& en
   }
 }
 
-std::map<std::string, std::string> environmentMap() {
-  std::map<std::string, std::string> out;
-  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
-    std::string_view text(*entry);
-    const size_t equals = text.find('=');
-    if (equals == std::string_view::npos) continue;
-    out.emplace(std::string(text.substr(0, equals)), std::string(text.substr(equals + 1)));
-  }
-  return out;
-}
-
-int64_t realtimeSeconds() {
-  timespec now{};
-  ::clock_gettime(CLOCK_REALTIME, &now);
-  return static_cast<int64_t>(now.tv_sec);
-}
-
 struct DoctorOptions {
   bool json = false;
   DoctorRoots roots;
@@ -188,11 +170,11 @@ void addDoctorCommand(CLI::App& app, Run& run, std::function<Result<std::string>
   command->add_option("--etc", options->roots.etc, "Where the distro's /etc is (for tests)")
       ->capture_default_str();
   command->callback([&run, options, guardStatus = std::move(guardStatus)] {
-    const std::map<std::string, std::string> environment = environmentMap();
+    const std::map<std::string, std::string>& environment = run.host.environment;
     DoctorProbe probe;
     probe.userManagerReachable = userManagerReachable();
     probe.gopls = findGopls(environment);
-    probe.realtimeSeconds = realtimeSeconds();
+    probe.realtimeSeconds = static_cast<int64_t>(run.host.realtimeUsec() / 1'000'000);
     probe.guardStatus =
         guardStatus
             ? guardStatus()

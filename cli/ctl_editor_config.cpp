@@ -64,11 +64,11 @@ void showEditorConfig(Run& run, const EditorConfigOptions& options,
     if (w.path == *root) workspace = &w;
   }
 
-  const char* runtimeDir = std::getenv("XDG_RUNTIME_DIR");
+  const std::string runtimeDir = run.host.variable("XDG_RUNTIME_DIR");
   EditorConfigRequest request;
   request.workspace = workspace->path;
   request.workspaceSocket = workspace->socket;
-  if (runtimeDir != nullptr && runtimeDir[0] == '/') {
+  if (runtimeDir.starts_with('/')) {
     request.keeperSocket = keeperSocketPath(runtimeDir);
     request.keeperListening = isSocket(request.keeperSocket);
   } else {

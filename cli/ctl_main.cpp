@@ -8,7 +8,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <string>
+#include <string_view>
 #include <system_error>
 
 #include <CLI/CLI.hpp>
@@ -23,24 +25,33 @@
 #include "cli/ctl_watch.h"
 #include "cli/ctl_workspace_commands.h"
 
+extern char** environ;
+
 namespace {
 
 using wslgo::ctl::ExitCode;
 
-// NO_COLOR (https://no-color.org): set and non-empty turns colour off.
-bool colourWanted() {
-  const char* noColour = std::getenv("NO_COLOR");
-  return ::isatty(STDOUT_FILENO) == 1 && (noColour == nullptr || *noColour == '\0');
+std::map<std::string, std::string> environmentMap() {
+  std::map<std::string, std::string> out;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    const std::string_view text(*entry);
+    const size_t equals = text.find('=');
+    if (equals == std::string_view::npos) continue;
+    out.emplace(std::string(text.substr(0, equals)), std::string(text.substr(equals + 1)));
+  }
+  return out;
 }
 
-int terminalWidth() {
+// NO_COLOR (https://no-color.org): set and non-empty turns colour off.
+bool colourWanted(const wslgo::ctl::Host& host) {
+  return ::isatty(STDOUT_FILENO) == 1 && host.variable("NO_COLOR").empty();
+}
+
+int terminalWidth(const wslgo::ctl::Host& host) {
   winsize size{};
   if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return size.ws_col;
-  if (const char* columns = std::getenv("COLUMNS")) {
-    const int parsed = std::atoi(columns);
-    if (parsed > 0) return parsed;
-  }
-  return 80;
+  const int parsed = std::atoi(host.variable("COLUMNS").c_str());
+  return parsed > 0 ? parsed : 80;
 }
 
 uint64_t nowUsec() {
@@ -58,9 +69,11 @@ std::string currentDirectory() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  wslgo::ctl::Run run{.output = {.out = std::cout, .err = std::cerr, .colour = false}};
+  wslgo::ctl::Run run{.output = {.out = std::cout, .err = std::cerr, .colour = false},
+                      .host = {.environment = environmentMap(), .realtimeUsec = nowUsec}};
   wslgo::ctl::Guard guard;
-  const wslgo::StatusView view{.nowUsec = nowUsec(), .colour = false, .width = terminalWidth()};
+  const wslgo::StatusView view{
+      .nowUsec = nowUsec(), .colour = false, .width = terminalWidth(run.host)};
   const std::string cwd = currentDirectory();
 
   CLI::App app{
@@ -80,7 +93,7 @@ int main(int argc, char** argv) {
   app.add_flag("--no-color,--no-colour", noColour,
                "No colours (also off when NO_COLOR is set or stdout is not a terminal)");
   // Before any command's callback runs, once the flags are known.
-  app.parse_complete_callback([&] { run.output.colour = colourWanted() && !noColour; });
+  app.parse_complete_callback([&] { run.output.colour = colourWanted(run.host) && !noColour; });
 
   wslgo::ctl::addStatusCommand(app, run, guard, view);
   wslgo::ctl::addWatchCommand(app, run, guard, view);

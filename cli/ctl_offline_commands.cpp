@@ -1,6 +1,5 @@
 #include "cli/ctl_offline_commands.h"
 
-#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -18,13 +17,6 @@
 
 namespace wslgo::ctl {
 namespace {
-
-// These commands read the environment in their callbacks, as doctor does: the registration
-// signature is shared with the bus commands, which need none of it.
-std::string environmentValue(const char* name) {
-  const char* value = std::getenv(name);
-  return value != nullptr ? std::string(value) : std::string();
-}
 
 ExitCode exitCodeOf(int code) { return code == 0 ? ExitCode::Ok : ExitCode::Failure; }
 
@@ -60,7 +52,7 @@ void addSimulateCommand(CLI::App& app, Run& run) {
       "prints). Needs no running guard.");
   addSimulateOptions(*command, *options);
   command->callback([&run, options] {
-    run.exitCode = exitCodeOf(runSimulation(*options, environmentValue("HOME"), "wslgo-guardctl",
+    run.exitCode = exitCodeOf(runSimulation(*options, run.host.variable("HOME"), "wslgo-guardctl",
                                             run.output.out, run.output.err));
   });
 }
@@ -152,8 +144,8 @@ void addConfigCommand(CLI::App& app, Run& run) {
     const ConfigCheck request{
         .defaultFile = options->defaultsPath,
         .file = options->file.empty() ? std::nullopt : std::optional<std::string>(options->file),
-        .xdgConfigHome = environmentValue("XDG_CONFIG_HOME"),
-        .home = environmentValue("HOME"),
+        .xdgConfigHome = run.host.variable("XDG_CONFIG_HOME"),
+        .home = run.host.variable("HOME"),
         .memTotal = meminfo ? meminfo->memTotal : 0,
     };
     run.exitCode = checkConfig(request, run.output);

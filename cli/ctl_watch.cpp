@@ -125,12 +125,6 @@ class TerminalScreen {
   bool entered_ = false;
 };
 
-uint64_t wallUsec() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
-
 struct TerminalSize {
   int columns = 80;
   int rows = 24;
@@ -239,7 +233,7 @@ Result<void> watchLoop(Run& run, Guard& guard, const StatusView& start, const Wa
   TerminalSize fallback{.columns = start.width, .rows = 24};
   for (;;) {
     const TerminalSize size = terminalSize(STDOUT_FILENO, fallback);
-    const uint64_t now = wallUsec();
+    const uint64_t now = run.host.realtimeUsec();
     const uint64_t span = static_cast<uint64_t>(options.spanMinutes) * 60'000'000;
     const WatchView view{
         .status = {.nowUsec = now, .colour = run.output.colour, .width = size.columns},

@@ -11,8 +11,8 @@
 namespace wslgo::ctl {
 
 // `watch [--interval S] [--minutes M]`. Refuses (ExitCode::Usage) unless stdin and stdout are
-// a terminal. Unlike the other commands it reads the clock and the terminal's size itself, at
-// every frame; `view` gives only the start.
+// a terminal. It asks `run.host`'s clock and the terminal's size at every frame (the window may
+// be resized while it runs); `view` gives only the start.
 void addWatchCommand(CLI::App& app, Run& run, Guard& guard, const StatusView& view);
 
 }  // namespace wslgo::ctl
