@@ -14,14 +14,14 @@ void addCompletionHelpers(CLI::App& app, Run& run, Guard& guard) {
   workspaces->group("");
   workspaces->callback([&run, &guard] {
     run.exitCode = ExitCode::Ok;
+    // A Tab must not hang the shell on a guard that does not answer: no candidates after this.
+    guard.limitCallsTo(kCompletionCallTimeout);
     auto json = guard.status();
     if (!json) return;
-    auto status = parseGuardStatus(*json);
-    if (!status) return;
-    for (const StatusWorkspace& workspace : status->workspaces) {
+    for (const std::string& root : workspaceRootsIn(*json)) {
       // A root with a newline would split into two candidates; no shell completes it anyway.
-      if (workspace.path.find('\n') != std::string::npos) continue;
-      run.output.out << workspace.path << "\n";
+      if (root.find('\n') != std::string::npos) continue;
+      run.output.out << root << "\n";
     }
   });
 }

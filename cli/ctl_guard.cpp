@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "cli/guard1_proxy.h"
+#include "lib/config_values.h"
 
 namespace wslgo::ctl {
 namespace {
@@ -56,7 +57,7 @@ Error failure(int code, std::string message) {
 }
 
 // A bus error as a person reads it: by its message, the name only when there is no message.
-Error errorFromBus(const sdbus::Error& e) {
+Error errorFromBus(const sdbus::Error& e, std::chrono::milliseconds callTimeout) {
   const std::string& name = e.getName();
   const std::string message = e.getMessage().empty() ? name : e.getMessage();
   if (name == "org.freedesktop.DBus.Error.ServiceUnknown" ||
@@ -83,9 +84,8 @@ Error errorFromBus(const sdbus::Error& e) {
   if (name == "org.freedesktop.DBus.Error.NoReply" ||
       name == "org.freedesktop.DBus.Error.Timeout" ||
       name == "org.freedesktop.DBus.Error.TimedOut") {
-    return failure(kCallFailed, "the guard did not answer within " +
-                                    std::to_string(kCallTimeout.count()) +
-                                    " s; see `journalctl --user -u wslgo-guard`, and restart it "
+    return failure(kCallFailed, "the guard did not answer within " + formatDuration(callTimeout) +
+                                    "; see `journalctl --user -u wslgo-guard`, and restart it "
                                     "with `systemctl --user restart wslgo-guard` if it hangs");
   }
   return failure(kCallFailed, message);
@@ -93,7 +93,7 @@ Error errorFromBus(const sdbus::Error& e) {
 
 // Runs one bus call, its failure as an Error.
 template <class Call>
-auto attempt(Call&& call) -> Result<decltype(call())> {
+auto attempt(std::chrono::milliseconds callTimeout, Call&& call) -> Result<decltype(call())> {
   try {
     if constexpr (std::is_void_v<decltype(call())>) {
       call();
@@ -102,7 +102,7 @@ auto attempt(Call&& call) -> Result<decltype(call())> {
       return call();
     }
   } catch (const sdbus::Error& e) {
-    return errorFromBus(e);
+    return errorFromBus(e, callTimeout);
   }
 }
 
@@ -122,12 +122,17 @@ ExitCode exitCodeFor(const Error& error) {
 Guard::Guard() = default;
 Guard::~Guard() = default;
 
+void Guard::limitCallsTo(std::chrono::milliseconds timeout) {
+  callTimeout_ = timeout;
+  if (connection_) connection_->setMethodCallTimeout(callTimeout_);
+}
+
 Result<sdbus::IConnection*> Guard::connection() {
   if (connection_) return connection_.get();
   try {
     // The user bus: DBUS_SESSION_BUS_ADDRESS, else $XDG_RUNTIME_DIR/bus (sd_bus_open_user).
     connection_ = sdbus::createSessionBusConnection();
-    connection_->setMethodCallTimeout(kCallTimeout);
+    connection_->setMethodCallTimeout(callTimeout_);
   } catch (const sdbus::Error& e) {
     connection_.reset();
     return failure(kGuardUnreachable,
@@ -142,37 +147,37 @@ Result<sdbus::IConnection*> Guard::connection() {
 Result<std::string> Guard::status() {
   auto bus = connection();
   if (!bus) return bus.error();
-  return attempt([&] { return ManagerProxy(**bus).GetStatus(); });
+  return attempt(callTimeout_, [&] { return ManagerProxy(**bus).GetStatus(); });
 }
 
 Result<std::string> Guard::version() {
   auto bus = connection();
   if (!bus) return bus.error();
-  return attempt([&] { return ManagerProxy(**bus).Version(); });
+  return attempt(callTimeout_, [&] { return ManagerProxy(**bus).Version(); });
 }
 
 Result<void> Guard::reload() {
   auto bus = connection();
   if (!bus) return bus.error();
-  return attempt([&] { ManagerProxy(**bus).Reload(); });
+  return attempt(callTimeout_, [&] { ManagerProxy(**bus).Reload(); });
 }
 
 Result<bool> Guard::dryRun() {
   auto bus = connection();
   if (!bus) return bus.error();
-  return attempt([&] { return ManagerProxy(**bus).DryRun(); });
+  return attempt(callTimeout_, [&] { return ManagerProxy(**bus).DryRun(); });
 }
 
 Result<void> Guard::setDryRun(bool on) {
   auto bus = connection();
   if (!bus) return bus.error();
-  return attempt([&] { ManagerProxy(**bus).DryRun(on); });
+  return attempt(callTimeout_, [&] { ManagerProxy(**bus).DryRun(on); });
 }
 
 Result<WorkspaceRef> Guard::addWorkspace(const std::string& absolutePath) {
   auto bus = connection();
   if (!bus) return bus.error();
-  return attempt([&] {
+  return attempt(callTimeout_, [&] {
     sdbus::ObjectPath object = ManagerProxy(**bus).AddWorkspace(absolutePath, {});
     return WorkspaceRef{.object = object, .path = WorkspaceProxy(**bus, object).Path()};
   });
@@ -181,13 +186,13 @@ Result<WorkspaceRef> Guard::addWorkspace(const std::string& absolutePath) {
 Result<void> Guard::removeWorkspace(const std::string& path) {
   auto bus = connection();
   if (!bus) return bus.error();
-  return attempt([&] { ManagerProxy(**bus).RemoveWorkspace(path); });
+  return attempt(callTimeout_, [&] { ManagerProxy(**bus).RemoveWorkspace(path); });
 }
 
 Result<WorkspaceRef> Guard::workspaceHolding(const std::string& path) {
   auto bus = connection();
   if (!bus) return bus.error();
-  return attempt([&] {
+  return attempt(callTimeout_, [&] {
     sdbus::ObjectPath object = ManagerProxy(**bus).GetWorkspace(path);
     return WorkspaceRef{.object = object, .path = WorkspaceProxy(**bus, object).Path()};
   });
@@ -196,13 +201,13 @@ Result<WorkspaceRef> Guard::workspaceHolding(const std::string& path) {
 Result<std::string> Guard::unit(const WorkspaceRef& workspace) {
   auto bus = connection();
   if (!bus) return bus.error();
-  return attempt([&] { return WorkspaceProxy(**bus, workspace.object).Unit(); });
+  return attempt(callTimeout_, [&] { return WorkspaceProxy(**bus, workspace.object).Unit(); });
 }
 
 Result<GcOutcome> Guard::collectGarbage(const WorkspaceRef& workspace) {
   auto bus = connection();
   if (!bus) return bus.error();
-  return attempt([&] {
+  return attempt(callTimeout_, [&] {
     auto [before, after] = WorkspaceProxy(**bus, workspace.object).CollectGarbage();
     return GcOutcome{.before = before, .after = after};
   });
@@ -211,26 +216,27 @@ Result<GcOutcome> Guard::collectGarbage(const WorkspaceRef& workspace) {
 Result<uint64_t> Guard::trimCache(const WorkspaceRef& workspace) {
   auto bus = connection();
   if (!bus) return bus.error();
-  return attempt([&] { return WorkspaceProxy(**bus, workspace.object).TrimCache(); });
+  return attempt(callTimeout_, [&] { return WorkspaceProxy(**bus, workspace.object).TrimCache(); });
 }
 
 Result<void> Guard::restart(const WorkspaceRef& workspace, const std::string& reason) {
   auto bus = connection();
   if (!bus) return bus.error();
-  return attempt([&] { WorkspaceProxy(**bus, workspace.object).Restart(reason); });
+  return attempt(callTimeout_, [&] { WorkspaceProxy(**bus, workspace.object).Restart(reason); });
 }
 
 Result<std::string> Guard::captureHeapProfile(const WorkspaceRef& workspace) {
   auto bus = connection();
   if (!bus) return bus.error();
-  return attempt([&] { return WorkspaceProxy(**bus, workspace.object).CaptureHeapProfile(); });
+  return attempt(callTimeout_,
+                 [&] { return WorkspaceProxy(**bus, workspace.object).CaptureHeapProfile(); });
 }
 
 Result<std::vector<HistorySample>> Guard::history(const WorkspaceRef& workspace,
                                                   uint64_t sinceWallUsec) {
   auto bus = connection();
   if (!bus) return bus.error();
-  return attempt([&] {
+  return attempt(callTimeout_, [&] {
     std::vector<HistorySample> samples;
     for (const auto& sample : WorkspaceProxy(**bus, workspace.object).GetHistory(sinceWallUsec)) {
       samples.push_back(HistorySample{.usec = sample.get<0>(),

@@ -54,6 +54,10 @@ class Guard {
   Guard(const Guard&) = delete;
   Guard& operator=(const Guard&) = delete;
 
+  // Every call from now on gives up after `timeout` (kCallTimeout until then). For callers that
+  // must not wait on a hung guard, such as a shell completing a Tab.
+  void limitCallsTo(std::chrono::milliseconds timeout);
+
   // org.wslgo.Guard1.Manager
   Result<std::string> status();   // GetStatus' JSON
   Result<std::string> version();  // the Version property
@@ -78,6 +82,7 @@ class Guard {
   Result<sdbus::IConnection*> connection();
 
   std::unique_ptr<sdbus::IConnection> connection_;
+  std::chrono::milliseconds callTimeout_ = kCallTimeout;
 };
 
 }  // namespace wslgo::ctl

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "lib/ctl_watch_render.h"
+#include "lib/doctor_status.h"
 
 namespace wslgo::ctl {
 namespace {
@@ -246,7 +247,7 @@ Result<void> watchLoop(Run& run, Guard& guard, const StatusView& start, const Wa
               problem;
     } else {
       auto rendered = renderWatchFrame(
-          status, fetcher.fetch(workspacePaths(status), now > span ? now - span : 0), view);
+          status, fetcher.fetch(workspaceRootsIn(status), now > span ? now - span : 0), view);
       if (!rendered) return rendered.error();
       frame = std::move(*rendered);
     }

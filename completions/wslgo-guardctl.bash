@@ -2,13 +2,23 @@
 # guarded workspaces' roots for a PATH argument (from `wslgo-guardctl __workspaces`, which prints
 # nothing when the guard is not running). Needs only bash; bash-completion loads it on demand.
 
-# The guarded workspaces' roots that begin with $1, one per line.
+# The guarded workspaces' roots that begin with $1, one per line. Typed as ~/..., they match
+# the roots under $HOME and come back in the same ~/ form.
 _wslgo_guardctl_workspaces() {
-  local ctl=${COMP_WORDS[0]} root
+  local ctl=${COMP_WORDS[0]} root typed=$1 tilde=""
   # A wslgo-guardctl named by its path (./build/cli/wslgo-guardctl) answers for itself.
   [[ $ctl == */* && -x $ctl ]] || ctl=wslgo-guardctl
+  if [[ $typed == "~/"* && -n $HOME ]]; then
+    tilde=yes
+    typed=$HOME/${typed#"~/"}
+  fi
   while IFS= read -r root; do
-    [[ -n $root && $root == "$1"* ]] && printf '%s\n' "$root"
+    [[ -n $root && $root == "$typed"* ]] || continue
+    if [[ -n $tilde ]]; then
+      printf '~/%s\n' "${root#"$HOME"/}"
+    else
+      printf '%s\n' "$root"
+    fi
   done < <("$ctl" __workspaces 2>/dev/null)
 }
 

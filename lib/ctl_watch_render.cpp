@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lib/doctor_status.h"
 #include "lib/policy_format.h"
 #include "lib/sparkline.h"
 
@@ -61,20 +62,6 @@ std::string cutToLines(const std::string& text, int height) {
 
 }  // namespace
 
-std::vector<std::string> workspacePaths(std::string_view statusJson) {
-  const auto status = nlohmann::json::parse(statusJson, nullptr, /*allow_exceptions=*/false);
-  std::vector<std::string> paths;
-  if (!status.is_object() || !status.contains("workspaces") || !status["workspaces"].is_array()) {
-    return paths;
-  }
-  for (const auto& workspace : status["workspaces"]) {
-    if (workspace.is_object() && workspace.contains("path") && workspace["path"].is_string()) {
-      paths.push_back(workspace["path"].get<std::string>());
-    }
-  }
-  return paths;
-}
-
 Result<std::string> renderWatchFrame(std::string_view statusJson,
                                      const std::vector<MemoryHistory>& histories,
                                      const WatchView& view) {
@@ -82,7 +69,7 @@ Result<std::string> renderWatchFrame(std::string_view statusJson,
   if (!status) return status.error();
   std::string frame =
       "Every " + std::to_string(view.intervalSeconds) + " s; q or Ctrl-C quits\n\n" + *status;
-  const std::vector<std::string> paths = workspacePaths(statusJson);
+  const std::vector<std::string> paths = workspaceRootsIn(statusJson);
   if (!paths.empty()) {
     frame += "\nMemory, the last " + std::to_string(view.spanMinutes) +
              " min (from 0 to each workspace's peak)\n";

@@ -33,7 +33,4 @@ Result<std::string> renderWatchFrame(std::string_view statusJson,
                                      const std::vector<MemoryHistory>& histories,
                                      const WatchView& view);
 
-// The workspace roots GetStatus lists, in its order: whose history a frame needs.
-std::vector<std::string> workspacePaths(std::string_view statusJson);
-
 }  // namespace wslgo

@@ -130,4 +130,16 @@ Result<GuardStatus> parseGuardStatus(std::string_view json) {
   }
 }
 
+std::vector<std::string> workspaceRootsIn(std::string_view json) {
+  const Json root = Json::parse(json, nullptr, /*allow_exceptions=*/false);
+  std::vector<std::string> roots;
+  const auto workspaces = root.is_object() ? root.find("workspaces") : root.end();
+  if (workspaces == root.end() || !workspaces->is_array()) return roots;
+  for (const Json& workspace : *workspaces) {
+    const auto path = workspace.is_object() ? workspace.find("path") : workspace.end();
+    if (path != workspace.end() && path->is_string()) roots.push_back(path->get<std::string>());
+  }
+  return roots;
+}
+
 }  // namespace wslgo

@@ -64,4 +64,10 @@ struct GuardStatus {
 // a missing or mistyped field it needs is an error naming its JSON pointer.
 Result<GuardStatus> parseGuardStatus(std::string_view json);
 
+// The workspace roots GetStatus lists, in its order, read leniently: a workspace whose other
+// fields this reader would refuse still counts, and what is not GetStatus' JSON gives none.
+// For watch (whose histories to fetch) and shell completion, which must show what there is
+// rather than fail.
+std::vector<std::string> workspaceRootsIn(std::string_view json);
+
 }  // namespace wslgo

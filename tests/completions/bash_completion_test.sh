@@ -74,11 +74,15 @@ STANDIN
       expect "/home/me/src/app /home/me/src/monorepo" wslgo-guardctl "$command" ""
     done
     expect "/home/me/src/monorepo" wslgo-guardctl gc /home/me/src/m
+    # Typed from ~/: the roots under $HOME, given back as typed.
+    HOME=/home/me expect "~/src/app ~/src/monorepo" wslgo-guardctl trim "~/src/"
     expect "/home/me/src/app /home/me/src/monorepo" wslgo-guardctl logs -f -n 20 ""
     expect "/home/me/src/app /home/me/src/monorepo" wslgo-guardctl restart --reason leak ""
     # add takes a module directory, not a guarded workspace.
     mkdir "$standin/module"
     expect "$standin/module" wslgo-guardctl add "$standin/mod"
+    # ~/ with no guarded root under it: the directories there, still in the ~/ form.
+    HOME=$standin expect "~/module" wslgo-guardctl gc "~/mod"
     # No guard (the stand-in prints nothing): directories instead, and no error text.
     printf '#!/bin/sh\nexit 0\n' >"$standin/wslgo-guardctl"
     expect "$standin/module" wslgo-guardctl gc "$standin/mod"

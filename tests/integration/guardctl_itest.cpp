@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -219,6 +220,24 @@ TEST_CASE("guardctl exits 3 and says how to start the guard when nobody owns its
   CHECK(lineCount(noBus.err) == 1);
   CHECK_THAT(noBus.err, Catch::Contains("cannot connect to the user bus") &&
                             Catch::Contains("systemctl --user start wslgo-guard"));
+}
+
+TEST_CASE("a Tab completing a workspace gives up on a guard that does not answer", "[guardctl]") {
+  WSLGO_REQUIRE_GUARDCTL();
+  WSLGO_START_PRIVATE_BUS(bus);
+  // Owns the guard's name and never reads a message: a hung guard, as the bus sees one.
+  auto hung = bus.connect();
+  hung->requestName("org.wslgo.Guard1");
+
+  const auto start = std::chrono::steady_clock::now();
+  auto completion = runGuardctl(bus.address(), "/", "__workspaces");
+  const auto waited = std::chrono::steady_clock::now() - start;
+  CHECK(completion.exitCode == 0);
+  CHECK(completion.out.empty());
+  CHECK(completion.err.empty());
+  // kCompletionCallTimeout is 1.5 s; D-Bus' default, what it waited before, is 25 s.
+  CHECK(waited < std::chrono::seconds(5));
+  CHECK(waited >= std::chrono::milliseconds(1400));
 }
 
 TEST_CASE("guardctl exits 2 for bad usage, and its --help and --version need no guard",

@@ -52,4 +52,17 @@ TEST_CASE("doctor: GetStatus that is not JSON, of another schema or missing a fi
   CHECK_THAT(socketless.error().describe(), Catch::Contains("/workspaces/0/socket"));
 }
 
+TEST_CASE("the lenient reader lists every root GetStatus names, whatever else is wrong",
+          "[doctor][ctl]") {
+  CHECK(workspaceRootsIn("not json").empty());
+  CHECK(workspaceRootsIn("[]").empty());
+  CHECK(workspaceRootsIn(R"({"workspaces": {}})").empty());
+  // The strict reader refuses this one (no socket, a schema from the future); completion and
+  // watch still get both roots, and skip the entry without a path.
+  const std::string odd =
+      R"({"schema_version": 9, "workspaces": [{"path": "/a"}, {"state": "ok"}, 7, {"path": "/b c"}]})";
+  CHECK_FALSE(parseGuardStatus(odd).ok());
+  CHECK(workspaceRootsIn(odd) == std::vector<std::string>{"/a", "/b c"});
+}
+
 }  // namespace wslgo
