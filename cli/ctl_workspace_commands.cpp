@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "lib/policy_format.h"
+#include "lib/shell_word.h"
 
 namespace wslgo::ctl {
 namespace {
@@ -150,7 +151,7 @@ void addProfile(CLI::App& app, Run& run, Guard& guard, const std::string& cwd) {
     auto file = guard.captureHeapProfile(*workspace);
     if (!file) return fail(run, file.error());
     run.output.out << "Heap profile of " << workspace->path << ": " << *file << "\n"
-                   << "Open it with: go tool pprof -http=: " << *file << "\n";
+                   << "Open it with: go tool pprof -http=: " << shellWord(*file) << "\n";
   });
 }
 

@@ -1,5 +1,6 @@
 // wslgo-guardctl as a person runs it: the built binary against the real guard on a private bus
 // (fake systemd1, real gopls), its output and exit codes (docs/guardctl.md).
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -7,6 +8,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -51,6 +53,18 @@ CtlRun runGuardctl(const std::string& busAddress, const std::string& cwd, const 
 #define WSLGO_REQUIRE_GUARDCTL()                  \
   if (!std::filesystem::exists(guardctlBinary())) \
   FAIL(guardctlBinary() << " is not built: cmake --build BUILD --target wslgo-guardctl")
+
+// What `sh -c COMMAND` prints on stdout.
+std::string runShell(const std::string& command) {
+  std::string out;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  char buffer[4096];
+  size_t got = 0;
+  while ((got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) out.append(buffer, got);
+  ::pclose(pipe);
+  return out;
+}
 
 size_t lineCount(const std::string& text) {
   return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
@@ -119,13 +133,20 @@ TEST_CASE("guardctl adds a module, shows it, acts on it and removes it", "[guard
 
   auto profile = runGuardctl(bus, module, "profile");
   REQUIRE(profile.exitCode == 0);
+  const std::string heading = "Heap profile of " + module + ": ";
+  REQUIRE_THAT(profile.out, Catch::StartsWith(heading));
+  std::string file = profile.out.substr(heading.size());
+  file = file.substr(0, file.find('\n'));
+  CHECK(std::filesystem::file_size(file) > 0);
+  // The line a person pastes: a shell must read the same path back, systemd's `\x2d` escapes
+  // in the unit's directory name included.
   const std::string marker = "Open it with: go tool pprof -http=: ";
   const auto at = profile.out.find(marker);
   REQUIRE(at != std::string::npos);
-  std::string file = profile.out.substr(at + marker.size());
-  file = file.substr(0, file.find('\n'));
-  CHECK(std::filesystem::file_size(file) > 0);
-  CHECK_THAT(profile.out, Catch::StartsWith("Heap profile of " + module + ": " + file + "\n"));
+  std::string word = profile.out.substr(at + marker.size());
+  word = word.substr(0, word.find('\n'));
+  const std::string echoed = runShell("printf %s " + word);
+  CHECK(echoed == file);
 
   const uint32_t pid = workspaceProperty<uint32_t>(*workspace, "MainPID");
   auto restart = runGuardctl(bus, module, "restart --reason 'asked by the test'");
