@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <filesystem>
 #include <ostream>
+#include <system_error>
 #include <utility>
 
 #include "lib/kept_file.h"
@@ -12,6 +14,16 @@
 namespace wslgo {
 
 std::string shippedDefaultConfig() {
+  // Beside this program first: a tree configured for /usr/local and installed with
+  // `--prefix ~/.local` runs ~/.local/bin/X, whose defaults are ~/.local/share/..., not the
+  // prefix compiled in.
+  std::error_code error;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (!error) {
+    const std::string beside =
+        (self.parent_path().parent_path() / WSLGO_DEFAULT_CONFIG_FROM_PREFIX).string();
+    if (::access(beside.c_str(), R_OK) == 0) return beside;
+  }
   if (::access(WSLGO_INSTALLED_DEFAULT_CONFIG, R_OK) == 0) return WSLGO_INSTALLED_DEFAULT_CONFIG;
   return WSLGO_SOURCE_DEFAULT_CONFIG;
 }

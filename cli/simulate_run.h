@@ -10,8 +10,9 @@
 
 namespace wslgo {
 
-// The shipped default.json: installed, else (run from a build tree) the source tree's, so a fresh
-// checkout needs no --defaults.
+// The shipped default.json: the one installed beside this program (<prefix>/bin/X ->
+// <prefix>/share/wslgo-guard/), else the configured prefix's, else (run from a build tree) the
+// source tree's, so a fresh checkout needs no --defaults.
 std::string shippedDefaultConfig();
 
 struct SimulateOptions {
