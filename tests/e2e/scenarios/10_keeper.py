@@ -73,6 +73,20 @@ def restarting_progress(value):
     return "restarting" in text
 
 
+
+def all_threads_stopped(pid):
+    """True when every thread of `pid` is in the stopped state (T in /proc/PID/task/TID/stat)."""
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+        states = []
+        for tid in tids:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                # The state follows the command name, which is in parentheses and may hold spaces.
+                states.append(f.read().rsplit(")", 1)[1].split()[0])
+    except OSError:
+        return False
+    return bool(states) and all(state in ("T", "t") for state in states)
+
 class Probe:
     """What one open document must answer: hover and definition at a position."""
 
@@ -271,6 +285,10 @@ class Keeper(unittest.TestCase):
             os.kill(old_pid, signal.SIGSTOP)
             self.addCleanup(lambda: os.kill(old_pid, signal.SIGCONT)
                             if os.path.exists(f"/proc/{old_pid}") else None)
+            # kill() returns once the signal is queued; each of gopls' threads stops when it
+            # next runs, which on a loaded machine may be after a fast answer went out.
+            s.wait_until(lambda: all_threads_stopped(old_pid), 10,
+                         f"every thread of gopls {old_pid} to stop after SIGSTOP")
             just_before = editor.send_request("textDocument/hover", main_probe.params())
             storm = Storm(main_probe)
             time.sleep(0.5)  # through gopls -remote and the keeper, to the stopped gopls
