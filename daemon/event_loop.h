@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <utility>
 
 #include "daemon/scheduler.h"
@@ -17,6 +18,8 @@ struct sd_event;
 struct sd_event_source;
 
 namespace wslgo {
+
+struct SourceState;  // event_loop.cpp: a source's callback and what it needs
 
 // Owns one sd_event_source: destroying (or reset()ting) the handle removes the source. Safe to
 // destroy from inside the source's own callback; the callback's state lives until it returns.
@@ -102,11 +105,17 @@ class EventLoop final : public Scheduler {
 
   sd_event* raw() const { return event_; }
 
+  // For the sources' own states (event_loop.cpp): each is tracked while both it and the loop
+  // live, so that the loop's destructor can drop the callbacks still held.
+  void track(SourceState* state);
+  void untrack(SourceState* state);
+
  private:
   explicit EventLoop(sd_event* event) : event_(event) {}
 
   sd_event* event_ = nullptr;
   ErrorHook errorHook_;
+  std::unordered_set<SourceState*> sources_;
 };
 
 // Runs `callback`, turning anything it throws into a report through the loop's error hook, so

@@ -15,6 +15,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <future>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -249,6 +250,37 @@ TEST_CASE("a one-shot timer fires once and may drop its own handle in its callba
   REQUIRE(loop->run() == 0);
   CHECK(fired == 1);
   CHECK_FALSE(once);
+}
+
+TEST_CASE("a loop that goes away frees what only its pending callbacks kept alive",
+          "[event_loop][timer]") {
+  // An exchange that owns itself through its own sources until it finishes, as the LSP probes
+  // do: at shutdown it has not finished, and only the loop can end the cycle.
+  struct SelfOwned {
+    Timer deadline;
+    IoWatch watch;
+  };
+  int pipeFds[2];
+  REQUIRE(::pipe2(pipeFds, O_CLOEXEC) == 0);
+  std::weak_ptr<SelfOwned> gone;
+  bool fired = false;
+  {
+    auto loop = makeLoop();
+    auto exchange = std::make_shared<SelfOwned>();
+    gone = exchange;
+    auto deadline = loop->addOneShotTimer(1h, [exchange, &fired](Usec) { fired = true; });
+    REQUIRE(deadline.ok());
+    exchange->deadline = std::move(deadline).value();
+    auto watch = loop->addIo(pipeFds[0], EPOLLIN, [exchange, &fired](uint32_t) { fired = true; });
+    REQUIRE(watch.ok());
+    exchange->watch = std::move(watch).value();
+    exchange.reset();
+    CHECK_FALSE(gone.expired());  // the sources' callbacks hold it
+  }
+  CHECK(gone.expired());
+  CHECK_FALSE(fired);
+  ::close(pipeFds[0]);
+  ::close(pipeFds[1]);
 }
 
 TEST_CASE("a signal raised to ourselves makes run() return the exit code its handler gives",
