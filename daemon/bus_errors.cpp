@@ -27,8 +27,9 @@ sdbus::Error busErrorFor(const Error& error) {
           kErrorStillRunning,
           Error{.code = 0, .path = error.path, .message = error.message}.describe());
     case ENOMEM:  // the message says so, and that the guard goes on
-    case ENOSPC:
-      // The workspace limit: strerror's "No space left on device" would send the user to df.
+    case EUSERS:
+      // The workspace limit; "Too many users" would only puzzle. ENOSPC is a full disk, and
+      // keeps its strerror: "No space left on device" is then what the user must read.
       return sdbus::Error(
           kErrorFailed, Error{.code = 0, .path = error.path, .message = error.message}.describe());
     case EINVAL:

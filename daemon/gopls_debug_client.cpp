@@ -227,7 +227,8 @@ void GoplsDebugClient::saveHeapProfile(const std::string& path, Usec timeout,
             [self, path, partial, done = std::move(done)](Result<HttpResponse> response) {
               // The HttpClient removed the partial file on failure; on success it is ours.
               if (!response.ok()) {
-                if (!self.expired()) done(response.error());
+                // Named by the profile it was to become: the partial file is gone.
+                if (!self.expired()) done(response.error().withPath(path));
                 return;
               }
               Result<void> magic = checkGzipMagic(partial);

@@ -58,8 +58,12 @@ Error notGuarded(const std::string& root) {
   return errnoError(ESRCH, root, "is not a guarded workspace");
 }
 
+// "Too many users" stands for "too many workspaces": ENOSPC, which it was, now keeps its
+// strerror on the bus, where it means a full disk.
+constexpr int kWorkspaceLimitCode = EUSERS;
+
 Error workspaceLimitReached(const std::string& root) {
-  return errnoError(ENOSPC, root,
+  return errnoError(kWorkspaceLimitCode, root,
                     "cannot be added: the guard already guards " + std::to_string(kMaxWorkspaces) +
                         " workspaces, its limit; remove one you no longer use with "
                         "RemoveWorkspace first");

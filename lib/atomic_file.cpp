@@ -31,7 +31,7 @@ Result<void> writeAll(int fd, std::string_view contents, const std::string& path
     ssize_t wrote = ::write(fd, contents.data(), contents.size());
     if (wrote < 0) {
       if (errno == EINTR) continue;
-      return errnoError(errno, path, "cannot write");
+      return errnoError(errno, path, "cannot write its new copy; it is unchanged");
     }
     contents.remove_prefix(static_cast<size_t>(wrote));
   }
@@ -100,12 +100,20 @@ Result<void> writeFileAtomically(const std::string& path, std::string_view conte
     ::unlink(temporary.c_str());
     return error;
   };
-  if (::fchmod(fd, mode) != 0) return fail(errnoError(errno, temporary, "cannot set mode"));
-  if (auto wrote = writeAll(fd, contents, temporary); !wrote) return fail(wrote.error());
-  if (::fsync(fd) != 0) return fail(errnoError(errno, temporary, "cannot sync to disk"));
+  // Failures before the rename name the file being replaced, which is intact: the temporary
+  // one is removed and would mean nothing to whoever reads the message.
+  if (::fchmod(fd, mode) != 0) {
+    return fail(errnoError(errno, path, "cannot set the mode of its new copy; it is unchanged"));
+  }
+  if (auto wrote = writeAll(fd, contents, path); !wrote) return fail(wrote.error());
+  if (::fsync(fd) != 0) {
+    return fail(errnoError(errno, path, "cannot sync its new copy to disk; it is unchanged"));
+  }
   int closed = ::close(fd);
   fd = -1;
-  if (closed != 0) return fail(errnoError(errno, temporary, "cannot close after writing"));
+  if (closed != 0) {
+    return fail(errnoError(errno, path, "cannot close its new copy; it is unchanged"));
+  }
   if (::rename(temporary.c_str(), path.c_str()) != 0) {
     return fail(errnoError(errno, path, "cannot replace with " + temporary));
   }

@@ -117,7 +117,7 @@ TEST_CASE("a workspace beyond the limit of 256 is refused, added or auto-added, 
   const std::string extra = world.module("extra");
   auto refused = world.add(extra);
   REQUIRE_FALSE(refused);
-  CHECK(refused.error().code == ENOSPC);
+  CHECK(refused.error().code == EUSERS);
   CHECK_THAT(refused.error().message, Catch::Contains("already guards 256 workspaces, its limit") &&
                                           Catch::Contains("RemoveWorkspace"));
   // On the bus: Failed with that message, not strerror's "No space left on device".
