@@ -104,7 +104,9 @@ std::optional<nlohmann::json> parseConfigText(std::string_view text, const std::
                                               ConfigProblems& problems) {
   json document;
   try {
-    document = json::parse(text.begin(), text.end());
+    // Comments are allowed: the /etc example a package ships is a file of them.
+    document = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/true,
+                           /*ignore_comments=*/true);
   } catch (const json::parse_error& error) {
     std::string reason = error.what();
     size_t colon = reason.find(": ");

@@ -35,8 +35,8 @@ struct MergedConfig {
   const std::string& fileOf(std::string_view pointer) const { return files[layerOf(pointer)]; }
 };
 
-// Parses one layer. A syntax error is a problem at "line L, column C" of `file`; a top level
-// that is not an object is one at "/".
+// Parses one layer: JSON, with // and /* */ comments allowed. A syntax error is a problem at
+// "line L, column C" of `file`; a top level that is not an object is one at "/".
 std::optional<nlohmann::json> parseConfigText(std::string_view text, const std::string& file,
                                               ConfigProblems& problems);
 

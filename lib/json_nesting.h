@@ -8,8 +8,9 @@
 namespace wslgo {
 
 // True when `text` (JSON, possibly malformed) never nests arrays/objects deeper than `maxDepth`
-// ("1" is depth 0, "[]" and "{}" depth 1, "[{}]" depth 2). A linear scan that knows strings and
-// escapes, so a '[' inside a string does not count, and that stops at the first level too deep.
+// ("1" is depth 0, "[]" and "{}" depth 1, "[{}]" depth 2). A linear scan that knows strings,
+// escapes and comments, so a '[' inside a string or a comment does not count, and that stops at
+// the first level too deep.
 // Why: nlohmann::json 3.11 parses and destroys without recursion, but copies and dumps
 // recursively, so a hostile 300,000-deep message parses fine and then overflows the stack as
 // soon as it is copied, forwarded or logged (older releases may already overflow while

@@ -10,6 +10,8 @@
 #include <fstream>
 #include <string>
 
+#include "lib/config_layers.h"
+#include "lib/config_problems.h"
 #include "tests/unit/fixtures.h"
 
 using namespace wslgo;
@@ -497,6 +499,42 @@ TEST_CASE("an invalid JSON layer is an error naming the file, line and column", 
   CHECK_THAT(message, Catch::Contains("invalid literal"));
 }
 
+TEST_CASE("a layer may hold // and /* */ comments, which count for nothing", "[config]") {
+  TempHome home;
+  auto config = loadWithUser(home, R"(// the team's settings
+{
+  /* a block comment,
+     over lines */
+  "guard": { "history": "2h" }, // after a value
+  // "guard": { "history": "3h" },
+  "profiles": { /* inside an object */ "keep": 3 }
+}
+// at the end
+)");
+  INFO((config.ok() ? std::string() : config.error().describe()));
+  REQUIRE(config.ok());
+  CHECK(config->guard.history == 2h);
+  CHECK(config->profiles.keep == 3);
+}
+
+TEST_CASE("the /etc/wslgo-guard/config.json the package ships loads and changes nothing",
+          "[config]") {
+  const std::string etc = std::string(WSLGO_SOURCE_DIR) + "/packaging/config.json";
+  ConfigProblems problems;
+  auto withEtc = readConfigLayers({{defaultFile(), true}, {etc, true}}, "/home/me", problems);
+  REQUIRE(withEtc.ok());
+  INFO((problems.empty() ? std::string() : problems.toError().describe()));
+  REQUIRE(problems.empty());
+  CHECK(withEtc->files == std::vector<std::string>{defaultFile(), etc});
+  auto defaultsOnly = readConfigLayers({{defaultFile(), true}}, "/home/me", problems);
+  REQUIRE(defaultsOnly.ok());
+  CHECK(withEtc->document == defaultsOnly->document);
+
+  auto config = loadConfig({{defaultFile(), true}, {etc, true}}, kMemTotal, "/home/me");
+  INFO((config.ok() ? std::string() : config.error().describe()));
+  REQUIRE(config.ok());
+}
+
 TEST_CASE("a missing optional layer is skipped", "[config]") {
   TempHome home;
   auto config = loadConfig({{defaultFile(), true},
@@ -607,6 +645,13 @@ TEST_CASE("a configuration nested 300,000 levels deep is refused before parsing"
   std::string user = home.write(".config/wslgo-guard/config.json",
                                 std::string(300000, '[') + std::string(300000, ']'));
   auto config = loadConfig({{defaultFile(), true}, {user, false}}, kMemTotal, home.path());
+  REQUIRE_FALSE(config.ok());
+  CHECK_THAT(config.error().message, Catch::Contains("nests deeper than 64"));
+
+  // Comments are allowed, and a quote in one must not hide the depth from the check.
+  home.write(".config/wslgo-guard/config.json",
+             "// a \"\n" + std::string(300000, '[') + std::string(300000, ']'));
+  config = loadConfig({{defaultFile(), true}, {user, false}}, kMemTotal, home.path());
   REQUIRE_FALSE(config.ok());
   CHECK_THAT(config.error().message, Catch::Contains("nests deeper than 64"));
 }

@@ -49,6 +49,19 @@ TEST_CASE("malformed JSON is scanned without trouble: stray closers buy no room"
   CHECK(jsonNestingWithin("\\", 0));
 }
 
+TEST_CASE("comments hide their brackets and quotes, but not what follows them", "[json_nesting]") {
+  CHECK(jsonNestingWithin("// [[[[\n{\"a\": 1 /* {{{{ */}", 1));
+  // A '"' in a comment opens no string: the brackets after it count.
+  CHECK_FALSE(jsonNestingWithin("// don't \"\n[[[]]]", 2));
+  CHECK_FALSE(jsonNestingWithin("/* \" */ [[[]]]", 2));
+  // A line comment ends where the parser ends it: at '\r' too.
+  CHECK_FALSE(jsonNestingWithin("// \"\r[[[]]]", 2));
+  CHECK(jsonNestingWithin("[1] // unterminated at the end [[[", 1));
+  CHECK(jsonNestingWithin("[1] /* unterminated [[[", 1));
+  // Inside a string, "//" and "/*" are text.
+  CHECK_FALSE(jsonNestingWithin(R"(["http://x", [[]]])", 2));
+}
+
 TEST_CASE("a 300,000-deep document is refused quickly, a 300,000-long flat one is not",
           "[json_nesting]") {
   const std::string deep = std::string(300000, '[') + std::string(300000, ']');

@@ -5,7 +5,8 @@ subtree and starts the inside half in a new mount namespace. Whatever happens in
 kills what is left in the subtree and removes it.
 
 Inside (in the namespace): tmpfs on /run/systemd and /run/log, a private systemd-journald, the
-build installed into the home, then systemd --user in its own cgroup leaf; the scenario runs as
+build installed into the home (with --installed: not, the installed package under /usr serves),
+then systemd --user in its own cgroup leaf; the scenario runs as
 a unittest module with the private session's environment; then `systemctl --user exit`.
 
 The session's user is root, or with --as-user the normal user TEST_USER (session_user.py): its
@@ -29,6 +30,10 @@ HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SLICE_PREFIX = "wslgo-e2e-"
 HARNESS_LEAF = "harness.scope"
 BOOT_TIMEOUT = 30.0
+# What --installed runs: the Debian package's files (packaging/), where the user manager reads
+# the vendor's user units.
+INSTALLED_PREFIX = "/usr"
+INSTALLED_UNIT = "/usr/lib/systemd/user/wslgo-guard.service"
 EXIT_TIMEOUT = 20.0
 
 
@@ -174,6 +179,8 @@ def session_environment(root, gopls, go_bin_dir, user):
     for key in ("CI", "TERM"):
         if key in os.environ:
             env[key] = os.environ[key]
+    # A bench script's own settings (bench/soak's duration) reach it inside the session.
+    env.update({k: v for k, v in os.environ.items() if k.startswith("WSLGO_BENCH_")})
     return env
 
 
@@ -221,12 +228,19 @@ def _user_owned_build_tree(build_dir, root, user):
     subprocess.run(["chown", "-R", f"{user.uid}:{user.gid}", build_dir], check=True)
 
 
-def run_outside(build_dir, scenarios, shell, keep, as_user=False):
+def run_outside(build_dir, scenarios, shell, keep, as_user=False, installed=False):
     gopls, go_bin_dir = gopls_under_test(build_dir)
     reason = check_can_run(gopls, as_user)
     if reason:
         return skip(reason)
-    if not os.path.isfile(os.path.join(build_dir, "cmake_install.cmake")):
+    if installed:
+        # Nothing to install: a missing package is a mistake of whoever asked, not a reason to
+        # skip.
+        if not os.path.isfile(INSTALLED_UNIT):
+            log(f"--installed: no {INSTALLED_UNIT}; install the package first "
+                "(apt-get install ./wslgo-guard_*.deb, packaging/README.md)")
+            return 1
+    elif not os.path.isfile(os.path.join(build_dir, "cmake_install.cmake")):
         log(f"{build_dir} is not a configured build directory (no cmake_install.cmake)")
         return 1
     user = SessionUser("root", 0, 0)
@@ -246,13 +260,13 @@ def run_outside(build_dir, scenarios, shell, keep, as_user=False):
     worst = 0
     for scenario in scenarios:
         started = time.monotonic()
-        code = _one_boot(build_dir, scenario, shell, keep, gopls, go_bin_dir, user)
+        code = _one_boot(build_dir, scenario, shell, keep, gopls, go_bin_dir, user, installed)
         log(f"{scenario}: {'passed' if code == 0 else 'FAILED'} in {time.monotonic() - started:.1f}s")
         worst = worst or code
     return worst
 
 
-def _one_boot(build_dir, scenario, shell, keep, gopls, go_bin_dir, user):
+def _one_boot(build_dir, scenario, shell, keep, gopls, go_bin_dir, user, installed=False):
     root = tempfile.mkdtemp(prefix=f"wslgo-e2e-{os.path.basename(scenario)}-")
     os.chmod(root, 0o755)
     # The build's gopls is below root's 0700 home by default: a normal user gets a copy.
@@ -260,6 +274,9 @@ def _one_boot(build_dir, scenario, shell, keep, gopls, go_bin_dir, user):
     env = session_environment(root, gopls, go_bin_dir, user)
     env["WSLGO_E2E_SOURCE"] = os.path.dirname(os.path.dirname(HERE))
     env["WSLGO_E2E_BUILD"] = build_dir
+    if installed:
+        env["WSLGO_E2E_INSTALLED"] = "1"
+        env["WSLGO_E2E_PREFIX"] = INSTALLED_PREFIX
     manager_leaf = f"user@{user.uid}.service"
     tree = cgroups.CgroupTree(f"{SLICE_PREFIX}{os.getpid()}.slice", [HARNESS_LEAF, manager_leaf])
     if not tree.hierarchies:
@@ -342,7 +359,11 @@ def run_inside(scenario, shell):
         _wait_for(lambda: os.path.exists("/run/systemd/journal/stdout"), 10, "systemd-journald")
         if persistent:
             subprocess.run(["journalctl", "--flush"], check=True, timeout=BOOT_TIMEOUT)
-        install(os.environ["WSLGO_E2E_BUILD"], os.environ, user)
+        if os.environ.get("WSLGO_E2E_INSTALLED") == "1":
+            log(f"--installed: the package's files under {INSTALLED_PREFIX}, nothing installed "
+                "into the home")
+        else:
+            install(os.environ["WSLGO_E2E_BUILD"], os.environ, user)
         leaf = f"user@{user.uid}.service"
         cgroup_dirs = [os.path.join(d, "cgroup.procs") for d in _leaf_dirs(leaf)]
 

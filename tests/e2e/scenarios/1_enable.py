@@ -26,6 +26,9 @@ class EnableNow(unittest.TestCase):
         props = s.unit_properties(s.GUARD, "Type", "StatusText", "ActiveState", "FragmentPath")
         self.assertTrue(props["FragmentPath"].startswith(s.PREFIX),
                         f"the unit is not the one installed into {s.PREFIX}: {props}")
+        if os.environ.get("WSLGO_E2E_INSTALLED") == "1":
+            # run --installed: the package's unit, found among the vendor's user units.
+            self.assertEqual(props["FragmentPath"], "/usr/lib/systemd/user/wslgo-guard.service")
         if props["Type"] == "notify":
             # Active means READY=1 arrived; the guard also reports STATUS=.
             self.assertTrue(props["StatusText"], f"no STATUS= from the guard: {props}")
