@@ -99,3 +99,31 @@ TEST_CASE("10,000 bus calls in one burst are all answered and the guard goes on 
 }
 
 }  // namespace wslgo::test
+
+namespace wslgo::test {
+
+TEST_CASE("oversized arguments are refused, saying what the limit is, and cost the guard nothing",
+          "[guard][abuse]") {
+  WSLGO_START_SCENARIO(s);
+  const uint64_t rssBefore = vmRssKib(s.guard->pid());
+  // 8 MiB: far past any path, well inside what the bus carries.
+  const std::string huge = "/" + std::string((size_t{8} << 20) - 1, 'a');
+  for (const char* method : {"AddWorkspace", "RemoveWorkspace", "GetWorkspace"}) {
+    INFO(method);
+    const std::string refused = errorOf([&] {
+      auto call = s.manager->createMethodCall(kManager, method);
+      call << huge;
+      if (std::string(method) == "AddWorkspace") call << std::map<std::string, sdbus::Variant>{};
+      s.manager->callMethod(call);
+    });
+    CHECK_THAT(refused, Catch::StartsWith("org.wslgo.Guard1.Error.InvalidArgument") &&
+                            Catch::Contains("a path has at most 4096"));
+    CHECK(refused.size() < 500);  // the message does not echo the argument
+  }
+  CHECK(s.guard->running());
+  CHECK(managerProperty<std::string>(s, "State") == "ok");
+  CHECK(waitUntil([&] { return vmRssKib(s.guard->pid()) < rssBefore + 2048; },
+                  std::chrono::seconds(45)));
+}
+
+}  // namespace wslgo::test
