@@ -1,7 +1,7 @@
-// The guard's state directory full (issue 13's fault list), on a real filesystem: a tmpfs of a
-// few KiB mounted in a mount namespace of the test's own. Saving the state and writing a heap
-// profile fail with a message naming the file and the full disk; the old state file stays whole;
-// the guard goes on, and works again once there is room.
+// The guard's state directory full, then read-only (issue 13's fault list), on a real filesystem: a
+// tmpfs of a few KiB mounted in a mount namespace of the test's own. Saving the state and writing a
+// heap profile fail with a message naming the file and the full disk; the old state file stays
+// whole; the guard goes on, and works again once there is room.
 #include <sched.h>
 #include <sys/mount.h>
 
@@ -28,7 +28,7 @@ void fillUp(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("a full disk under the state directory costs an add or a profile, never the state file",
+TEST_CASE("a full or read-only state directory costs an add or a profile, never the state file",
           "[guard][abuse]") {
   WSLGO_SKIP_WITHOUT_GOPLS();
   // A mount namespace of this test process alone: the tmpfs is seen by the guard it starts and
@@ -93,6 +93,19 @@ TEST_CASE("a full disk under the state directory costs an add or a profile, neve
   std::string profile;
   workspace->callMethod("CaptureHeapProfile").onInterface(kWorkspace).storeResultsTo(profile);
   CHECK(std::filesystem::file_size(profile) > 0);
+
+  // Unwritable: the same filesystem read-only (root writes through any file mode, not through
+  // this). The state stays as it was; a remove, already done in memory, says it could not save.
+  const std::string saved = readFile(statePath);
+  REQUIRE(::mount(nullptr, stateDir.c_str(), nullptr, MS_REMOUNT | MS_RDONLY, nullptr) == 0);
+  const std::string third = s.home.makeModule("third");
+  CHECK_THAT(errorOf([&] { addWorkspace(s, third); }),
+             Catch::Contains("state.json") && Catch::Contains("Read-only file system"));
+  CHECK(readFile(statePath) == saved);
+  CHECK(s.guard->running());
+  REQUIRE(::mount(nullptr, stateDir.c_str(), nullptr, MS_REMOUNT, nullptr) == 0);
+  addWorkspace(s, third);
+  CHECK(parseRegistry(readFile(statePath))->workspaces.size() == 3);
 
   s.guard.reset();  // stops it while the tmpfs is still there
   s.systemd.reset();
