@@ -6,6 +6,8 @@
 #include <sstream>
 #include <thread>
 
+#include "lib/shell_word.h"
+
 namespace wslgo::test {
 
 bool waitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
@@ -21,17 +23,7 @@ Scenario::~Scenario() {
   if (client) client->leaveEventLoop();
 }
 
-std::string shellQuoted(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
+std::string shellQuoted(const std::string& text) { return shellWord(text); }
 
 std::string goplsVersion() {
   // The first line is "golang.org/x/tools/gopls VERSION".

@@ -30,7 +30,7 @@ inline constexpr const char* kFastConfig = R"({
   "guard": { "sample_interval": "200ms", "fast_sample_interval": "100ms", "heap_interval": "1s" }
 })";
 
-// `text` in single quotes for sh, with any single quote in it closed, escaped and reopened.
+// `text` as one sh word (lib/shell_word.h: quoted where it needs to be).
 std::string shellQuoted(const std::string& text);
 
 // What the tests' gopls reports as its version: "v0.23.0", or "master" for Debian 12's build of
