@@ -159,15 +159,34 @@ void ActionRunner::restart(const std::string& root, uint64_t serial) {
                   written.error().describe());
     }
     context_.restartImminent(root, running->reason);
-    systemd_.restartUnit(running->unit, "replace",
-                         [this, alive = std::weak_ptr<const bool>(alive_), root, serial,
-                          detail = profile ? *profile : std::string()](Result<std::string> job) {
-                           if (alive.expired() || current(root, serial) == nullptr) return;
-                           if (!job) return finish(root, serial, job.error());
-                           context_.unitRestarted(root);
-                           settleThenFinish(root, serial, detail);
-                         });
+    // systemd refuses every start of a unit it gave up on (its start limit, after a crash loop)
+    // until its failed state is reset: e2e 4_crash's ten kills in a minute left a Restart whose
+    // job failed at once. Resetting a unit that has not failed changes nothing but systemd's
+    // start counter; the guard's own restart limits bound what it restarts.
+    systemd_.resetFailed(
+        running->unit, [this, alive = std::weak_ptr<const bool>(alive_), root, serial,
+                        detail = profile ? *profile : std::string()](Result<void> reset) {
+          if (alive.expired()) return;
+          Running* still = current(root, serial);
+          if (still == nullptr) return;
+          if (!reset) {
+            log()->debug("{}: reset-failed before the restart: {}", root, reset.error().describe());
+          }
+          restartUnit(root, serial, still->unit, detail);
+        });
   });
+}
+
+void ActionRunner::restartUnit(const std::string& root, uint64_t serial, const std::string& unit,
+                               const std::string& detail) {
+  systemd_.restartUnit(unit, "replace",
+                       [this, alive = std::weak_ptr<const bool>(alive_), root, serial,
+                        detail](Result<std::string> job) {
+                         if (alive.expired() || current(root, serial) == nullptr) return;
+                         if (!job) return finish(root, serial, job.error());
+                         context_.unitRestarted(root);
+                         settleThenFinish(root, serial, detail);
+                       });
 }
 
 void ActionRunner::settleThenFinish(const std::string& root, uint64_t serial, std::string detail) {

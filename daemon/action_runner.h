@@ -149,6 +149,9 @@ class ActionRunner {
                 std::function<void(std::optional<uint64_t>)> then);
   void watchRelease(const std::string& root, uint64_t serial);
   void restart(const std::string& root, uint64_t serial);
+  // RestartUnit, then the settle; after restart() has cleared a failed state.
+  void restartUnit(const std::string& root, uint64_t serial, const std::string& unit,
+                   const std::string& detail);
   // Reclaims, then starts the cache walks; trimSlice runs one slice of them and finishes the
   // trim when they are done.
   void trim(const std::string& root, uint64_t serial);

@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import threading
+import time
 import unittest
 
 from harness import session as s
@@ -132,6 +133,53 @@ def _try(make):
         return make()
     except OSError:
         return None
+
+
+class TenKillsInAMinute(unittest.TestCase):
+    """gopls killed ten times within a minute: systemd gives up on the unit after its start
+    limit (StartLimitBurst=5 in 60 s); the guard keeps answering, keeps the workspace, says what
+    happened, and a Restart asked of it brings gopls back past the start limit."""
+
+    def setUp(self):
+        s.write_user_config(s.fast_sampling_config())
+        s.enable_guard()
+        self.root = s.copy_fixture_module("hello", "ten-kills")
+        self.obj, self.unit, self.socket = s.add_and_wait(self.root)
+
+    def test_ten_kills_in_a_minute_leave_the_workspace_guarded_and_restartable(self):
+        started = time.monotonic()
+        kills = 0
+        gave_up = False
+        while kills < 10 and time.monotonic() - started < 60:
+            now = s.unit_properties(self.unit, "MainPID", "ActiveState")
+            if now["ActiveState"] == "failed":
+                gave_up = True
+                break
+            pid = int(now["MainPID"])
+            if pid == 0 or now["ActiveState"] != "active":
+                time.sleep(0.1)
+                continue
+            os.kill(pid, signal.SIGKILL)
+            kills += 1
+            s.wait_until(lambda: not s.pid_alive(pid), 10, f"gopls {pid} to die")
+        note = f"{kills} kills in {time.monotonic() - started:.1f}s"
+        if not gave_up:
+            gave_up = s.wait_until(
+                lambda: s.unit_property(self.unit, "ActiveState") == "failed" or None, 30,
+                f"systemd to give up on {self.unit} after {note}")
+        self.assertGreaterEqual(kills, 5, note)
+
+        status = s.workspace_status(self.root)
+        self.assertIsNotNone(status, f"the workspace is still guarded after {note}")
+        self.assertIn(status["state"], ("degraded", "failed", "stopped"), status)
+        self.assertEqual(s.status()["state"] in ("ok", "degraded", "warning"), True)
+
+        # The operator's way back: Restart clears systemd's start limit first.
+        s.call("Restart", "s", "e2e: after a crash loop", path=self.obj,
+               interface=s.WORKSPACE_IFACE, timeout=60)
+        s.wait_active(self.unit, 30)
+        s.wait_until(lambda: s.workspace_property(self.obj, "MainPID") > 0, 20,
+                     "the workspace's MainPID after the Restart")
 
 
 class WithoutDebugServer(unittest.TestCase):
