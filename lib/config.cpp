@@ -754,9 +754,10 @@ void compileWorkspaces(Context& context, Config& config) {
     json merged = *defaults;
     merged.merge_patch(patch);
     Context workspaceContext = context;
-    workspaceContext.locate = [&, base](const std::string& pointer) {
+    // Named by an init-capture: clang before 16 cannot capture a structured binding.
+    workspaceContext.locate = [&, base, &workspacePatch = patch](const std::string& pointer) {
       std::string suffix = pointer.substr(base.size());
-      std::string where = overrideSets(patch, suffix) ? pointer : defaultPointer + suffix;
+      std::string where = overrideSets(workspacePatch, suffix) ? pointer : defaultPointer + suffix;
       return Where{where, context.merged.layerOf(where)};
     };
     Scope scope(workspaceContext, &merged, base);

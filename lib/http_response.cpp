@@ -88,23 +88,34 @@ std::string_view chompLine(std::string_view line) {
 }  // namespace
 
 Result<void> HttpResponseParser::feed(std::string_view data, std::string& body) {
-  if (state_ != State::Head) return takeBody(data, body);
-  // Only the last bytes already held can start the blank line that ends the head.
-  const size_t searchFrom = pending_.size() < 2 ? 0 : pending_.size() - 2;
-  pending_.append(data);
-  const size_t end = headEnd(pending_, searchFrom);
-  if (std::min(end, pending_.size()) > limits_.maxHeaderBytes) {
-    return errnoError(EBADMSG, {},
-                      "the response's status line and headers exceed the limit of " +
-                          std::to_string(limits_.maxHeaderBytes) + " bytes");
+  // A loop over the heads in `data`, not a recursion: a peer may send interim 1xx answers back to
+  // back, and each level of the recursion held a copy of the rest of the piece, so one 64 KiB
+  // read of them took gigabytes (found while writing fuzz/http_response_fuzz.cpp). A head is
+  // read from `data` in place; only one that spans pieces is gathered in pending_.
+  while (state_ == State::Head) {
+    const size_t held = pending_.size();
+    // Only the last bytes already held can start the blank line that ends the head.
+    const size_t searchFrom = held < 2 ? 0 : held - 2;
+    // A head that has not ended within the limit is refused, so more than that is not kept.
+    if (held > 0) pending_.append(data.substr(0, limits_.maxHeaderBytes + 1 - held));
+    const std::string_view text = held > 0 ? std::string_view(pending_) : data;
+    const size_t end = headEnd(text, searchFrom);
+    if (std::min(end, text.size()) > limits_.maxHeaderBytes) {
+      return errnoError(EBADMSG, {},
+                        "the response's status line and headers exceed the limit of " +
+                            std::to_string(limits_.maxHeaderBytes) + " bytes");
+    }
+    if (end == std::string_view::npos) {
+      if (held == 0) pending_.assign(data);
+      return {};
+    }
+    Result<void> parsed = parseHead(text.substr(0, end));
+    if (!parsed) return parsed;
+    // The rest is body or, after an interim 1xx answer, the next head.
+    data.remove_prefix(end - held);
+    pending_.clear();
   }
-  if (end == std::string::npos) return {};
-  std::string buffered = std::move(pending_);
-  pending_.clear();
-  Result<void> parsed = parseHead(std::string_view(buffered).substr(0, end));
-  if (!parsed) return parsed;
-  // The rest is body or, after an interim 1xx answer, the next head.
-  return feed(std::string_view(buffered).substr(end), body);
+  return takeBody(data, body);
 }
 
 Result<void> HttpResponseParser::parseHead(std::string_view text) {

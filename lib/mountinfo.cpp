@@ -48,6 +48,10 @@ Result<MountEntry> parseLine(std::string_view line, size_t lineNumber) {
       !parseU32(device.substr(colon + 1), entry.minor)) {
     return fail("device must be MAJOR:MINOR, found '" + std::string(device) + "'");
   }
+  // Two spaces in a row leave a field empty (found by fuzz/mountinfo_fuzz.cpp). The kernel never
+  // writes an empty root, mount point or type, and an empty mount point would send the cgroup
+  // readers to the filesystem's root.
+  if (fields[3].empty() || fields[4].empty()) return fail("the root or mount point is empty");
   entry.root = unescapeMountPath(fields[3]);
   entry.mountPoint = unescapeMountPath(fields[4]);
   entry.mountOptions = std::string(fields[5]);
@@ -57,6 +61,7 @@ Result<MountEntry> parseLine(std::string_view line, size_t lineNumber) {
   }
   if (i == fields.size()) return fail("no '-' separator before the filesystem type");
   if (fields.size() - i - 1 < 3) return fail("expected FSTYPE SOURCE SUPEROPTIONS after '-'");
+  if (fields[i + 1].empty()) return fail("the filesystem type is empty");
   entry.fsType = std::string(fields[i + 1]);
   entry.source = unescapeMountPath(fields[i + 2]);
   entry.superOptions = std::string(fields[i + 3]);

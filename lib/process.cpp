@@ -26,8 +26,11 @@ bool splitField(std::string_view line, std::string_view& key, std::string_view& 
   return true;
 }
 
+// Digits only: from_chars takes a minus sign for a signed pid_t, and a status file saying
+// "Pid: -2" (found by fuzz/process_status_fuzz.cpp) would name a process group to kill(2).
 template <class Int>
 bool parseWhole(std::string_view text, Int& out) {
+  if (!text.empty() && text.front() == '-') return false;
   const char* end = text.data() + text.size();
   auto [ptr, ec] = std::from_chars(text.data(), end, out);
   return ec == std::errc() && ptr == end;
