@@ -27,6 +27,7 @@
 #include "daemon/gopls_debug_client.h"
 #include "daemon/http_client.h"
 #include "tests/integration/support/http_loop.h"
+#include "tests/support/sanitizer_build.h"
 #include "tests/unit/child_process.h"
 #include "tests/unit/temp_dir.h"
 
@@ -316,7 +317,8 @@ TEST_CASE("heap figures at the end of a long page are read from its tail", "[deb
   REQUIRE(stats.ok());
   CHECK(stats->heapInuse == 123456789);
   CHECK(stats->numGC == 5);
-  CHECK(vmHwmKiB() - before < 8 * 1024);
+  // Under ASan the redzones and quarantine alone exceed this; the bound is for the real build.
+  if (!test::kUnderAddressSanitizer) CHECK(vmHwmKiB() - before < 8 * 1024);
 }
 
 TEST_CASE("a heap profile over its size limit is refused and leaves no file", "[debug_channel]") {
