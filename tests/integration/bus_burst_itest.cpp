@@ -1,6 +1,6 @@
 // The real guard under a burst of bus calls (issue 13's fault list): 10,000 calls sent at once
-// are all answered, the guard keeps its workspace and goes on answering, and its memory does not
-// keep what the burst cost.
+// are all answered, the guard keeps its workspace and goes on answering, its memory does not
+// keep what the burst cost, and nothing outside its own directories changes.
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -36,6 +36,7 @@ TEST_CASE("10,000 bus calls in one burst are all answered and the guard goes on 
   const sdbus::ObjectPath object = addWorkspace(s, module);
   const uint64_t rssBefore = vmRssKib(s.guard->pid());
   REQUIRE(rssBefore > 0);
+  const TreeSnapshot outside = homeOutsideGuard(s.home);
 
   // Every call is queued before the connection's loop runs, so they reach the guard back to
   // back; GetStatus is the most expensive answer it has (every workspace, JSON).
@@ -83,6 +84,7 @@ TEST_CASE("10,000 bus calls in one burst are all answered and the guard goes on 
   CHECK(pid > 0);
   CHECK(waitUntil([&] { return workspaceProperty<uint64_t>(*workspace, "RSS") > 0; }));
   CHECK(managerProperty<std::string>(s, "State") == "ok");
+  CHECK(treeChanges(outside, homeOutsideGuard(s.home)) == "");
 
   // What the bursts cost goes back: sd-bus queued thousands of replies for a client that read
   // them late, and the guard hands freed pages back every 30 s (malloc_trim). A leak of even
@@ -108,6 +110,7 @@ TEST_CASE("oversized arguments are refused, saying what the limit is, and cost t
           "[guard][abuse]") {
   WSLGO_START_SCENARIO(s);
   const uint64_t rssBefore = vmRssKib(s.guard->pid());
+  const TreeSnapshot outside = homeOutsideGuard(s.home);
   // 8 MiB: far past any path, well inside what the bus carries.
   const std::string huge = "/" + std::string((size_t{8} << 20) - 1, 'a');
   for (const char* method : {"AddWorkspace", "RemoveWorkspace", "GetWorkspace"}) {
@@ -124,6 +127,7 @@ TEST_CASE("oversized arguments are refused, saying what the limit is, and cost t
   }
   CHECK(s.guard->running());
   CHECK(managerProperty<std::string>(s, "State") == "ok");
+  CHECK(treeChanges(outside, homeOutsideGuard(s.home)) == "");
   if (kUnderAddressSanitizer) return;  // ASan's allocator keeps what it frees
   CHECK(waitUntil([&] { return vmRssKib(s.guard->pid()) < rssBefore + 2048; },
                   std::chrono::seconds(45)));

@@ -1,7 +1,8 @@
 // The guard's state directory full, then read-only (issue 13's fault list), on a real filesystem: a
 // tmpfs of a few KiB mounted in a mount namespace of the test's own. Saving the state and writing a
 // heap profile fail with a message naming the file and the full disk; the old state file stays
-// whole; the guard goes on, and works again once there is room.
+// whole; the guard goes on, and works again once there is room; nothing outside its own
+// directories changes.
 #include <sched.h>
 #include <sys/mount.h>
 
@@ -47,6 +48,9 @@ TEST_CASE("a full or read-only state directory costs an add or a profile, never 
   s.start(kFastConfig);
 
   const std::string first = s.home.makeModule("first");
+  const std::string second = s.home.makeModule("second");
+  const std::string third = s.home.makeModule("third");
+  const TreeSnapshot outside = homeOutsideGuard(s.home);
   addWorkspace(s, first);
   const std::string statePath = stateDir + "/wslgo-guard/state.json";
   const std::string before = readFile(statePath);
@@ -56,7 +60,6 @@ TEST_CASE("a full or read-only state directory costs an add or a profile, never 
   fillUp(filler);
 
   // A new workspace cannot be recorded: refused, saying why, and not half-added.
-  const std::string second = s.home.makeModule("second");
   const std::string refused = errorOf([&] { addWorkspace(s, second); });
   CHECK_THAT(refused, Catch::Contains("state.json") && Catch::Contains("No space left"));
   CHECK(readFile(statePath) == before);
@@ -98,7 +101,6 @@ TEST_CASE("a full or read-only state directory costs an add or a profile, never 
   // this). The state stays as it was; a remove, already done in memory, says it could not save.
   const std::string saved = readFile(statePath);
   REQUIRE(::mount(nullptr, stateDir.c_str(), nullptr, MS_REMOUNT | MS_RDONLY, nullptr) == 0);
-  const std::string third = s.home.makeModule("third");
   CHECK_THAT(errorOf([&] { addWorkspace(s, third); }),
              Catch::Contains("state.json") && Catch::Contains("Read-only file system"));
   CHECK(readFile(statePath) == saved);
@@ -106,6 +108,7 @@ TEST_CASE("a full or read-only state directory costs an add or a profile, never 
   REQUIRE(::mount(nullptr, stateDir.c_str(), nullptr, MS_REMOUNT, nullptr) == 0);
   addWorkspace(s, third);
   CHECK(parseRegistry(readFile(statePath))->workspaces.size() == 3);
+  CHECK(treeChanges(outside, homeOutsideGuard(s.home)) == "");
 
   s.guard.reset();  // stops it while the tmpfs is still there
   s.systemd.reset();

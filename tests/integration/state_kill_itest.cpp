@@ -1,6 +1,6 @@
 // The guard killed with SIGKILL while it saves its state (issue 13's fault list): the state file
 // is always the old or the new registry, never torn, and the next guard starts from it without
-// setting it aside as corrupt.
+// setting it aside as corrupt. Nothing outside the guard's own directories changes.
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -22,6 +22,7 @@ TEST_CASE("a guard killed while saving its state leaves the old or the new file,
   std::vector<std::string> modules;
   for (int i = 0; i < 4; ++i) modules.push_back(s.home.makeModule("m" + std::to_string(i)));
   const std::string statePath = s.home.stateDir() + "/wslgo-guard/state.json";
+  const TreeSnapshot outside = homeOutsideGuard(s.home);
   std::mt19937 random(20261130);
   constexpr int kRounds = 12;
   int savedBeforeKill = 0;
@@ -71,6 +72,7 @@ TEST_CASE("a guard killed while saving its state leaves the old or the new file,
   }
   // The kills landed among saves, not before the first one.
   CHECK(savedBeforeKill >= kRounds / 2);
+  CHECK(treeChanges(outside, homeOutsideGuard(s.home)) == "");
 }
 
 }  // namespace wslgo::test

@@ -114,5 +114,37 @@ class PrivateUserManager(unittest.TestCase):
                             for d in slice_dirs), slice_dirs)
 
 
+class HomeOutsideGuard(unittest.TestCase):
+    """home_outside_guard, which the fault scenarios compare before and after: it sees a change
+    anywhere in HOME but in the directories it leaves out."""
+
+    def test_it_sees_every_change_but_in_the_guard_s_own_directories(self):
+        mine = os.path.join(s.HOME, "src", "self-test")
+        os.makedirs(mine)
+        with open(os.path.join(mine, "go.mod"), "w") as f:
+            f.write("module example.com/selftest\n")
+        before = s.home_outside_guard()
+        self.assertIn("src/self-test/go.mod", before)
+
+        guard_state = os.path.join(s.STATE_HOME, "wslgo-guard")
+        os.makedirs(guard_state, exist_ok=True)
+        with open(os.path.join(guard_state, "self-test"), "w") as f:
+            f.write("the guard's own")
+        os.makedirs(os.path.join(s.HOME, ".cache", "gopls", "self-test"), exist_ok=True)
+        self.assertEqual(s.tree_changes(before, s.home_outside_guard()), [])
+
+        with open(os.path.join(mine, "go.mod"), "a") as f:
+            f.write("go 1.21\n")
+        with open(os.path.join(s.HOME, "stray"), "w") as f:
+            f.write("not the guard's")
+        changes = s.tree_changes(before, s.home_outside_guard())
+        self.assertIn("added stray", changes)
+        self.assertTrue(any(c.startswith("changed src/self-test/go.mod") for c in changes),
+                        changes)
+        os.remove(os.path.join(mine, "go.mod"))
+        self.assertIn("removed src/self-test/go.mod",
+                      s.tree_changes(before, s.home_outside_guard()))
+
+
 if __name__ == "__main__":
     unittest.main()

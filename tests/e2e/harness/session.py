@@ -323,6 +323,46 @@ def copy_fixture_module(name, as_name=None):
     return target
 
 
+def home_outside_guard():
+    """{path relative to HOME: (mode, size, mtime_ns, link target)} for everything under HOME
+    except what the guard, its gopls and the user manager write there: the guard's state and
+    runtime directories, ~/.cache (gopls' file cache, Go's build cache), Go's telemetry counters
+    (~/.config/go) and systemd's own state (~/.local/share/systemd, ~/.config/systemd: enable
+    links). Directories count by their entries, not their size or times. What a fault must leave
+    as it was (issue #13)."""
+    import stat
+    skipped = {os.path.join(STATE_HOME, "wslgo-guard"), os.path.join(RUNTIME_DIR, "wslgo-guard"),
+               os.path.join(HOME, ".cache"), os.path.join(CONFIG_HOME, "go"),
+               os.path.join(HOME, ".local", "share", "systemd"),
+               os.path.join(CONFIG_HOME, "systemd")}
+    snapshot = {}
+    for directory, subdirectories, files in os.walk(HOME):
+        subdirectories[:] = [d for d in subdirectories
+                             if os.path.join(directory, d) not in skipped]
+        for name in subdirectories + files:
+            path = os.path.join(directory, name)
+            if path in skipped:
+                continue
+            try:
+                st = os.lstat(path)
+            except FileNotFoundError:
+                continue  # gone meanwhile: absent from this one
+            is_directory = stat.S_ISDIR(st.st_mode)
+            snapshot[os.path.relpath(path, HOME)] = (
+                st.st_mode, 0 if is_directory else st.st_size,
+                0 if is_directory else st.st_mtime_ns,
+                os.readlink(path) if stat.S_ISLNK(st.st_mode) else "")
+    return snapshot
+
+
+def tree_changes(before, after):
+    """What changed from one home_outside_guard() to another, one line per path; [] for none."""
+    return ([f"removed {p}" for p in sorted(before.keys() - after.keys())]
+            + [f"added {p}" for p in sorted(after.keys() - before.keys())]
+            + [f"changed {p}: {before[p]} -> {after[p]}" for p in sorted(before.keys() & after.keys())
+               if before[p] != after[p]])
+
+
 def proc_status_ids(pid, field="Uid"):
     """The real, effective, saved and filesystem ids of `/proc/PID/status`' Uid: or Gid: line."""
     with open(f"/proc/{pid}/status") as f:

@@ -2,7 +2,7 @@
 the guard. After each the guard is the same process, answers, still guards its workspace, and
 still follows gopls: a gopls killed afterwards is restarted by systemd and the workspace's
 MainPID follows, which needs the guard's view of the unit to have survived the manager's
-re-execution."""
+re-execution. Nothing in the home outside the guard's own directories changed."""
 
 import os
 import signal
@@ -25,6 +25,11 @@ class ManagerReexec(unittest.TestCase):
         self.guard_pid = s.enable_guard()
         self.root = s.copy_fixture_module("hello", self._testMethodName)
         self.obj, self.unit, self.socket = s.add_and_wait(self.root)
+        self.outside = s.home_outside_guard()
+
+    def nothing_else_changed(self, after):
+        self.assertEqual(s.tree_changes(self.outside, s.home_outside_guard()), [],
+                         f"the home outside the guard's directories after {after}")
 
     def still_guarding(self, after):
         self.assertEqual(int(s.unit_property(s.GUARD, "MainPID")), self.guard_pid,
@@ -54,6 +59,7 @@ class ManagerReexec(unittest.TestCase):
         s.systemctl("daemon-reload")
         self.still_guarding("daemon-reload")
         self.follows_a_killed_gopls("daemon-reload")
+        self.nothing_else_changed("daemon-reload")
 
     def test_daemon_reexec_under_the_guard(self):
         # A re-executed manager connects to the bus again, under a new unique name: proof that
@@ -66,6 +72,7 @@ class ManagerReexec(unittest.TestCase):
                      f"org.freedesktop.systemd1 to have a new owner after daemon-reexec ({owner})")
         self.still_guarding("daemon-reexec")
         self.follows_a_killed_gopls("daemon-reexec")
+        self.nothing_else_changed("daemon-reexec")
         # And the guard can still ask systemd for something new.
         second = s.copy_fixture_module("hello", "after-reexec")
         s.add_and_wait(second)

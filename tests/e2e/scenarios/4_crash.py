@@ -138,13 +138,15 @@ def _try(make):
 class TenKillsInAMinute(unittest.TestCase):
     """gopls killed ten times within a minute: systemd gives up on the unit after its start
     limit (StartLimitBurst=5 in 60 s); the guard keeps answering, keeps the workspace, says what
-    happened, and a Restart asked of it brings gopls back past the start limit."""
+    happened, and a Restart asked of it brings gopls back past the start limit. Nothing in the
+    home outside the guard's own directories changed."""
 
     def setUp(self):
         s.write_user_config(s.fast_sampling_config())
         s.enable_guard()
         self.root = s.copy_fixture_module("hello", "ten-kills")
         self.obj, self.unit, self.socket = s.add_and_wait(self.root)
+        self.outside = s.home_outside_guard()
 
     def test_ten_kills_in_a_minute_leave_the_workspace_guarded_and_restartable(self):
         started = time.monotonic()
@@ -180,6 +182,8 @@ class TenKillsInAMinute(unittest.TestCase):
         s.wait_active(self.unit, 30)
         s.wait_until(lambda: s.workspace_property(self.obj, "MainPID") > 0, 20,
                      "the workspace's MainPID after the Restart")
+        self.assertEqual(s.tree_changes(self.outside, s.home_outside_guard()), [],
+                         f"the home outside the guard's directories after {note}")
 
 
 class WithoutDebugServer(unittest.TestCase):

@@ -142,6 +142,17 @@ std::string errorOf(const std::function<void()>& call) {
   return "";
 }
 
+TreeSnapshot homeOutsideGuard(const GuardHome& home) {
+  TreeSnapshot snapshot = snapshotTree(
+      home.home(), {".local/state/wslgo-guard", "run/wslgo-guard", ".cache", ".config/go"});
+  std::erase_if(snapshot, [](const auto& entry) {
+    const std::string& path = entry.first;
+    return path.find('/') == std::string::npos && path.rfind("guard-", 0) == 0 && path.size() > 4 &&
+           path.compare(path.size() - 4, 4, ".log") == 0;
+  });
+  return snapshot;
+}
+
 std::string readFile(const std::string& path) {
   std::ifstream in(path);
   std::stringstream out;

@@ -16,6 +16,7 @@
 #include "tests/integration/support/gopls_daemon.h"
 #include "tests/integration/support/guard_daemon.h"
 #include "tests/integration/support/private_bus.h"
+#include "tests/integration/support/tree_snapshot.h"
 #include "tests/unit/live.h"
 
 namespace wslgo::test {
@@ -111,5 +112,11 @@ sdbus::ObjectPath addWorkspace(Scenario& s, const std::string& path,
 std::string errorOf(const std::function<void()>& call);
 
 std::string readFile(const std::string& path);
+
+// The scenario's home except what the guard, its gopls and the harness write there: the guard's
+// state and runtime directories, gopls' file cache and Go's build cache (both under ~/.cache),
+// Go's telemetry counters (~/.config/go, which gopls updates), the guard's logs (guard-*.log).
+// What a fault must leave as it was.
+TreeSnapshot homeOutsideGuard(const GuardHome& home);
 
 }  // namespace wslgo::test
