@@ -47,11 +47,11 @@ int fail(const std::string& message) {
 }
 
 int runDaemon(const std::string& defaultConfig, bool dryRun) {
-  // glibc raises its mmap threshold to the size of the largest mapped block freed: after the
-  // first heap profile read over HTTP (a body string grown to 1 MiB) it stood at 1 MiB, every
-  // later body came from the heap, and the heap's holes grew VmRSS by ~130 KiB over the soak's
-  // first half hour while the bytes in use stayed flat (mallinfo2: 476 KiB). Fixed thresholds
-  // keep large transient buffers out of the heap; setting them also turns the raising off.
+  // glibc raises its mmap threshold to the size of the largest mapped block freed: in the soak
+  // it stood at 1 MiB + 4 KiB, the size of the buffer gopls' environment was read into, so any
+  // later block below 1 MiB came from the heap, and the heap's holes grew VmRSS by ~130 KiB
+  // over the first half hour while the bytes in use stayed flat (mallinfo2: 476 KiB). Fixed
+  // thresholds keep large transient buffers out of the heap; setting them turns the raising off.
   ::mallopt(M_MMAP_THRESHOLD, kMmapThresholdBytes);
   ::mallopt(M_TRIM_THRESHOLD, kMmapThresholdBytes);
   const char* home = std::getenv("HOME");

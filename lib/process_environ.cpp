@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <string>
 #include <utility>
@@ -44,11 +45,18 @@ Result<ProcessEnviron> readProcessEnviron(const SysRoots& roots, pid_t pid) {
                                        "another user"
                                      : "cannot read the environment: the process has exited");
   }
-  // One byte more than allowed tells a full-size environment from a larger one.
-  std::string buffer(kMaxEnvironBytes + 1, '\0');
+  // One byte more than allowed tells a full-size environment from a larger one. The buffer
+  // grows as the file turns out longer: a usual environment is a few KiB, and a whole 1 MiB
+  // buffer each time cost the guard 1 MiB of zeroed pages and raised glibc's mmap threshold.
+  constexpr size_t kMostRead = kMaxEnvironBytes + 1;
+  constexpr size_t kFirstRead = 16 * 1024;
+  std::string buffer;
   size_t used = 0;
   int code = 0;
-  while (used < buffer.size()) {
+  while (used < kMostRead) {
+    if (used == buffer.size()) {
+      buffer.resize(std::min(kMostRead, std::max(kFirstRead, buffer.size() * 2)));
+    }
     const ssize_t got = ::read(fd, buffer.data() + used, buffer.size() - used);
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) code = errno;
