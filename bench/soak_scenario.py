@@ -23,13 +23,13 @@ Every SAMPLE_EVERY s it writes the guard's figures (VmRSS and RssAnon, Pss and U
 smaps_rollup, open descriptors, timerfds among them, threads), GetStatus' answer time and the
 workspace's state to a CSV file. The start figures are taken at the end of the first cycle that
 ends after the warm-up (WSLGO_BENCH_SOAK_WARMUP s, 360 by default: three cycles; in two runs the
-guard's VmRSS stood 130-160 KiB lower at the end of the first cycle than at any later one, and
-flat from the second on), once the ladder has allocated what it needs; the end figures at the end of the first cycle that ends
+guard's VmRSS stood 130-160 KiB lower at the end of the first cycle than at any later one), once
+the ladder has allocated what it needs; the end figures at the end of the first cycle that ends
 WSLGO_BENCH_SOAK_MINUTES minutes later, so both are taken at the same point of a cycle (quiet).
 Every measured cycle ends with such a sample too. VmRSS is judged on the mean of the first
-JUDGE_CYCLES cycle-end samples against the mean of the last JUDGE_CYCLES: one sample moves by
-about 1.5 % from one cycle end to the next (7832-7956 KiB seen over five), more than the goal,
-so a single start and end sample judges the noise, not a trend. The least-squares slope over
+JUDGE_CYCLES cycle-end samples against the mean of the last JUDGE_CYCLES: one sample moved by
+up to 88 KiB (1.1 %) from one cycle end to the next in an hour's run, more than the goal allows,
+so a single start and end sample would judge that noise, not a trend. The least-squares slope over
 all cycle ends is printed beside it.
 Fails when the guard restarted, GetStatus does not answer at the end, the workspace is not
 guarded (unit active, state neither degraded, over-budget nor failed), no gc or no restart was
