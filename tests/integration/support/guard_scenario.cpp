@@ -2,8 +2,10 @@
 
 #include <catch2/catch.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 #include "lib/shell_word.h"
@@ -143,12 +145,17 @@ std::string errorOf(const std::function<void()>& call) {
 }
 
 TreeSnapshot homeOutsideGuard(const GuardHome& home) {
-  TreeSnapshot snapshot = snapshotTree(
-      home.home(), {".local/state/wslgo-guard", "run/wslgo-guard", ".cache", ".config/go"});
+  // Relative to the home, from GuardHome's own layout rather than a second copy of it.
+  auto inHome = [&](const std::string& path) {
+    return std::filesystem::relative(path, home.home()).string();
+  };
+  TreeSnapshot snapshot = snapshotTree(home.home(), {inHome(home.stateDir() + "/wslgo-guard"),
+                                                     inHome(home.runtimeDir() + "/wslgo-guard"),
+                                                     ".cache", inHome(home.configDir() + "/go")});
   std::erase_if(snapshot, [](const auto& entry) {
-    const std::string& path = entry.first;
-    return path.find('/') == std::string::npos && path.rfind("guard-", 0) == 0 && path.size() > 4 &&
-           path.compare(path.size() - 4, 4, ".log") == 0;
+    const std::string_view path = entry.first;
+    return path.find('/') == std::string_view::npos && path.starts_with("guard-") &&
+           path.ends_with(".log");
   });
   return snapshot;
 }
