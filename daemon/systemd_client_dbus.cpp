@@ -1,6 +1,7 @@
 #include "daemon/systemd_client_dbus.h"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdint>
 #include <limits>
@@ -11,6 +12,8 @@
 
 #include <sdbus-c++/Error.h>
 #include <sdbus-c++/Types.h>
+
+#include "daemon/dbus_properties.h"
 
 namespace wslgo {
 namespace {
@@ -76,24 +79,23 @@ Error unexpectedError(const std::string& unit, const char* what, const std::exce
   return errnoError(EIO, unit, std::string(what) + " failed: " + e.what());
 }
 
-template <class T>
-T variantOr(const std::map<std::string, sdbus::Variant>& properties, const char* key, T fallback) {
-  auto it = properties.find(key);
-  if (it == properties.end()) return fallback;
-  try {
-    return it->second.get<T>();
-  } catch (const sdbus::Error&) {
-    return fallback;  // a type we do not expect: leave the default rather than fail the read
-  }
-}
-
 bool endsWith(const std::string& s, std::string_view suffix) {
   return s.size() >= suffix.size() &&
          s.compare(s.size() - suffix.size(), suffix.size(), suffix.data(), suffix.size()) == 0;
 }
 
-bool isUnitStateProperty(const std::string& name) {
-  return name == "ActiveState" || name == "SubState" || name == "MainPID" || name == "NRestarts";
+// What unitInfo reads of each interface; GetAll answers with some 280 properties.
+constexpr std::array<std::string_view, 3> kUnitProperties{"LoadState", "ActiveState", "SubState"};
+constexpr std::array<std::string_view, 8> kServiceProperties{
+    "ControlGroup", "MainPID",   "NRestarts", "MemoryHigh",
+    "MemoryMax",    "CPUWeight", "IOWeight",  "Result"};
+// A change of one of these is a change of the unit's state (onUnitChanged).
+constexpr std::array<std::string_view, 4> kUnitStateProperties{"ActiveState", "SubState", "MainPID",
+                                                               "NRestarts"};
+
+bool isUnitStateProperty(std::string_view name) {
+  return std::find(kUnitStateProperties.begin(), kUnitStateProperties.end(), name) !=
+         kUnitStateProperties.end();
 }
 
 }  // namespace
@@ -260,10 +262,10 @@ void SystemdClientDbus::sweepUnitProxies() {
   });
 }
 
-void SystemdClientDbus::getAllProperties(const std::string& name, const std::string& path,
-                                         const char* interface,
-                                         SystemdDone<std::map<std::string, sdbus::Variant>> done) {
-  using Properties = std::map<std::string, sdbus::Variant>;
+void SystemdClientDbus::getProperties(const std::string& name, const std::string& path,
+                                      const char* interface,
+                                      std::span<const std::string_view> wanted,
+                                      SystemdDone<PropertyValues> done) {
   try {
     // Proxies of units nobody watches and no call uses any more go now, never one of a call
     // still pending (this one's included: it is called from inside its own callbacks).
@@ -273,12 +275,10 @@ void SystemdClientDbus::getAllProperties(const std::string& name, const std::str
     std::erase_if(unit.calls, [](const sdbus::PendingAsyncCall& c) { return !c.isPending(); });
     auto call = unit.proxy->createMethodCall(kPropertiesInterface, "GetAll");
     call << std::string(interface);
-    auto pending = send<Properties>(
+    auto pending = send<PropertyValues>(
         *unit.proxy, call, name, "reading unit properties",
-        [](sdbus::MethodReply& reply) -> Result<Properties> {
-          Properties properties;
-          reply >> properties;
-          return properties;
+        [wanted](sdbus::MethodReply& reply) -> Result<PropertyValues> {
+          return readProperties(reply, wanted);
         },
         std::move(done));
     // Looked up again: a call that could not be sent has answered already, and what its `done`
@@ -287,53 +287,54 @@ void SystemdClientDbus::getAllProperties(const std::string& name, const std::str
       it->second.calls.push_back(std::move(pending));
     }
   } catch (const std::exception& e) {
-    deliver(done, Result<Properties>(unexpectedError(name, "reading unit properties", e)));
+    deliver(done, Result<PropertyValues>(unexpectedError(name, "reading unit properties", e)));
   }
 }
 
 void SystemdClientDbus::unitInfo(const std::string& name, SystemdDone<UnitInfo> done) {
   loadUnit(name, [this, name, done](Result<std::string> path) {
     if (!path) return deliver(done, Result<UnitInfo>(path.error()));
-    getAllProperties(
-        name, *path, kUnitInterface,
-        [this, name, path = *path, done](Result<std::map<std::string, sdbus::Variant>> unit) {
-          if (!unit) return deliver(done, Result<UnitInfo>(unit.error()));
-          UnitInfo info;
-          info.name = name;
-          info.objectPath = path;
-          info.loadState = variantOr<std::string>(*unit, "LoadState", "");
-          info.activeState = variantOr<std::string>(*unit, "ActiveState", "");
-          info.subState = variantOr<std::string>(*unit, "SubState", "");
-          // Only services have a main process, restarts and resource controls of their own.
-          if (!endsWith(name, ".service")) return deliver(done, Result<UnitInfo>(std::move(info)));
-          readServiceProperties(std::move(info), done);
-        });
+    getProperties(name, *path, kUnitInterface, kUnitProperties,
+                  [this, name, path = *path, done](Result<PropertyValues> unit) {
+                    if (!unit) return deliver(done, Result<UnitInfo>(unit.error()));
+                    UnitInfo info;
+                    info.name = name;
+                    info.objectPath = path;
+                    info.loadState = propertyOr<std::string>(*unit, "LoadState", "");
+                    info.activeState = propertyOr<std::string>(*unit, "ActiveState", "");
+                    info.subState = propertyOr<std::string>(*unit, "SubState", "");
+                    // Only services have a main process, restarts and resource controls of their
+                    // own.
+                    if (!endsWith(name, ".service"))
+                      return deliver(done, Result<UnitInfo>(std::move(info)));
+                    readServiceProperties(std::move(info), done);
+                  });
   });
 }
 
 void SystemdClientDbus::readServiceProperties(UnitInfo info, SystemdDone<UnitInfo> done) {
   const std::string name = info.name;
   const std::string path = info.objectPath;
-  getAllProperties(
-      name, path, kServiceInterface,
-      [this, info = std::move(info), done](Result<std::map<std::string, sdbus::Variant>> service) {
-        if (!service) return deliver(done, Result<UnitInfo>(service.error()));
-        UnitInfo out = info;
-        out.controlGroup = variantOr<std::string>(*service, "ControlGroup", "");
-        out.mainPid = variantOr<uint32_t>(*service, "MainPID", 0);
-        out.nRestarts = variantOr<uint32_t>(*service, "NRestarts", 0);
-        const uint64_t high = variantOr<uint64_t>(*service, "MemoryHigh", kInfinity);
-        if (high != kInfinity) out.memoryHigh = high;
-        const uint64_t max = variantOr<uint64_t>(*service, "MemoryMax", kInfinity);
-        if (max != kInfinity) out.memoryMax = max;
-        // systemd's "unset" for a weight is UINT64_MAX, the same value as memory's infinity.
-        const uint64_t cpuWeight = variantOr<uint64_t>(*service, "CPUWeight", kInfinity);
-        if (cpuWeight != kInfinity) out.cpuWeight = cpuWeight;
-        const uint64_t ioWeight = variantOr<uint64_t>(*service, "IOWeight", kInfinity);
-        if (ioWeight != kInfinity) out.ioWeight = ioWeight;
-        out.result = variantOr<std::string>(*service, "Result", "");
-        deliver(done, Result<UnitInfo>(std::move(out)));
-      });
+  getProperties(name, path, kServiceInterface, kServiceProperties,
+                [this, info = std::move(info), done](Result<PropertyValues> service) {
+                  if (!service) return deliver(done, Result<UnitInfo>(service.error()));
+                  UnitInfo out = info;
+                  out.controlGroup = propertyOr<std::string>(*service, "ControlGroup", "");
+                  out.mainPid = propertyOr<uint32_t>(*service, "MainPID", 0);
+                  out.nRestarts = propertyOr<uint32_t>(*service, "NRestarts", 0);
+                  const uint64_t high = propertyOr<uint64_t>(*service, "MemoryHigh", kInfinity);
+                  if (high != kInfinity) out.memoryHigh = high;
+                  const uint64_t max = propertyOr<uint64_t>(*service, "MemoryMax", kInfinity);
+                  if (max != kInfinity) out.memoryMax = max;
+                  // systemd's "unset" for a weight is UINT64_MAX, the same value as memory's
+                  // infinity.
+                  const uint64_t cpuWeight = propertyOr<uint64_t>(*service, "CPUWeight", kInfinity);
+                  if (cpuWeight != kInfinity) out.cpuWeight = cpuWeight;
+                  const uint64_t ioWeight = propertyOr<uint64_t>(*service, "IOWeight", kInfinity);
+                  if (ioWeight != kInfinity) out.ioWeight = ioWeight;
+                  out.result = propertyOr<std::string>(*service, "Result", "");
+                  deliver(done, Result<UnitInfo>(std::move(out)));
+                });
 }
 
 void SystemdClientDbus::setResourceControls(const std::string& name,
@@ -471,12 +472,11 @@ void SystemdClientDbus::handleUnitPropertiesChanged(sdbus::Message& message) {
   auto it = watchedNameByPath_.find(message.getPath());
   if (it == watchedNameByPath_.end()) return;
   std::string interface;
-  std::map<std::string, sdbus::Variant> changed;
+  message >> interface;
+  const PropertyValues changed = readProperties(message, kUnitStateProperties);
   std::vector<std::string> invalidated;
-  message >> interface >> changed >> invalidated;
-  bool relevant = false;
-  for (const auto& [property, value] : changed)
-    relevant = relevant || isUnitStateProperty(property);
+  message >> invalidated;
+  bool relevant = !changed.empty();
   for (const auto& property : invalidated) relevant = relevant || isUnitStateProperty(property);
   if (!relevant) return;
   // Copy: the handler may unwatch the unit and so erase the map entry `it` points to.

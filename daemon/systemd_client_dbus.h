@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +14,7 @@
 #include <sdbus-c++/IProxy.h>
 #include <sdbus-c++/Message.h>
 
+#include "daemon/dbus_properties.h"
 #include "daemon/systemd_client.h"
 
 namespace wslgo {
@@ -86,9 +88,9 @@ class SystemdClientDbus final : public SystemdClient {
   void loadUnit(const std::string& name, SystemdDone<std::string> done);
   void queueJob(const char* method, const std::string& name, const std::string& mode,
                 SystemdDone<std::string> done);
-  // GetAll of `interface` on the unit at `path`.
-  void getAllProperties(const std::string& name, const std::string& path, const char* interface,
-                        SystemdDone<std::map<std::string, sdbus::Variant>> done);
+  // The `wanted` properties of `interface` on the unit at `path` (GetAll, read in place).
+  void getProperties(const std::string& name, const std::string& path, const char* interface,
+                     std::span<const std::string_view> wanted, SystemdDone<PropertyValues> done);
   void readServiceProperties(UnitInfo info, SystemdDone<UnitInfo> done);
   void sweepUnitProxies();
   void handleJobRemoved(sdbus::Signal& signal);
