@@ -26,11 +26,13 @@ ends after the warm-up (WSLGO_BENCH_SOAK_WARMUP s, 360 by default: three cycles;
 guard's VmRSS stood 130-160 KiB lower at the end of the first cycle than at any later one), once
 the ladder has allocated what it needs; the end figures at the end of the first cycle that ends
 WSLGO_BENCH_SOAK_MINUTES minutes later, so both are taken at the same point of a cycle (quiet).
-Every measured cycle ends with such a sample too. VmRSS is judged on the mean of the first
-JUDGE_CYCLES cycle-end samples against the mean of the last JUDGE_CYCLES: one sample moved by
-up to 88 KiB (1.1 %) from one cycle end to the next in an hour's run, more than the goal allows,
-so a single start and end sample would judge that noise, not a trend. The least-squares slope over
-all cycle ends is printed beside it.
+Every measured cycle ends with such a sample too. A cycle end's VmRSS and RssAnon are the means
+of 1 s samples over its last quiet phase, one whole period of the guard's heap trim (see
+TRIM_PERIOD); the one sample at that moment and the least of the period are printed beside them.
+VmRSS is judged on the mean of the first JUDGE_CYCLES cycle ends against the mean of the last
+JUDGE_CYCLES: one sample moved by up to 88 KiB (1.1 %) from one cycle end to the next in an
+hour's run, more than the goal allows, so a single start and end sample would judge that noise,
+not a trend. The least-squares slope over all cycle ends is printed beside it.
 Fails when the guard restarted, GetStatus does not answer at the end, the workspace is not
 guarded (unit active, state neither degraded, over-budget nor failed), no gc or no restart was
 taken while measured, VmRSS grew by 1 % or more (those means), or descriptors, timerfds or
@@ -62,6 +64,14 @@ REST_FLOOR = 160 * MIB  # the least "what gopls holds" is taken as (see Soak.run
 HIGH_HOLD = 60.0
 WARNING_HOLD = 45.0
 QUIET = 30.0
+# The guard hands its heap's free pages back every 30 s (daemon/main.cpp, kHeapTrimInterval) and
+# its 1 s ticks touch some again between two trims: VmRSS swings by up to ~130 KiB within one
+# period. A single sample every 2 min drifts slowly against that timer, so it shows the phase,
+# not a trend (an hour's run "grew" 1.04 % by such samples while the heap's Rss after every
+# trim stayed at 284-296 KiB). The figure of a cycle end is the mean over one whole trim
+# period of 1 s samples taken in the cycle's last quiet phase, whatever its phase.
+TRIM_PERIOD = 30.0
+assert QUIET >= TRIM_PERIOD, "the last quiet phase of a cycle must span one trim period"
 
 def soak_config(warning, high):
     """Short cooldowns and settle, a small sustain and room for a restart every cycle, so the
@@ -182,12 +192,14 @@ class Soak:
         self.status_failures = 0
         self.slowest_status = 0.0
         self.gopls_pids = set()
+        self.quiet_rss = []
         self.log = open(LOG, "w", newline="")
         self.csv = csv.writer(self.log)
         self.csv.writerow(["utc", "elapsed_s", "cycle", "phase", "guard_pid", "vmrss_kib",
                            "rssanon_kib", "pss_kib", "uss_kib", "fds", "timerfds", "threads",
                            "getstatus_ms", "workspace_state", "workspace_mib", "gopls_pid", "gc",
-                           "trim", "restart", "fd_kinds"])
+                           "trim", "restart", "fd_kinds", "vmrss_period_kib",
+                           "vmrss_period_min_kib", "rssanon_period_kib"])
 
     # Figures
 
@@ -204,6 +216,12 @@ class Soak:
         """One row of the CSV; returns the guard's figures."""
         guard_pid = int(s.unit_property(s.GUARD, "MainPID"))
         figures = guard_figures(guard_pid)
+        # A cycle end's figures over the trim period just before it (see TRIM_PERIOD).
+        period = self.quiet_rss if label is not None and self.quiet_rss else [
+            (figures["vmrss_kib"], figures["rssanon_kib"])]
+        figures["vmrss_period_kib"] = round(mean(v for v, _ in period))
+        figures["vmrss_period_min_kib"] = min(v for v, _ in period)
+        figures["rssanon_period_kib"] = round(mean(a for _, a in period))
         asked = time.monotonic()
         try:
             workspace = s.workspace_status(self.root)
@@ -224,21 +242,28 @@ class Soak:
                            f"{answered:.0f}", state,
                            f"{memory / MIB:.0f}" if memory else "", gopls_pid, counts["gc"],
                            counts["trim"], counts["restart"],
-                           " ".join(f"{k}={v}" for k, v in sorted(figures["fd_kinds"].items()))])
+                           " ".join(f"{k}={v}" for k, v in sorted(figures["fd_kinds"].items())),
+                           figures["vmrss_period_kib"], figures["vmrss_period_min_kib"],
+                           figures["rssanon_period_kib"]])
         self.log.flush()
         figures["guard_pid"] = guard_pid
         figures["at"] = time.monotonic()
         return figures
 
-    def pause(self, seconds, ballast=None):
-        """Waits `seconds` (less if the ballast dies), sampling every SAMPLE_EVERY s."""
+    def pause(self, seconds, ballast=None, rss=None):
+        """Waits `seconds` (less if the ballast dies), sampling every SAMPLE_EVERY s; appends
+        the guard's (VmRSS, RssAnon) to `rss` every second if given."""
         deadline = time.monotonic() + seconds
+        guard_pid = int(s.unit_property(s.GUARD, "MainPID")) if rss is not None else 0
         while time.monotonic() < deadline:
             if time.monotonic() - self.last_sample >= SAMPLE_EVERY:
                 self.last_sample = time.monotonic()
                 self.sample()
             if ballast is not None and not ballast.alive():
                 return
+            if rss is not None:
+                figures = guard_figures(guard_pid)
+                rss.append((figures["vmrss_kib"], figures["rssanon_kib"]))
             time.sleep(1)
 
     # The cycle
@@ -260,16 +285,17 @@ class Soak:
         finally:
             ballast.stop()
 
-    def quiet(self):
+    def quiet(self, rss=None):
         self.phase = "quiet"
-        self.pause(QUIET)
+        self.pause(QUIET, rss=rss)
 
     def one_cycle(self):
         self.cycle += 1
         self.hold("high", self.high + 100 * MIB, HIGH_HOLD)
         self.quiet()
         self.hold("warning", (self.warning + self.high) // 2, WARNING_HOLD)
-        self.quiet()
+        self.quiet_rss = []
+        self.quiet(self.quiet_rss)
 
     def run(self):
         # What gopls holds: the most over a minute after a restart. A gopls restarted (by the
@@ -355,7 +381,10 @@ class Soak:
         say(f"{'guard (pid ' + str(end['guard_pid']) + ')':<16}{'before warm-up':>16}"
             f"{'start':>9}{'end':>9}{'growth':>9}{'first ' + str(window):>10}"
             f"{'last ' + str(window):>10}{'growth':>9}{'slope/h':>10}")
-        for key, label in (("vmrss_kib", "VmRSS KiB"), ("rssanon_kib", "RssAnon KiB"),
+        for key, label in (("vmrss_period_kib", "VmRSS KiB"),
+                           ("vmrss_period_min_kib", "VmRSS min KiB"),
+                           ("vmrss_kib", "VmRSS now KiB"),
+                           ("rssanon_period_kib", "RssAnon KiB"),
                            ("pss_kib", "Pss KiB"),
                            ("uss_kib", "USS KiB"), ("fds", "fds"), ("timerfds", "timerfds"),
                            ("threads", "threads")):
@@ -366,16 +395,19 @@ class Soak:
             slope = hourly_slope(cycle_ends, key)
             say(f"{label:<16}{first[key]:>16}{start[key]:>9}{end[key]:>9}{growth:>8.2f}%"
                 f"{head:>10.0f}{tail:>10.0f}{mean_growth:>8.2f}%{slope:>+10.0f}")
-            if key == "vmrss_kib" and mean_growth >= GOAL_PERCENT:
+            if key == "vmrss_period_kib" and mean_growth >= GOAL_PERCENT:
                 problems.append(f"{label} grew {mean_growth:.2f} % (mean of the first {window} "
                                 f"cycle ends {head:.0f}, of the last {window} {tail:.0f})")
             if key in ("fds", "timerfds", "threads") and end[key] > start[key]:
                 problems.append(f"{label} grew from {start[key]} to {end[key]}")
         say(f"soak: fds at the end: {end['fd_kinds']}")
-        say("soak: judged on VmRSS (the means) and on fds, timerfds and threads (start to end). "
-            "RssAnon is the guard's heap and stacks; Pss and USS move with what other processes "
-            "share with the guard (another guard exiting leaves its libraries' pages to this "
-            "one), so they are shown only")
+        say(f"soak: judged on VmRSS (the means) and on fds, timerfds and threads (start to end). "
+            f"VmRSS and RssAnon at a cycle end are means of 1 s samples over the last "
+            f"{TRIM_PERIOD:.0f} s quiet phase, one period of the guard's heap trim, 'VmRSS min' "
+            f"the least of them, 'VmRSS now' the one sample at the cycle's end. RssAnon is the "
+            f"guard's heap and stacks; Pss and USS move with what other processes share with "
+            f"the guard (another guard exiting leaves its libraries' pages to this one), so "
+            f"they are shown only")
         say("")
 
         if end["guard_pid"] != self.guard_pid:

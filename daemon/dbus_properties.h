@@ -21,8 +21,8 @@ using PropertyValues = std::map<std::string, PropertyValue, std::less<>>;
 // after the dictionary. Throws sdbus::Error on a message that is not an a{sv} there.
 //
 // Why not `message >> std::map<std::string, sdbus::Variant>`: sdbus-c++ 1.2 copies every value
-// into a message of its own. systemd's Unit and Service interfaces have about 280 properties
-// between them, so reading one unit made some 1,500 allocations, 240 KiB at once. In the soak
+// into a message of its own. systemd 252's Unit and Service interfaces have about 400 properties
+// between them, so reading one unit made some 4,000 allocations, 320 KiB at once. In the soak
 // (bench/soak) that was the guard's largest transient peak, and the holes such peaks left
 // between longer-lived blocks kept its heap growing while the bytes in use stayed flat.
 PropertyValues readProperties(sdbus::Message& message, std::span<const std::string_view> wanted);
